@@ -1,0 +1,1 @@
+"""Budgets, scheduled transactions, exchange rates (see issue: budgets and reports)."""

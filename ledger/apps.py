@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class LedgerConfig(AppConfig):
+    name = "ledger"
+    verbose_name = "Ledger"
+
+    def ready(self) -> None:
+        from ledger import signals  # noqa: F401  (connects the personal-household signal)

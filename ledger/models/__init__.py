@@ -1,0 +1,45 @@
+"""The ledger's schema. Every household-owned table carries household_id, and every unique constraint and
+hot index starts with it: queries are scoped by construction and the schema can be distributed by household."""
+
+from ledger.models.audit import AuditEntry
+from ledger.models.books import (
+    Account,
+    AccountKind,
+    AccountMonthTotal,
+    Category,
+    CategoryKind,
+    Reconciliation,
+    Split,
+    Tag,
+    Transaction,
+    TransactionStatus,
+    TransactionTag,
+    Transfer,
+)
+from ledger.models.rules import Rule, RuleTag
+from ledger.models.tenancy import ApiToken, Household, HouseholdOwned, HouseholdQuerySet, Membership, Role, User
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "AccountMonthTotal",
+    "ApiToken",
+    "AuditEntry",
+    "Category",
+    "CategoryKind",
+    "Household",
+    "HouseholdOwned",
+    "HouseholdQuerySet",
+    "Membership",
+    "Reconciliation",
+    "Role",
+    "Rule",
+    "RuleTag",
+    "Split",
+    "Tag",
+    "Transaction",
+    "TransactionStatus",
+    "TransactionTag",
+    "Transfer",
+    "User",
+]

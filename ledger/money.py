@@ -1,0 +1,101 @@
+"""Money is exact: Decimal in Python, numeric in PostgreSQL, one place that knows each currency's scale.
+
+The table below is ISO 4217's list of active codes with their minor units (decimal places).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+
+# Every amount column is numeric(19, 4): four places covers every ISO 4217 currency.
+AMOUNT_MAX_DIGITS = 19
+AMOUNT_DECIMAL_PLACES = 4
+
+_ZERO_DECIMAL = (
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF "
+    # Precious metals, SDR and testing codes have no minor unit either.
+    "XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA"
+)
+_THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR_DECIMAL = "CLF UYW"
+_TWO_DECIMAL = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP "
+    "GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK "
+    "LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK "
+    "NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD "
+    "SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG "
+    "YER ZAR ZMW ZWG ZWL"
+)
+
+CURRENCY_EXPONENTS: dict[str, int] = {
+    **{code: 2 for code in _TWO_DECIMAL.split()},
+    **{code: 0 for code in _ZERO_DECIMAL.split()},
+    **{code: 3 for code in _THREE_DECIMAL.split()},
+    **{code: 4 for code in _FOUR_DECIMAL.split()},
+}
+CURRENCY_CHOICES = sorted((code, code) for code in CURRENCY_EXPONENTS)
+
+# Plain decimal notation only: no exponents, no NaN/Infinity, no thousands separators.
+_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def currency_exponent(currency: str) -> int:
+    try:
+        return CURRENCY_EXPONENTS[currency]
+    except KeyError:
+        raise ValidationError(f"{currency!r} is not an ISO 4217 currency code.", code="currency") from None
+
+
+def validate_currency(currency: str) -> None:
+    currency_exponent(currency)
+
+
+def parse_amount(value: object) -> Decimal:
+    """Turn user input into a Decimal, refusing floats, exponents, NaN, Infinity and blanks."""
+    if isinstance(value, Decimal):
+        text = str(value)
+    elif isinstance(value, bool) or isinstance(value, float):
+        raise ValidationError("Send amounts as decimal strings such as \"-12.30\".", code="invalid")
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValidationError("Send amounts as decimal strings such as \"-12.30\".", code="invalid")
+    if not _PLAIN_DECIMAL.match(text):
+        raise ValidationError(f"{text!r} is not a plain decimal amount such as \"-12.30\".", code="invalid")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern above already guards this
+        raise ValidationError(f"{text!r} is not a decimal amount.", code="invalid") from None
+    max_integer_digits = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
+    if amount.adjusted() >= max_integer_digits:
+        raise ValidationError(f"{text!r} is too large.", code="max_digits")
+    return amount
+
+
+def decimal_places(amount: Decimal) -> int:
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def validate_amount_for_currency(amount: Decimal, currency: str) -> None:
+    allowed = currency_exponent(currency)
+    if decimal_places(amount) > allowed:
+        places = "no decimal places" if allowed == 0 else f"at most {allowed} decimal places"
+        raise ValidationError(f"{currency} amounts take {places}; got {amount}.", code="precision")
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """The amount with exactly its currency's number of places, as shown to people ("-12.30")."""
+    exponent = currency_exponent(currency)
+    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    return f"{quantize(amount, currency):f}"

@@ -1,0 +1,1 @@
+"""Attachments, statement imports and exports (see issue: uploads)."""
