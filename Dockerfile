@@ -20,9 +20,9 @@ COPY financetracker ./financetracker
 COPY ledger ./ledger
 COPY budgets ./budgets
 COPY uploads ./uploads
-# No extras: `embedded` and `dev` stay out of the image. pip itself is removed from the runtime venv.
+# No extras: `embedded` and `dev` stay out of the image. pip and setuptools are removed from the runtime venv.
 RUN pip install --no-cache-dir -c requirements.lock . \
- && pip uninstall --yes --quiet pip
+ && pip uninstall --yes --quiet pip setuptools
 # Static files are collected with throwaway settings: the real values only exist at run time.
 COPY deploy/docker/migrate_with_lock.py ./
 RUN mkdir -p /app \

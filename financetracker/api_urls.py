@@ -8,4 +8,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("ledger.api.urls")),
+    path("", include("budgets.api.urls")),
+    path("", include("uploads.api.urls")),
 ]

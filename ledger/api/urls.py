@@ -1,1 +1,17 @@
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from ledger.api import views
+
+router = DefaultRouter()
+router.register("households", views.HouseholdViewSet, basename="household")
+router.register("accounts", views.AccountViewSet, basename="account")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("tags", views.TagViewSet, basename="tag")
+router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("transfers", views.TransferViewSet, basename="transfer")
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainView.as_view(), name="api-token-obtain"),
+    *router.urls,
+]

@@ -57,3 +57,14 @@ def _ensure_an_owner_remains(*, household: Household, leaving: Membership, new_r
     )
     if owners == [leaving.id]:
         raise ConflictError("A household needs at least one owner.")
+
+
+@transaction.atomic
+def household_delete(*, household: Household) -> None:
+    """Delete a household and everything in it, reconciled history included (owners only)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Lifts the reconciliation lock for this database transaction only (see migration 0002).
+        cursor.execute("SET LOCAL ledger.allow_reconciled_changes = 'on'")
+    household.delete()

@@ -1,0 +1,65 @@
+"""Serializer fields shared by every app's API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ledger.money import format_amount, parse_amount
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "-12.30"})
+class MoneyField(serializers.Field):  # type: ignore[type-arg]
+    """An exact amount, read and written as a string ("-12.30"), shown with its currency's places.
+
+    `currency_from` is a dotted path from the serialized object to its currency code.
+    """
+
+    def __init__(self, *, currency_from: str | None = None, **kwargs: Any) -> None:
+        self.currency_path = currency_from.split(".") if currency_from else None
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        amount = super().get_attribute(instance)
+        currency = instance
+        for part in self.currency_path or []:
+            currency = getattr(currency, part, None) if currency is not None else None
+        return amount, currency
+
+    def to_representation(self, value: Any) -> str | None:
+        amount, currency = value if isinstance(value, tuple) else (value, None)
+        if amount is None:
+            return None
+        if currency:
+            return format_amount(Decimal(amount), currency)
+        return f"{Decimal(amount).normalize():f}"
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        try:
+            return parse_amount(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A foreign key whose choices are the requesting person's households' rows — nothing else exists."""
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return queryset.visible_to(user)
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class StrictDateField(serializers.DateField):
+    """ISO dates only (YYYY-MM-DD)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["iso-8601"])
+        super().__init__(**kwargs)

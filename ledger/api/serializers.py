@@ -1,0 +1,197 @@
+"""Thin serializers: shape and field validation here, rules of the books in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from ledger.models import (
+    Account,
+    AccountKind,
+    Category,
+    CategoryKind,
+    Household,
+    Membership,
+    Role,
+    Split,
+    Tag,
+    Transaction,
+    TransactionStatus,
+    Transfer,
+)
+from ledger.money import CURRENCY_CHOICES
+
+
+class MembershipSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "username", "role", "created_at"]
+        read_only_fields = ["id", "user", "username", "created_at"]
+
+
+class MembershipWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate_username(self, value: str) -> Any:
+        user = get_user_model().objects.filter(username=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError("No active user has this username.")
+        return user
+
+
+class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    members = MembershipSerializer(source="memberships", many=True, read_only=True)
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        fields = ["id", "name", "base_currency", "budget_month_start_day", "role", "members", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def get_role(self, household: Household) -> str | None:
+        from ledger.selectors import household_roles
+
+        return household_roles(self.context["request"].user).get(household.pk)
+
+    def validate_budget_month_start_day(self, value: int) -> int:
+        if not 1 <= value <= 28:
+            raise serializers.ValidationError("Choose a day from 1 to 28.")
+        return value
+
+
+class HouseholdOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """`household` may be given on create (defaults to the person's only writable household)."""
+
+    household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["household"].read_only = True
+        return fields
+
+
+class AccountSerializer(HouseholdOwnedSerializer):
+    kind = serializers.ChoiceField(choices=AccountKind.choices, default=AccountKind.CHECKING)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+    opening_balance = MoneyField(currency_from="currency", required=False)
+    opening_date = StrictDateField()
+    balance = MoneyField(currency_from="currency", read_only=True)
+
+    class Meta:
+        model = Account
+        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
+        fields = [
+            "id", "household", "name", "kind", "currency", "opening_balance", "opening_date", "balance",
+            "institution", "archived", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "balance", "created_at", "updated_at"]
+
+
+class BalanceQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    as_of = StrictDateField(required=False)
+
+
+class ReconcileSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    statement_date = StrictDateField()
+    statement_balance = MoneyField()
+
+
+class CategorySerializer(HouseholdOwnedSerializer):
+    parent = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
+
+    class Meta:
+        model = Category
+        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
+        fields = ["id", "household", "name", "parent", "kind", "archived"]
+        read_only_fields = ["id"]
+
+
+class TagSerializer(HouseholdOwnedSerializer):
+    class Meta:
+        model = Tag
+        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
+        fields = ["id", "household", "name"]
+        read_only_fields = ["id"]
+
+
+class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    category = HouseholdScopedRelatedField(queryset=Category.objects.all())
+    amount = MoneyField(currency_from="transaction.account.currency")
+    memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Split
+        fields = ["category", "amount", "memo"]
+
+
+class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    account = HouseholdScopedRelatedField(queryset=Account.objects.all())
+    date = StrictDateField()
+    amount = MoneyField(currency_from="account.currency")
+    currency = serializers.CharField(source="account.currency", read_only=True)
+    category = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    splits = SplitSerializer(many=True, required=False)
+    tags = HouseholdScopedRelatedField(queryset=Tag.objects.all(), many=True, required=False)
+    status = serializers.ChoiceField(choices=TransactionStatus.choices, required=False)
+    payee = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "household", "account", "date", "amount", "currency", "payee", "description", "category",
+            "splits", "tags", "status", "transfer", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "household", "currency", "transfer", "created_at", "updated_at"]
+
+
+class TransferSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True)
+    household = serializers.IntegerField(source="household_id", read_only=True)
+    from_account = HouseholdScopedRelatedField(queryset=Account.objects.all())
+    to_account = HouseholdScopedRelatedField(queryset=Account.objects.all())
+    date = StrictDateField()
+    amount = MoneyField(help_text="Amount leaving from_account, positive.")
+    to_amount = MoneyField(required=False, allow_null=True, help_text="Amount arriving, when currencies differ.")
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=[TransactionStatus.PENDING, TransactionStatus.CLEARED], default=TransactionStatus.CLEARED
+    )
+    transactions = serializers.SerializerMethodField()
+
+    def to_representation(self, transfer: Transfer) -> dict[str, Any]:
+        sides = list(transfer.transactions.all())
+        outgoing = next((side for side in sides if side.amount < 0), None)
+        incoming = next((side for side in sides if side.amount > 0), None)
+        return {
+            "id": transfer.pk,
+            "household": transfer.household_id,
+            "from_account": outgoing.account_id if outgoing else None,
+            "to_account": incoming.account_id if incoming else None,
+            "date": outgoing.date.isoformat() if outgoing else None,
+            "amount": MoneyField().to_representation((-outgoing.amount, outgoing.account.currency)) if outgoing else None,
+            "to_amount": MoneyField().to_representation((incoming.amount, incoming.account.currency)) if incoming else None,
+            "description": outgoing.description if outgoing else "",
+            "transactions": [side.pk for side in sorted(sides, key=lambda side: side.amount)],
+        }
+
+    def get_transactions(self, transfer: Transfer) -> list[int]:  # pragma: no cover - schema only
+        return []
+
+
+class TokenObtainSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, required=False, default="API token")
+
+
+class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()

@@ -1,0 +1,273 @@
+"""Ledger API views: thin wrappers that scope, validate shape, and call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from ledger.api import serializers as s
+from ledger.api.filters import TransactionFilter
+from ledger.api.permissions import ensure_can_write, ensure_owner
+from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.models import Account, Category, Household, Membership, Tag, Transaction, Transfer
+from ledger.money import format_amount
+from ledger.selectors import account_balance_as_of, accounts_with_balance, transactions_for_list
+from ledger.services import books, households, tokens
+from ledger.services import transactions as tx_services
+
+
+class HouseholdViewSet(HouseholdScopedViewSet):
+    model = Household
+    serializer_class = s.HouseholdSerializer
+    ordering = ["id"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.select_related("user").order_by("id"))
+        ).order_by("id")
+
+    def household_id_of(self, obj: Any) -> int:
+        return int(obj.pk)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        serializer.instance = households.household_create(owner=self.request.user, **serializer.validated_data)  # type: ignore[arg-type]
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        ensure_owner(self.request.user, serializer.instance.pk)  # type: ignore[union-attr]
+        serializer.instance = households.household_update(household=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+
+    def perform_destroy(self, instance: Household) -> None:
+        ensure_owner(self.request.user, instance.pk)
+        households.household_delete(household=instance)
+
+    @extend_schema(request=s.MembershipWriteSerializer, responses=s.MembershipSerializer)
+    @action(detail=True, methods=["post"], url_path="members")
+    def add_member(self, request: Request, pk: str | None = None) -> Response:
+        """Add a person to the household, or change their role (owners only)."""
+        household = self.get_object()
+        ensure_owner(request.user, household.pk)
+        payload = s.MembershipWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership = households.membership_set(
+            household=household, user=payload.validated_data["username"], role=payload.validated_data["role"]
+        )
+        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<membership_id>\d+)")
+    def remove_member(self, request: Request, pk: str | None = None, membership_id: str | None = None) -> Response:
+        """Remove a member (owners only; anyone may leave a household themselves)."""
+        household = self.get_object()
+        membership = get_object_or_404(Membership, pk=membership_id, household=household)
+        if membership.user_id != request.user.pk:
+            ensure_owner(request.user, household.pk)
+        households.membership_remove(membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountViewSet(HouseholdScopedViewSet):
+    model = Account
+    serializer_class = s.AccountSerializer
+    filterset_fields = ["household", "kind", "currency", "archived"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name", "id"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return accounts_with_balance(queryset)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        household = self.household_for_create(self.request, data.pop("household", None))
+        account = books.account_create(household=household, **data)
+        serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        account = books.account_update(account=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+        serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
+
+    def perform_destroy(self, instance: Account) -> None:
+        books.account_delete(account=instance)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default: today")],
+        responses={200: {"type": "object", "properties": {"account": {"type": "integer"}, "as_of": {"type": "string"}, "balance": {"type": "string"}, "currency": {"type": "string"}}}},
+    )
+    @action(detail=True, methods=["get"])
+    def balance(self, request: Request, pk: str | None = None) -> Response:
+        """The account's balance at the end of a day."""
+        from django.utils import timezone
+
+        account = self.get_object()
+        query = s.BalanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of = query.validated_data.get("as_of") or timezone.localdate()
+        value = account_balance_as_of(account, as_of)
+        return Response(
+            {"account": account.pk, "as_of": as_of.isoformat(), "balance": format_amount(value, account.currency),
+             "currency": account.currency}
+        )
+
+    @extend_schema(request=s.ReconcileSerializer, responses={201: {"type": "object"}})
+    @action(detail=True, methods=["post"])
+    def reconcile(self, request: Request, pk: str | None = None) -> Response:
+        """Reconcile against a statement: 409 with the difference when the books do not match."""
+        account = self.get_object()
+        payload = s.ReconcileSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        reconciliation = tx_services.account_reconcile(account=account, user=request.user, **payload.validated_data)
+        return Response(
+            {"id": reconciliation.pk, "account": account.pk,
+             "statement_date": reconciliation.statement_date.isoformat(),
+             "statement_balance": format_amount(reconciliation.statement_balance, account.currency),
+             "reconciled_transactions": reconciliation.transaction_count},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CategoryViewSet(HouseholdScopedViewSet):
+    model = Category
+    serializer_class = s.CategorySerializer
+    filterset_fields = ["household", "parent", "kind", "archived"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name", "id"]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        household = self.household_for_create(self.request, data.pop("household", None))
+        serializer.instance = books.category_create(household=household, **data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        serializer.instance = books.category_update(category=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+
+    def perform_destroy(self, instance: Category) -> None:
+        books.category_delete(category=instance)
+
+
+class TagViewSet(HouseholdScopedViewSet):
+    model = Tag
+    serializer_class = s.TagSerializer
+    filterset_fields = ["household"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name", "id"]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        household = self.household_for_create(self.request, data.pop("household", None))
+        serializer.instance = books.tag_create(household=household, name=data["name"])
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        name = serializer.validated_data.get("name", serializer.instance.name)  # type: ignore[union-attr]
+        serializer.instance = books.tag_update(tag=serializer.instance, name=name)  # type: ignore[arg-type]
+
+    def perform_destroy(self, instance: Tag) -> None:
+        books.tag_delete(tag=instance)
+
+
+def _split_lines(splits: list[dict[str, Any]] | None) -> list[tx_services.SplitLine] | None:
+    if splits is None:
+        return None
+    return [tx_services.SplitLine(category=line["category"], amount=line["amount"], memo=line.get("memo", "")) for line in splits]
+
+
+class TransactionViewSet(HouseholdScopedViewSet):
+    model = Transaction
+    serializer_class = s.TransactionSerializer
+    filterset_class = TransactionFilter
+    ordering_fields = ["date", "amount", "id"]
+    ordering = ["-date", "-id"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return transactions_for_list(queryset)
+
+    def _reload(self, pk: int) -> Transaction:
+        return transactions_for_list(Transaction.objects.filter(pk=pk)).get()
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        account: Account = data.pop("account")
+        ensure_can_write(self.request.user, account.household_id)
+        tx = tx_services.transaction_create(
+            account=account, user=self.request.user, splits=_split_lines(data.pop("splits", None)) or (),  # type: ignore[arg-type]
+            tags=data.pop("tags", ()), **data,
+        )
+        serializer.instance = self._reload(tx.pk)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        if "account" in data:
+            ensure_can_write(self.request.user, data["account"].household_id)
+        tx = tx_services.transaction_update(
+            transaction_obj=serializer.instance, user=self.request.user,  # type: ignore[arg-type]
+            splits=_split_lines(data.pop("splits", None)), tags=data.pop("tags", None), **data,
+        )
+        serializer.instance = self._reload(tx.pk)
+
+    def perform_destroy(self, instance: Transaction) -> None:
+        tx_services.transaction_delete(transaction_obj=instance, user=self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(request=None, responses=s.TransactionSerializer)
+    @action(detail=True, methods=["post"])
+    def unreconcile(self, request: Request, pk: str | None = None) -> Response:
+        """Return a reconciled transaction to cleared so it can be changed."""
+        tx = self.get_object()
+        tx_services.transaction_unreconcile(transaction_obj=tx, user=request.user)  # type: ignore[arg-type]
+        return Response(self.get_serializer(self._reload(tx.pk)).data)
+
+
+class TransferViewSet(HouseholdScopedViewSet):
+    """Create, list, show and delete transfers; their amounts change by deleting and re-creating."""
+
+    model = Transfer
+    serializer_class = s.TransferSerializer
+    ordering = ["-id"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    filterset_fields = ["household"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.prefetch_related(
+            Prefetch("transactions", queryset=Transaction.objects.select_related("account"))
+        )
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        ensure_can_write(self.request.user, data["from_account"].household_id)
+        transfer = tx_services.transfer_create(user=self.request.user, **data)  # type: ignore[arg-type]
+        serializer.instance = self.scope_queryset(Transfer.objects.filter(pk=transfer.pk)).get()
+
+    def perform_destroy(self, instance: Transfer) -> None:
+        tx_services.transfer_delete(transfer=instance)
+
+
+class TokenObtainView(APIView):
+    """Exchange a username and password for a personal API token (throttled)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token_obtain"
+
+    @extend_schema(request=s.TokenObtainSerializer, responses={201: s.TokenSerializer})
+    def post(self, request: Request) -> Response:
+        payload = s.TokenObtainSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request, username=payload.validated_data["username"], password=payload.validated_data["password"]
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Unable to log in with these credentials.")
+        _token, secret = tokens.api_token_create(user=user, name=payload.validated_data["name"])  # type: ignore[arg-type]
+        return Response({"token": secret}, status=status.HTTP_201_CREATED)
+
+

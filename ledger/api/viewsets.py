@@ -1,0 +1,47 @@
+"""The one restricting base every API view in every app inherits: no endpoint can forget scoping."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
+
+from ledger.api.permissions import HouseholdRolePermission, ensure_can_write
+from ledger.models import Household
+from ledger.models.tenancy import WRITE_ROLES
+from ledger.selectors import household_roles
+
+
+class HouseholdScopedViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+    """Lists and object lookups start from `Model.objects.visible_to(user)`; another household's row is a 404.
+
+    Subclasses set `model` and may override `scope_queryset` to add select_related/prefetch_related.
+    """
+
+    model: ClassVar[type[Model]]
+    permission_classes = [HouseholdRolePermission]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = self.model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
+        return self.scope_queryset(queryset)
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset
+
+    def household_id_of(self, obj: Any) -> int:
+        return int(obj.household_id)
+
+    def household_for_create(self, request: Request, household: Household | None) -> Household:
+        """The household a new row goes into: the one named, else the person's only writable one."""
+        if household is None:
+            writable = [pk for pk, role in household_roles(request.user).items() if role in WRITE_ROLES]
+            if len(writable) != 1:
+                raise serializers.ValidationError(
+                    {"household": ["This field is required when you can write to several households."]}
+                )
+            household = Household.objects.get(pk=writable[0])
+        ensure_can_write(request.user, household.pk)
+        return household

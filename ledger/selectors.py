@@ -1,0 +1,81 @@
+"""Reads: balances, registers and the querysets behind lists. Aggregates run in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from ledger.models import Account, AccountMonthTotal, Membership, Split, Transaction, User
+from ledger.money import AMOUNT_DECIMAL_PLACES
+
+_MONEY = DecimalField(max_digits=30, decimal_places=AMOUNT_DECIMAL_PLACES)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def accounts_with_balance(queryset: QuerySet[Account]) -> QuerySet[Account]:
+    """Annotate `balance`: opening balance plus the account's monthly totals (≤ 12 rows a year)."""
+    totals = (
+        AccountMonthTotal.objects.filter(household_id=OuterRef("household_id"), account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("total"))
+        .values("total")
+    )
+    return queryset.annotate(
+        balance=F("opening_balance") + Coalesce(Subquery(totals, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
+    )
+
+
+def account_balance(account: Account) -> Decimal:
+    annotated = accounts_with_balance(Account.objects.filter(pk=account.pk)).values_list("balance", flat=True)
+    return annotated.get()
+
+
+def account_balance_as_of(account: Account, as_of: date) -> Decimal:
+    """Balance at the end of `as_of`: whole months from the totals, the last partial month from rows."""
+    if as_of < account.opening_date:
+        opening = Decimal(0)
+    else:
+        opening = account.opening_balance
+    first_of_month = month_start(as_of)
+    whole_months = AccountMonthTotal.objects.filter(
+        household_id=account.household_id, account_id=account.pk, month__lt=first_of_month
+    ).aggregate(total=Sum("total"))["total"] or Decimal(0)
+    this_month = Transaction.objects.filter(
+        household_id=account.household_id, account_id=account.pk, date__gte=first_of_month, date__lte=as_of
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return opening + whole_months + this_month
+
+
+def household_roles(user: User | Any) -> dict[int, str]:
+    """{household_id: role} for a person, memoised on the user object for the request."""
+    if user is None or not user.is_authenticated:
+        return {}
+    cached: dict[int, str] | None = getattr(user, "_household_roles", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user_id=user.pk).values_list("household_id", "role"))
+        user._household_roles = cached
+    return cached
+
+
+def transactions_for_list(queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """Everything a page of transactions shows, in a fixed number of queries whatever the page size."""
+    return queryset.select_related("account", "category").prefetch_related(
+        Prefetch("splits", queryset=Split.objects.select_related("category").order_by("id")),
+        "tags",
+    )
+
+
+def transactions_in_category(queryset: QuerySet[Transaction], category_id: int) -> QuerySet[Transaction]:
+    """Rows in a category or its subcategories, directly or through a split line."""
+    in_split = Split.objects.filter(transaction_id=OuterRef("pk")).filter(
+        Q(category_id=category_id) | Q(category__parent_id=category_id)
+    )
+    return queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id) | Exists(in_split))

@@ -1,0 +1,144 @@
+"""Accounts, categories and tags."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from ledger.errors import ConflictError
+from ledger.models import Account, Category, Household, Tag
+from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
+
+ACCOUNT_FIELDS = {"name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived"}
+CATEGORY_FIELDS = {"name", "parent", "kind", "archived"}
+
+
+def _validate_account(account: Account) -> None:
+    validate_currency(account.currency)
+    account.opening_balance = parse_amount(account.opening_balance)
+    try:
+        validate_amount_for_currency(account.opening_balance, account.currency)
+    except ValidationError as error:
+        raise ValidationError({"opening_balance": error.messages}) from None
+    account.full_clean(validate_unique=True)
+
+
+@transaction.atomic
+def account_create(
+    *,
+    household: Household,
+    name: str,
+    currency: str,
+    opening_date: date,
+    kind: str = "checking",
+    opening_balance: Decimal | str = Decimal(0),
+    institution: str = "",
+    archived: bool = False,
+) -> Account:
+    account = Account(
+        household=household,
+        name=name,
+        kind=kind,
+        currency=currency,
+        opening_balance=parse_amount(opening_balance),
+        opening_date=opening_date,
+        institution=institution,
+        archived=archived,
+    )
+    _validate_account(account)
+    account.save()
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, **fields: object) -> Account:
+    unknown = set(fields) - ACCOUNT_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown account fields: {', '.join(sorted(unknown))}.")
+    if "currency" in fields and fields["currency"] != account.currency and account.transactions.exists():
+        raise ValidationError({"currency": ["An account with transactions cannot change currency."]})
+    for name, value in fields.items():
+        setattr(account, name, value)
+    _validate_account(account)
+    account.save()
+    return account
+
+
+@transaction.atomic
+def account_delete(*, account: Account) -> None:
+    if account.transactions.exists():
+        raise ConflictError("This account has transactions: archive it instead, or delete them first.")
+    account.delete()
+
+
+def _validate_category(category: Category) -> None:
+    parent = category.parent
+    if parent is not None:
+        if parent.household_id != category.household_id:
+            raise ValidationError({"parent": ["Choose a category of the same household."]})
+        if parent.parent_id is not None:
+            raise ValidationError({"parent": ["Categories have two levels: choose a top-level parent."]})
+        if parent.kind != category.kind:
+            raise ValidationError({"kind": [f"A subcategory must have its parent's kind ({parent.kind})."]})
+        if category.pk and Category.objects.filter(parent_id=category.pk).exists():
+            raise ValidationError({"parent": ["This category has subcategories, so it cannot become one."]})
+    category.full_clean(validate_unique=True, validate_constraints=True)
+
+
+@transaction.atomic
+def category_create(
+    *, household: Household, name: str, kind: str | None = None, parent: Category | None = None, archived: bool = False
+) -> Category:
+    # A subcategory takes its parent's kind unless told otherwise (and then must match it).
+    kind = kind or (parent.kind if parent is not None else "expense")
+    category = Category(household=household, name=name, kind=kind, parent=parent, archived=archived)
+    _validate_category(category)
+    category.save()
+    return category
+
+
+@transaction.atomic
+def category_update(*, category: Category, **fields: object) -> Category:
+    unknown = set(fields) - CATEGORY_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown category fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(category, name, value)
+    _validate_category(category)
+    category.save()
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    try:
+        category.delete()
+    except ProtectedError:
+        raise ConflictError(
+            "This category is in use by transactions, splits or subcategories: archive it instead."
+        ) from None
+
+
+@transaction.atomic
+def tag_create(*, household: Household, name: str) -> Tag:
+    tag = Tag(household=household, name=name.strip())
+    tag.full_clean()
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def tag_update(*, tag: Tag, name: str) -> Tag:
+    tag.name = name.strip()
+    tag.full_clean()
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag) -> None:
+    tag.delete()

@@ -1,0 +1,85 @@
+"""Shared fixtures: the personas every test reasons about, API clients, and the CI service guard.
+
+Personas: `owner`, `editor` and `viewer` of `household`; `outsider` owns another household and must
+never see, infer or touch anything of `household`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from ledger.models import Household, Role, User
+from ledger.services.households import membership_set
+from ledger.services.tokens import api_token_create
+from tests.factories import UserFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Under CI a test that needs a service fails when it is missing: check both up front, loudly.
+    if os.environ.get("CI", "").lower() == "true":
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            if not os.environ.get(name):
+                raise pytest.UsageError(f"CI=true but {name} is not set: the suite needs real services.")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # Throttles and cached values must not leak between tests.
+    cache.clear()
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return UserFactory(username="olivia")
+
+
+@pytest.fixture
+def household(owner: User) -> Household:
+    return Household.objects.get(memberships__user=owner)
+
+
+@pytest.fixture
+def editor(household: Household) -> User:
+    user = UserFactory(username="eddie")
+    membership_set(household=household, user=user, role=Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def viewer(household: Household) -> User:
+    user = UserFactory(username="vera")
+    membership_set(household=household, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return UserFactory(username="oscar")
+
+
+@pytest.fixture
+def outsider_household(outsider: User) -> Household:
+    return Household.objects.get(memberships__user=outsider)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    """An API client authenticated with a real bearer token for the given person."""
+
+    def make(user: User) -> APIClient:
+        _token, secret = api_token_create(user=user, name="tests")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return make

@@ -1,0 +1,97 @@
+"""factory-boy factories for every ledger model; other apps add theirs in tests/<app>/factories.py."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from ledger.models import Account, Category, Household, Membership, Role, Split, Tag, Transaction, User
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save(update_fields=["password"])
+
+
+class HouseholdFactory(DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    name = factory.Sequence(lambda n: f"Household {n}")
+    base_currency = "EUR"
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    household = factory.SubFactory(HouseholdFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.OWNER
+
+
+class AccountFactory(DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.Sequence(lambda n: f"Account {n}")
+    kind = "checking"
+    currency = "EUR"
+    opening_balance = Decimal("0.00")
+    opening_date = datetime.date(2024, 1, 1)
+
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.Sequence(lambda n: f"Category {n}")
+    kind = "expense"
+
+
+class TagFactory(DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.Sequence(lambda n: f"tag{n}")
+
+
+class TransactionFactory(DjangoModelFactory):
+    """Writes a row directly, for fixtures; production code creates transactions through services."""
+
+    class Meta:
+        model = Transaction
+
+    account = factory.SubFactory(AccountFactory)
+    household = factory.SelfAttribute("account.household")
+    date = datetime.date(2024, 3, 15)
+    amount = Decimal("-12.30")
+    payee = factory.Sequence(lambda n: f"Shop {n}")
+    status = "cleared"
+
+
+class SplitFactory(DjangoModelFactory):
+    class Meta:
+        model = Split
+
+    transaction = factory.SubFactory(TransactionFactory)
+    household = factory.SelfAttribute("transaction.household")
+    category = factory.SubFactory(CategoryFactory, household=factory.SelfAttribute("..household"))
+    amount = Decimal("-1.00")
