@@ -26,7 +26,7 @@ if not _secret_key:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)."
         )
-    _secret_key = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"
+    _secret_key = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105
 SECRET_KEY: str = _secret_key
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])

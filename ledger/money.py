@@ -32,10 +32,10 @@ _TWO_DECIMAL = (
 )
 
 CURRENCY_EXPONENTS: dict[str, int] = {
-    **{code: 2 for code in _TWO_DECIMAL.split()},
-    **{code: 0 for code in _ZERO_DECIMAL.split()},
-    **{code: 3 for code in _THREE_DECIMAL.split()},
-    **{code: 4 for code in _FOUR_DECIMAL.split()},
+    **dict.fromkeys(_TWO_DECIMAL.split(), 2),
+    **dict.fromkeys(_ZERO_DECIMAL.split(), 0),
+    **dict.fromkeys(_THREE_DECIMAL.split(), 3),
+    **dict.fromkeys(_FOUR_DECIMAL.split(), 4),
 }
 CURRENCY_CHOICES = sorted((code, code) for code in CURRENCY_EXPONENTS)
 
@@ -58,7 +58,7 @@ def parse_amount(value: object) -> Decimal:
     """Turn user input into a Decimal, refusing floats, exponents, NaN, Infinity and blanks."""
     if isinstance(value, Decimal):
         text = str(value)
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, bool | float):
         raise ValidationError("Send amounts as decimal strings such as \"-12.30\".", code="invalid")
     elif isinstance(value, int):
         text = str(value)

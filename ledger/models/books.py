@@ -11,8 +11,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 
-from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES
 from ledger.models.tenancy import HouseholdOwned, User
+from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES
 
 
 def amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]

@@ -31,7 +31,7 @@ WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 
 
 def _member_household_ids(user: User | AnonymousUser | Any, roles: tuple[str, ...] | None) -> Any:
-    memberships = Membership.objects.filter(user_id=user.pk)
+    memberships = Membership.objects.filter(user_id=user.pk)  # type: ignore[misc]
     if roles is not None:
         memberships = memberships.filter(role__in=roles)
     return memberships.values("household_id")
