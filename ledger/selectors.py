@@ -9,7 +9,10 @@ from typing import Any
 from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ledger.models import Account, AccountMonthTotal, Membership, Split, Transaction, User
+from ledger.models import Account, AccountMonthTotal, Split, Transaction
+from ledger.models.tenancy import household_roles
+
+__all__ = ["household_roles"]  # re-exported: the API and admin read roles from here
 from ledger.money import AMOUNT_DECIMAL_PLACES
 
 _MONEY = DecimalField(max_digits=30, decimal_places=AMOUNT_DECIMAL_PLACES)
@@ -34,16 +37,14 @@ def accounts_with_balance(queryset: QuerySet[Account]) -> QuerySet[Account]:
 
 
 def account_balance(account: Account) -> Decimal:
-    annotated = accounts_with_balance(Account.objects.filter(pk=account.pk)).values_list("balance", flat=True)
-    return annotated.get()
+    annotated: Any = accounts_with_balance(Account.objects.filter(pk=account.pk))
+    return Decimal(annotated.values_list("balance", flat=True).get())
 
 
 def account_balance_as_of(account: Account, as_of: date) -> Decimal:
     """Balance at the end of `as_of`: whole months from the totals, the last partial month from rows."""
-    if as_of < account.opening_date:
-        opening = Decimal(0)
-    else:
-        opening = account.opening_balance
+    # Before the opening date the account did not exist in the books.
+    opening = Decimal(0) if as_of < account.opening_date else account.opening_balance
     first_of_month = month_start(as_of)
     whole_months = AccountMonthTotal.objects.filter(
         household_id=account.household_id, account_id=account.pk, month__lt=first_of_month
@@ -52,17 +53,6 @@ def account_balance_as_of(account: Account, as_of: date) -> Decimal:
         household_id=account.household_id, account_id=account.pk, date__gte=first_of_month, date__lte=as_of
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
     return opening + whole_months + this_month
-
-
-def household_roles(user: User | Any) -> dict[int, str]:
-    """{household_id: role} for a person, memoised on the user object for the request."""
-    if user is None or not user.is_authenticated:
-        return {}
-    cached: dict[int, str] | None = getattr(user, "_household_roles", None)
-    if cached is None:
-        cached = dict(Membership.objects.filter(user_id=user.pk).values_list("household_id", "role"))
-        user._household_roles = cached
-    return cached
 
 
 def transactions_for_list(queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:

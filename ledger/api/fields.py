@@ -50,7 +50,7 @@ class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):  # type: 
     """A foreign key whose choices are the requesting person's households' rows — nothing else exists."""
 
     def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+        queryset: Any = super().get_queryset()
         request = self.context.get("request")
         user = getattr(request, "user", None)
         return queryset.visible_to(user)

@@ -68,7 +68,7 @@ class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 class HouseholdOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """`household` may be given on create (defaults to the person's only writable household)."""
 
-    household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
+    household: Any = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
         fields = super().get_fields()
@@ -104,7 +104,7 @@ class ReconcileSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CategorySerializer(HouseholdOwnedSerializer):
-    parent = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    parent = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
 
     class Meta:

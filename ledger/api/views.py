@@ -126,7 +126,7 @@ class AccountViewSet(HouseholdScopedViewSet):
         account = self.get_object()
         payload = s.ReconcileSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        reconciliation = tx_services.account_reconcile(account=account, user=request.user, **payload.validated_data)
+        reconciliation = tx_services.account_reconcile(account=account, user=request.user, **payload.validated_data)  # type: ignore[arg-type]
         return Response(
             {"id": reconciliation.pk, "account": account.pk,
              "statement_date": reconciliation.statement_date.isoformat(),

@@ -30,11 +30,29 @@ class Role(models.TextChoices):
 WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 
 
-def _member_household_ids(user: User | AnonymousUser | Any, roles: tuple[str, ...] | None) -> Any:
-    memberships = Membership.objects.filter(user_id=user.pk)  # type: ignore[misc]
-    if roles is not None:
-        memberships = memberships.filter(role__in=roles)
-    return memberships.values("household_id")
+def household_roles(user: User | AnonymousUser | Any) -> dict[int, str]:
+    """{household_id: role} for a person, read once and memoised on the user object (one per request).
+
+    Scoped queries filter on these ids as literals: PostgreSQL then walks the (household_id, …) indexes
+    in order, where `household_id IN (SELECT …)` made it scan and sort a whole household.
+    """
+    if user is None or not user.is_authenticated:
+        return {}
+    cached: dict[int, str] | None = getattr(user, "_household_roles", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user_id=user.pk).values_list("household_id", "role"))  # type: ignore[misc]
+        user._household_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def forget_household_roles(user: User | Any) -> None:
+    """Drop the memo after a membership change, so the same user object sees it."""
+    if hasattr(user, "_household_roles"):
+        del user._household_roles
+
+
+def _member_household_ids(user: User | AnonymousUser | Any, roles: tuple[str, ...] | None) -> list[int]:
+    return [pk for pk, role in household_roles(user).items() if roles is None or role in roles]
 
 
 class HouseholdQuerySet(models.QuerySet[Any]):

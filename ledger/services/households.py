@@ -4,6 +4,7 @@ from django.db import transaction
 
 from ledger.errors import ConflictError
 from ledger.models import Household, Membership, Role, User
+from ledger.models.tenancy import forget_household_roles
 
 
 @transaction.atomic
@@ -12,6 +13,7 @@ def household_create(*, owner: User, name: str, base_currency: str = "EUR", budg
     household.full_clean()
     household.save()
     Membership.objects.create(household=household, user=owner, role=Role.OWNER)
+    forget_household_roles(owner)
     return household
 
 
@@ -39,6 +41,7 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role"])
+    forget_household_roles(user)
     return membership
 
 
@@ -46,6 +49,7 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
 def membership_remove(*, membership: Membership) -> None:
     _ensure_an_owner_remains(household=membership.household, leaving=membership, new_role=None)
     membership.delete()
+    forget_household_roles(membership.user)
 
 
 def _ensure_an_owner_remains(*, household: Household, leaving: Membership, new_role: str | None) -> None:
