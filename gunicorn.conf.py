@@ -1,6 +1,9 @@
 """gunicorn settings; every value can be overridden from the environment (GUNICORN_*)."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -18,5 +21,68 @@ max_requests_jitter = 200
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
 accesslog = "-"
 errorlog = "-"
+# The path without the query string (which may carry secrets) and our request id; the JSON formatter
+# reads the atoms themselves, this format is only the fallback text.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
+# One JSON object a line on stdout for gunicorn's own and its access log; readable lines under DEBUG.
+_log_formatter = (
+    "financetracker.logging.ConsoleFormatter"
+    if os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    else "financetracker.logging.JsonFormatter"
+)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "financetracker.logging.RequestContextFilter"}},
+    "formatters": {"app": {"()": _log_formatter}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "app",
+            "filters": ["request_context"],
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["stdout"]},
+    "loggers": {
+        # propagate=False: Django's LOGGING also puts a handler on root; one line per event.
+        "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+    },
+}
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 preload_app = False
+
+
+# --- Prometheus multiprocess mode -----------------------------------------------------------------
+# Each worker keeps its own counters; with PROMETHEUS_MULTIPROC_DIR set, prometheus_client writes them
+# to files there and /metrics sums them. Several workers without it would make every scrape report a
+# random worker's numbers, so a private temporary directory is made when none is configured.
+_created_multiproc_dir: str | None = None
+if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _created_multiproc_dir = tempfile.mkdtemp(prefix="financetracker-prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _created_multiproc_dir
+
+
+def on_starting(server: object) -> None:
+    """Start from an empty metrics directory: files of a previous run's workers would be summed in."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Drop a dead worker's live gauges; its counters stay in the files and keep counting in the sum."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    if _created_multiproc_dir:
+        shutil.rmtree(_created_multiproc_dir, ignore_errors=True)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware, view and log line sees the request id.
+    "financetracker.request_context.RequestContextMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -232,14 +234,36 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
+# One JSON object a line on stdout (readable lines under DEBUG), each with the request context.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "financetracker.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "financetracker.logging.JsonFormatter"},
+        "console": {"()": "financetracker.logging.ConsoleFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "console" if DEBUG else "json",
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's defaults add stderr and mail handlers to these; ours alone, so each event is one line.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Statements with their parameters never reach the logs.
+        "django.db.backends": {"level": "WARNING"},
+        "financetracker.request": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+# /metrics: with a token, only `Authorization: Bearer <token>` may scrape; without one, only direct
+# (not proxied) requests from loopback or private addresses. See financetracker/metrics_view.py.
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
 
 # --- Product settings -----------------------------------------------------------------------------
 DEMO_USERNAME = "demo"
