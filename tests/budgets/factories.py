@@ -1,0 +1,49 @@
+"""factory-boy factories for the budgets app's models."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from budgets.models import Budget, ExchangeRate, ScheduledTransaction
+from tests.factories import AccountFactory, CategoryFactory
+
+
+class BudgetFactory(DjangoModelFactory):
+    class Meta:
+        model = Budget
+
+    category = factory.SubFactory(CategoryFactory)
+    household = factory.SelfAttribute("category.household")
+    month = datetime.date(2024, 3, 1)
+    amount = Decimal("100.00")
+    rollover = False
+
+
+class ScheduledTransactionFactory(DjangoModelFactory):
+    """Writes a row directly; `next_due` defaults to the start date like `scheduled_create` would set."""
+
+    class Meta:
+        model = ScheduledTransaction
+
+    account = factory.SubFactory(AccountFactory)
+    household = factory.SelfAttribute("account.household")
+    amount = Decimal("-50.00")
+    payee = factory.Sequence(lambda n: f"Biller {n}")
+    recurrence = "FREQ=MONTHLY"
+    start_date = datetime.date(2024, 1, 1)
+    next_due = factory.SelfAttribute("start_date")
+
+
+class ExchangeRateFactory(DjangoModelFactory):
+    class Meta:
+        model = ExchangeRate
+        django_get_or_create = ("date", "base", "quote")
+
+    date = datetime.date(2024, 1, 1)
+    base = "EUR"
+    quote = "USD"
+    rate = Decimal("1.1000000000")
