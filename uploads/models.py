@@ -1,1 +1,183 @@
-"""Attachments, statement imports and exports (see issue: uploads)."""
+"""Attachments, statement imports and their permanent de-duplication memory.
+
+Every table carries household_id; unique constraints and hot indexes start with it, and composite foreign
+keys (household_id, x_id) → x(household_id, id) (migration 0002) keep each row inside its household.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ledger.models import Account, Transaction
+from ledger.models.books import amount_field
+from ledger.models.tenancy import HouseholdOwned, User
+
+
+class Attachment(HouseholdOwned):
+    """A stored file (receipt, invoice, statement). The same bytes twice in one household are refused (409)."""
+
+    transaction = models.ForeignKey(
+        Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    # Stored under a generated name (attachments/<household>/<uuid>); never served from a public URL.
+    file = models.FileField(max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # "The same file twice is detected": the API answers 409 naming the existing attachment.
+            models.UniqueConstraint(fields=["household", "sha256"], name="attachment_household_sha256_unique"),
+            models.UniqueConstraint(fields=["household", "id"], name="attachment_household_id_unique"),
+        ]
+        indexes = [
+            # A transaction's attachments (inline in the admin, ?transaction= in the API).
+            models.Index(fields=["household", "transaction"], name="attachment_household_tx_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ImportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    OFX = "ofx", "OFX"
+    QFX = "qfx", "QFX"
+    QIF = "qif", "QIF"
+    CAMT = "camt", "CAMT.053"
+
+
+class CsvProfile(HouseholdOwned):
+    """A CSV column mapping saved per account and reused on the next import of that bank's files."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    # See uploads.importers.csv.CsvMapping for the keys.
+    mapping = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "account", "name"], name="csvprofile_household_account_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    COMMITTED = "committed", "Committed"
+    FAILED = "failed", "Failed"
+
+
+class StatementImport(HouseholdOwned):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=4, choices=ImportFormat.choices)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
+    file = models.FileField(max_length=255)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    mapping = models.JSONField(default=dict, blank=True, help_text="CSV mapping used for this file.")
+    # {"rows": n, "new": n, "duplicate": n, "near_match": n, "error": n, "ignored": n, "imported": n, "merged": n}
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="Why the whole file was refused (status failed).")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "id"], name="statementimport_household_id_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["household", "account", "-created_at"], name="import_household_acct_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"
+
+
+class RowStatus(models.TextChoices):
+    NEW = "new", "New"
+    DUPLICATE = "duplicate", "Duplicate"
+    NEAR_MATCH = "near_match", "Near match"
+    ERROR = "error", "Error"
+    IGNORED = "ignored", "Ignored"
+    IMPORTED = "imported", "Imported"
+    MERGED = "merged", "Merged"
+
+
+class StatementImportRow(models.Model):
+    """A staged row of an import, written in bulk (COPY) and de-duplicated in SQL."""
+
+    household = models.ForeignKey("ledger.Household", on_delete=models.CASCADE, related_name="+")
+    statement_import = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="rows")
+    line_number = models.PositiveIntegerField()
+    date = models.DateField(null=True, blank=True)
+    amount = amount_field(null=True, blank=True)
+    payee = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    bank_id = models.CharField(max_length=255, blank=True, help_text="OFX FITID, CAMT AcctSvcrRef, a CSV id column.")
+    fingerprint = models.CharField(max_length=64, blank=True)
+    occurrence = models.PositiveIntegerField(default=1)
+    key = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=RowStatus.choices, default=RowStatus.NEW)
+    error = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    # No database FK: staging rows are history, and a plain id keeps COPY and deletes cheap.
+    matched_transaction_id = models.BigIntegerField(null=True, blank=True)
+    transaction_id = models.BigIntegerField(null=True, blank=True, help_text="The transaction this row created.")
+
+    class Meta:
+        ordering = ["line_number", "id"]
+        indexes = [
+            # Preview pages and every set-based step of preview/commit read one import's rows.
+            models.Index(fields=["household", "statement_import", "line_number"], name="importrow_import_line_idx"),
+            models.Index(fields=["household", "statement_import", "status"], name="importrow_import_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line_number}: {self.status}"
+
+
+class ImportedKey(HouseholdOwned):
+    """The permanent de-duplication memory: a bank id or fingerprint#occurrence seen for an account.
+
+    Kept when its transaction is deleted (transaction → NULL) so a deleted or ignored row is not imported again.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=300)
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ignored = models.BooleanField(default=False)
+    statement_import = models.ForeignKey(
+        StatementImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Also the index of the preview's anti-join (staged key → known key).
+            models.UniqueConstraint(
+                fields=["household", "account", "key"], name="importedkey_household_account_key_unique"
+            ),
+        ]
+        indexes = [
+            # Near-match search excludes transactions that already carry a key.
+            models.Index(fields=["household", "transaction"], name="importedkey_household_tx_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

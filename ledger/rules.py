@@ -1,0 +1,422 @@
+"""The rules engine: ordered conditions on payee/description/amount/account → set category, set payee, add tags.
+
+Semantics (the same on both paths):
+- Rules run in ascending `position` (then id); only active rules run.
+- Conditions are always evaluated against the transaction as it was before any rule ran.
+- For category and payee the first matching rule that sets the field wins; tags from every matching rule
+  are added (the model calls them `add_tags`).
+- Reconciled transactions are never changed.
+- Text conditions are case-insensitive: contains, equals (after trimming) and regex. Amount conditions
+  compare the signed amount (negative is money out): between [low, high] inclusive, gte, lte.
+
+Two paths: `rules_apply` (on demand: evaluates in Python over a queryset and reports each change, with a
+dry run), and `rules_apply_to_transactions_sql` (imports: a snapshot of the new rows, then one UPDATE per rule
+translated to SQL — ILIKE, ~*, ranges — so the cost does not grow with rows × rules round trips).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from ledger.models import (
+    Account,
+    Category,
+    Household,
+    Rule,
+    RuleTag,
+    Tag,
+    Transaction,
+    TransactionStatus,
+    TransactionTag,
+    User,
+)
+from ledger.models.rules import RuleMatch
+from ledger.money import parse_amount
+
+TEXT_FIELDS = ("payee", "description")
+TEXT_OPERATORS = ("contains", "equals", "regex")
+AMOUNT_OPERATORS = ("between", "gte", "lte")
+MAX_PATTERN_LENGTH = 200
+MAX_CONDITIONS = 20
+# Nested quantifiers such as (a+)+ or (\w*)* are what make backtracking engines explode.
+_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    transaction_id: int
+    rule_id: int
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class RulesApplyResult:
+    changed: int = 0
+    changes: list[RuleChange] = field(default_factory=list)
+
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+def _condition_error(index: int, message: str) -> ValidationError:
+    return ValidationError({"conditions": [f"Condition {index + 1}: {message}"]})
+
+
+def validate_regex(pattern: str) -> None:
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise ValueError(f"a pattern may be at most {MAX_PATTERN_LENGTH} characters")
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise ValueError("nested quantifiers such as (a+)+ are not allowed")
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression ({error})") from None
+
+
+def validate_conditions(conditions: Any, *, household_id: int) -> list[dict[str, Any]]:
+    """The conditions in canonical form (amounts as strings, account ids as ints). Raises ValidationError."""
+    if not isinstance(conditions, list) or not conditions:
+        raise ValidationError({"conditions": ["Give at least one condition."]})
+    if len(conditions) > MAX_CONDITIONS:
+        raise ValidationError({"conditions": [f"At most {MAX_CONDITIONS} conditions."]})
+    cleaned: list[dict[str, Any]] = []
+    for index, condition in enumerate(conditions):
+        if not isinstance(condition, dict):
+            raise _condition_error(index, "give an object with field, operator and value.")
+        name, operator, value = condition.get("field"), condition.get("operator"), condition.get("value")
+        if name in TEXT_FIELDS:
+            if operator not in TEXT_OPERATORS:
+                raise _condition_error(index, f"{name} takes one of {', '.join(TEXT_OPERATORS)}.")
+            if not isinstance(value, str) or not value.strip():
+                raise _condition_error(index, "give some text.")
+            if len(value) > MAX_PATTERN_LENGTH:
+                raise _condition_error(index, f"at most {MAX_PATTERN_LENGTH} characters.")
+            if operator == "regex":
+                try:
+                    validate_regex(value)
+                except ValueError as error:
+                    raise _condition_error(index, str(error)) from None
+            cleaned.append({"field": name, "operator": operator, "value": value})
+        elif name == "amount":
+            if operator not in AMOUNT_OPERATORS:
+                raise _condition_error(index, f"amount takes one of {', '.join(AMOUNT_OPERATORS)}.")
+            values = value if operator == "between" else [value]
+            if operator == "between" and (not isinstance(value, list) or len(value) != 2):
+                raise _condition_error(index, "between takes [low, high].")
+            try:
+                amounts = [parse_amount(item) for item in values]
+            except ValidationError as error:
+                raise _condition_error(index, error.messages[0]) from None
+            if operator == "between" and amounts[0] > amounts[1]:
+                raise _condition_error(index, "the low end is above the high end.")
+            text = [f"{amount:f}" for amount in amounts]
+            cleaned.append(
+                {"field": "amount", "operator": operator, "value": text if operator == "between" else text[0]}
+            )
+        elif name == "account":
+            if operator != "is":
+                raise _condition_error(index, "account takes the operator is.")
+            try:
+                account_id = int(value)
+            except (TypeError, ValueError):
+                raise _condition_error(index, "give an account id.") from None
+            if not Account.objects.filter(pk=account_id, household_id=household_id).exists():
+                raise _condition_error(index, "choose an account of the rule's household.")
+            cleaned.append({"field": "account", "operator": "is", "value": account_id})
+        else:
+            raise _condition_error(index, "field is one of payee, description, amount, account.")
+    return cleaned
+
+
+# --- CRUD services ----------------------------------------------------------------------------------
+
+
+def _validate_rule_targets(household: Household, category: Category | None, tags: Iterable[Tag]) -> list[Tag]:
+    if category is not None and category.household_id != household.pk:
+        raise ValidationError({"set_category": ["Choose a category of the rule's household."]})
+    tag_list = list({tag.pk: tag for tag in tags}.values())
+    if any(tag.household_id != household.pk for tag in tag_list):
+        raise ValidationError({"add_tags": ["Choose tags of the rule's household."]})
+    return tag_list
+
+
+@transaction.atomic
+def rule_create(
+    *,
+    household: Household,
+    name: str,
+    conditions: list[dict[str, Any]],
+    match: str = RuleMatch.ALL,
+    position: int = 0,
+    is_active: bool = True,
+    set_category: Category | None = None,
+    set_payee: str = "",
+    add_tags: Iterable[Tag] = (),
+) -> Rule:
+    tags = _validate_rule_targets(household, set_category, add_tags)
+    if set_category is None and not set_payee and not tags:
+        raise ValidationError({"non_field_errors": ["A rule needs an action: set a category, a payee or tags."]})
+    rule = Rule(
+        household=household,
+        name=name.strip(),
+        position=position,
+        is_active=is_active,
+        match=match,
+        conditions=validate_conditions(conditions, household_id=household.pk),
+        set_category=set_category,
+        set_payee=set_payee.strip(),
+    )
+    rule.full_clean(exclude=["household", "set_category"])
+    rule.save()
+    RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
+    return rule
+
+
+@transaction.atomic
+def rule_update(*, rule: Rule, add_tags: Iterable[Tag] | None = None, **fields: Any) -> Rule:
+    allowed = {"name", "conditions", "match", "position", "is_active", "set_category", "set_payee"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown rule fields: {', '.join(sorted(unknown))}.")
+    household = rule.household
+    if "conditions" in fields:
+        fields["conditions"] = validate_conditions(fields["conditions"], household_id=household.pk)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    tags = _validate_rule_targets(household, rule.set_category, add_tags or [])
+    rule.full_clean(exclude=["household", "set_category"])
+    rule.save()
+    if add_tags is not None:
+        RuleTag.objects.filter(household=household, rule=rule).delete()
+        RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, rule: Rule) -> None:
+    rule.delete()
+
+
+# --- evaluation in Python (on demand) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: Rule
+    tag_ids: tuple[int, ...]
+    tests: tuple[Any, ...]
+
+    def matches(self, tx: Transaction) -> bool:
+        results = (test(tx) for test in self.tests)
+        return all(results) if self.rule.match == RuleMatch.ALL else any(results)
+
+
+def _text_test(name: str, operator: str, value: str) -> Any:
+    if operator == "contains":
+        needle = value.casefold()
+        return lambda tx: needle in (getattr(tx, name) or "").casefold()
+    if operator == "equals":
+        target = value.strip().casefold()
+        return lambda tx: (getattr(tx, name) or "").strip().casefold() == target
+    pattern = re.compile(value, re.IGNORECASE)
+    return lambda tx: pattern.search(getattr(tx, name) or "") is not None
+
+
+def _compile(condition: dict[str, Any]) -> Any:
+    name, operator, value = condition["field"], condition["operator"], condition["value"]
+    if name in TEXT_FIELDS:
+        return _text_test(name, operator, value)
+    if name == "amount":
+        if operator == "between":
+            low, high = Decimal(value[0]), Decimal(value[1])
+            return lambda tx: low <= tx.amount <= high
+        bound = Decimal(value)
+        return (lambda tx: tx.amount >= bound) if operator == "gte" else (lambda tx: tx.amount <= bound)
+    account_id = int(value)
+    return lambda tx: tx.account_id == account_id
+
+
+def _active_rules(household_id: int) -> list[_CompiledRule]:
+    rules = list(Rule.objects.filter(household_id=household_id, is_active=True).order_by("position", "id"))
+    tag_ids: dict[int, list[int]] = {}
+    for rule_id, tag_id in RuleTag.objects.filter(household_id=household_id, rule__in=rules).values_list(
+        "rule_id", "tag_id"
+    ):
+        tag_ids.setdefault(rule_id, []).append(tag_id)
+    return [
+        _CompiledRule(
+            rule=rule,
+            tag_ids=tuple(sorted(tag_ids.get(rule.pk, []))),
+            tests=tuple(_compile(c) for c in rule.conditions),
+        )
+        for rule in rules
+    ]
+
+
+def rules_apply(
+    *,
+    household: Household,
+    queryset: QuerySet[Transaction] | None = None,
+    user: User | None = None,
+    dry_run: bool = False,
+    chunk_size: int = 2000,
+) -> RulesApplyResult:
+    """Run the household's rules over its transactions (or a subset) and report every change.
+
+    `changed` counts transactions changed; a dry run reports the same changes and writes nothing.
+    """
+    rules = _active_rules(household.pk)
+    result = RulesApplyResult()
+    if not rules:
+        return result
+    base = (
+        Transaction.objects.filter(household_id=household.pk)
+        if queryset is None
+        else queryset.filter(household_id=household.pk)
+    )
+    base = base.exclude(status=TransactionStatus.RECONCILED).order_by("id")
+    with transaction.atomic():
+        last_id = 0
+        while True:
+            chunk = list(base.filter(id__gt=last_id)[:chunk_size])
+            if not chunk:
+                break
+            last_id = chunk[-1].pk
+            existing_tags: dict[int, set[int]] = {}
+            for tx_id, tag_id in TransactionTag.objects.filter(
+                household_id=household.pk, transaction_id__in=[tx.pk for tx in chunk]
+            ).values_list("transaction_id", "tag_id"):
+                existing_tags.setdefault(tx_id, set()).add(tag_id)
+            updated: list[Transaction] = []
+            new_links: list[TransactionTag] = []
+            for tx in chunk:
+                changes = _changes_for(tx, rules, existing_tags.get(tx.pk, set()))
+                if not changes:
+                    continue
+                result.changed += 1
+                result.changes.extend(changes)
+                for change in changes:
+                    if change.field == "category":
+                        tx.category_id = change.after
+                    elif change.field == "payee":
+                        tx.payee = change.after
+                    else:
+                        new_links.append(
+                            TransactionTag(household_id=household.pk, transaction_id=tx.pk, tag_id=change.after)
+                        )
+                tx.updated_by = user
+                updated.append(tx)
+            if not dry_run:
+                Transaction.objects.bulk_update(updated, ["category", "payee", "updated_by"], batch_size=1000)
+                TransactionTag.objects.bulk_create(new_links, ignore_conflicts=True, batch_size=1000)
+    return result
+
+
+def _changes_for(tx: Transaction, rules: Sequence[_CompiledRule], tag_ids: set[int]) -> list[RuleChange]:
+    changes: list[RuleChange] = []
+    category_done = payee_done = False
+    added: set[int] = set()
+    # Split transactions keep their per-line categories, and transfers are not spending.
+    category_allowed = tx.transfer_id is None and not getattr(tx, "_has_splits", False)
+    for compiled in rules:
+        if not compiled.matches(tx):
+            continue
+        rule = compiled.rule
+        if not category_done and rule.set_category_id is not None:
+            category_done = True
+            if category_allowed and tx.category_id != rule.set_category_id:
+                changes.append(RuleChange(tx.pk, rule.pk, "category", tx.category_id, rule.set_category_id))
+        if not payee_done and rule.set_payee:
+            payee_done = True
+            if tx.payee != rule.set_payee:
+                changes.append(RuleChange(tx.pk, rule.pk, "payee", tx.payee, rule.set_payee))
+        for tag_id in compiled.tag_ids:
+            if tag_id not in tag_ids and tag_id not in added:
+                added.add(tag_id)
+                changes.append(RuleChange(tx.pk, rule.pk, "tag", None, tag_id))
+    return changes
+
+
+# --- evaluation in SQL (imports) --------------------------------------------------------------------
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _condition_sql(condition: dict[str, Any]) -> tuple[str, list[Any]]:
+    name, operator, value = condition["field"], condition["operator"], condition["value"]
+    if name in TEXT_FIELDS:
+        column = f"i.{name}"
+        if operator == "contains":
+            return f"{column} ILIKE %s", [f"%{_like_escape(value)}%"]
+        if operator == "equals":
+            return f"lower(btrim({column})) = lower(btrim(%s))", [value]
+        return f"{column} ~* %s", [value]
+    if name == "amount":
+        if operator == "between":
+            return "i.amount BETWEEN %s AND %s", [Decimal(value[0]), Decimal(value[1])]
+        return ("i.amount >= %s" if operator == "gte" else "i.amount <= %s"), [Decimal(value)]
+    return "i.account_id = %s", [int(value)]
+
+
+def rules_apply_to_transactions_sql(*, household_id: int, transaction_ids_sql: str, params: Sequence[Any]) -> int:
+    """Apply the household's rules to a set of transactions given as SQL, set-based. Returns rules run.
+
+    Conditions read a snapshot of the rows taken before any rule runs; rules are applied from the last to
+    the first so that, for category and payee, the first matching rule's value is the one left standing.
+    """
+    rules = _active_rules(household_id)
+    if not rules:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS rules_input")
+        cursor.execute(
+            "CREATE TEMP TABLE rules_input ON COMMIT DROP AS "
+            "SELECT t.id, t.payee, t.description, t.amount, t.account_id, "
+            "(t.transfer_id IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_split s WHERE s.household_id = t.household_id "
+            "AND s.transaction_id = t.id)) AS category_allowed "
+            f"FROM ledger_transaction t WHERE t.household_id = %s AND t.status <> 'reconciled' AND t.id IN ({transaction_ids_sql})",
+            [household_id, *params],
+        )
+        cursor.execute("CREATE INDEX ON rules_input (id)")
+        cursor.execute("ANALYZE rules_input")
+        for compiled in reversed(rules):
+            rule = compiled.rule
+            parts = [_condition_sql(condition) for condition in rule.conditions]
+            joiner = " AND " if rule.match == RuleMatch.ALL else " OR "
+            where = "(" + joiner.join(sql for sql, _params in parts) + ")"
+            where_params = [param for _sql, condition_params in parts for param in condition_params]
+            assignments: list[str] = []
+            assignment_params: list[Any] = []
+            if rule.set_payee:
+                assignments.append("payee = %s")
+                assignment_params.append(rule.set_payee)
+            if rule.set_category_id is not None:
+                assignments.append("category_id = CASE WHEN i.category_allowed THEN %s ELSE t.category_id END")
+                assignment_params.append(rule.set_category_id)
+            if assignments:
+                cursor.execute(
+                    f"UPDATE ledger_transaction t SET {', '.join(assignments)}, updated_at = now() "
+                    f"FROM rules_input i WHERE t.id = i.id AND t.household_id = %s AND {where}",
+                    [*assignment_params, household_id, *where_params],
+                )
+            if compiled.tag_ids:
+                cursor.execute(
+                    "INSERT INTO ledger_transactiontag (household_id, transaction_id, tag_id) "
+                    f"SELECT %s, i.id, tag.id FROM rules_input i CROSS JOIN unnest(%s::bigint[]) AS tag(id) WHERE {where} "
+                    "ON CONFLICT (household_id, transaction_id, tag_id) DO NOTHING",
+                    [household_id, list(compiled.tag_ids), *where_params],
+                )
+        cursor.execute("DROP TABLE rules_input")
+    return len(rules)

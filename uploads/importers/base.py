@@ -1,0 +1,166 @@
+"""What every parser yields, and the text helpers they share (encodings, dates, amounts)."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+
+
+class ImportFileError(ValueError):
+    """The whole file cannot be read (not one bad row: those are ParsedRow.error)."""
+
+    def __init__(self, message: str, line_number: int | None = None) -> None:
+        super().__init__(message if line_number is None else f"line {line_number}: {message}")
+        self.line_number = line_number
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    line_number: int
+    date: date | None = None
+    amount: Decimal | None = None
+    payee: str = ""
+    description: str = ""
+    bank_id: str = ""
+    error: str = ""
+
+
+_CHUNK = 1 << 16
+
+
+def detect_encoding(stream: BinaryIO) -> str:
+    """BOM first; else UTF-8 if every byte decodes; else Windows-1252; else Latin-1. Streams, then rewinds."""
+    stream.seek(0)
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := stream.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            stream.seek(0)
+            continue
+        stream.seek(0)
+        return encoding
+    stream.seek(0)
+    return "latin-1"
+
+
+class _RawReader(io.RawIOBase):
+    """Adapts any object with read(n) (a Django File, an S3 object) for io.TextIOWrapper."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_text(stream: BinaryIO, encoding: str | None = None) -> tuple[io.TextIOWrapper, str]:
+    encoding = encoding or detect_encoding(stream)
+    stream.seek(0)
+    # newline="" keeps CR/LF inside quoted CSV fields and lets each parser see CRLF files as lines.
+    text = io.TextIOWrapper(io.BufferedReader(_RawReader(stream), _CHUNK), encoding=encoding, newline="")
+    return text, encoding
+
+
+_AMOUNT_JUNK = re.compile(r"[\s\u00a0\u202f'€$£¥]|EUR|USD|GBP|CHF")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
+
+
+def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
+    """A bank's amount text as a Decimal: "1.234,56", "-30.000", "(12.30)", "12.30-", "€ 5". Never a float."""
+    value = _AMOUNT_JUNK.sub("", text)
+    negative = False
+    if value.startswith("(") and value.endswith(")"):
+        negative, value = True, value[1:-1]
+    if value.endswith("-"):
+        negative, value = True, value[:-1]
+    thousands = "." if decimal_separator == "," else ","
+    value = value.replace(thousands, "")
+    if decimal_separator == ",":
+        value = value.replace(",", ".")
+    if not _PLAIN.match(value):
+        raise ValueError(f"{text.strip()!r} is not an amount")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:  # pragma: no cover - guarded by the pattern
+        raise ValueError(f"{text.strip()!r} is not an amount") from None
+    if amount.adjusted() >= _MAX_INTEGER_DIGITS or -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+        raise ValueError(f"{text.strip()!r} is out of range")
+    return -amount if negative else amount
+
+
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%Y%m%d",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+)
+
+
+def guess_date_format(samples: list[str]) -> str | None:
+    """The first format that reads every sample (so 03/04/24 stays ambiguous only if nothing disambiguates)."""
+    cleaned = [sample.strip() for sample in samples if sample.strip()]
+    if not cleaned:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            for sample in cleaned:
+                datetime.strptime(sample, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
+class DateReader:
+    """strptime with a small memo: statements repeat the same few hundred dates thousands of times."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self._memo: dict[str, date] = {}
+
+    def __call__(self, text: str) -> date:
+        text = text.strip()
+        found = self._memo.get(text)
+        if found is None:
+            try:
+                found = datetime.strptime(text, self.fmt).date()
+            except ValueError:
+                raise ValueError(f"{text!r} is not a date in the format {self.fmt}") from None
+            if len(self._memo) > 20000:
+                self._memo.clear()
+            self._memo[text] = found
+        return found
+
+
+def clip(text: str, length: int) -> str:
+    return " ".join(text.split())[:length]

@@ -1,0 +1,526 @@
+"""Writes for uploads: attachments, and statement import (upload → preview → commit).
+
+Import pipeline, set-based so the cost per row is a few microseconds of Python plus bulk SQL:
+1. upload: sniff the bytes, hash, store under a generated name.
+2. preview: parse (streaming generator) → COPY into a temporary table → one INSERT … SELECT into the staging
+   table that numbers identical rows (window function), builds each row's key and anti-joins ImportedKey →
+   one UPDATE for near matches. Query count does not depend on the number of rows.
+3. commit (one DB transaction): one statement inserts the new transactions, their ImportedKeys and marks the
+   staging rows; merges link keys to existing transactions; rules run set-based; the import is marked committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any, BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from ledger import metrics
+from ledger.errors import ConflictError
+from ledger.models import Account, Household, Transaction, TransactionStatus, User
+from ledger.money import currency_exponent
+from ledger.rules import rules_apply_to_transactions_sql
+from uploads import sniffing
+from uploads.importers import ImportFileError, ParsedRow, parse_statement
+from uploads.models import (
+    Attachment,
+    CsvProfile,
+    ImportFormat,
+    ImportStatus,
+    RowStatus,
+    StatementImport,
+    StatementImportRow,
+)
+
+_SNIFF_BYTES = 8192
+_READ_CHUNK = 1 << 20
+
+
+class DuplicateAttachmentError(ConflictError):
+    def __init__(self, existing: Attachment) -> None:
+        super().__init__(f"This file is already attachment {existing.pk} ({existing.original_name}).")
+        self.existing = existing
+
+
+class FileTooLargeError(ValidationError):
+    pass
+
+
+# --- shared file handling ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Received:
+    head: bytes
+    sha256: str
+    size: int
+
+
+def _measure(upload: IO[bytes], *, declared_size: int | None, limit: int, what: str) -> _Received:
+    """Refuse on the declared size before reading; then stream, counting and hashing, and stop at the limit."""
+    if declared_size is not None and declared_size > limit:
+        raise FileTooLargeError({"file": [f"{what} may be at most {limit} bytes; this one declares {declared_size}."]})
+    upload.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    while chunk := upload.read(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise FileTooLargeError({"file": [f"{what} may be at most {limit} bytes."]})
+        if len(head) < _SNIFF_BYTES:
+            head += chunk[: _SNIFF_BYTES - len(head)]
+        digest.update(chunk)
+    upload.seek(0)
+    return _Received(head=head, sha256=digest.hexdigest(), size=size)
+
+
+def _store(upload: IO[bytes], folder: str, household_id: int) -> str:
+    # A generated name: nothing of the client's name reaches the storage path.
+    return default_storage.save(f"{folder}/{household_id}/{uuid.uuid4().hex}", File(upload))
+
+
+# --- attachments ------------------------------------------------------------------------------------
+
+
+def attachment_create(
+    *,
+    household: Household,
+    upload: IO[bytes],
+    original_name: str,
+    declared_size: int | None = None,
+    transaction_obj: Transaction | None = None,
+    user: User | None = None,
+) -> Attachment:
+    if transaction_obj is not None and transaction_obj.household_id != household.pk:
+        raise ValidationError({"transaction": ["Choose a transaction of the attachment's household."]})
+    received = _measure(upload, declared_size=declared_size, limit=settings.ATTACHMENT_MAX_BYTES, what="An attachment")
+    try:
+        content_type = sniffing.sniff(received.head)
+    except sniffing.RefusedFile as error:
+        raise ValidationError({"file": [str(error)]}) from None
+    if content_type not in sniffing.ATTACHMENT_TYPES:
+        raise ValidationError({"file": ["This type of file is not accepted."]})
+    existing = Attachment.objects.filter(household=household, sha256=received.sha256).first()
+    if existing is not None:
+        raise DuplicateAttachmentError(existing)
+    name = _store(upload, "attachments", household.pk)
+    try:
+        with transaction.atomic():
+            attachment = Attachment.objects.create(
+                household=household,
+                transaction=transaction_obj,
+                file=name,
+                original_name=sniffing.clean_filename(
+                    original_name, default=f"attachment{sniffing.EXTENSIONS[content_type]}"
+                ),
+                content_type=content_type,
+                size=received.size,
+                sha256=received.sha256,
+                uploaded_by=user,
+            )
+    except IntegrityError:
+        # Two uploads of the same bytes raced: keep the first, drop our copy of the file.
+        default_storage.delete(name)
+        raise DuplicateAttachmentError(Attachment.objects.get(household=household, sha256=received.sha256)) from None
+    return attachment
+
+
+def attachment_update(*, attachment: Attachment, transaction_obj: Transaction | None) -> Attachment:
+    if transaction_obj is not None and transaction_obj.household_id != attachment.household_id:
+        raise ValidationError({"transaction": ["Choose a transaction of the attachment's household."]})
+    attachment.transaction = transaction_obj
+    attachment.save(update_fields=["transaction"])
+    return attachment
+
+
+def attachment_delete(*, attachment: Attachment) -> None:
+    name = attachment.file.name
+    with transaction.atomic():
+        attachment.delete()
+        # The file goes only once the row is gone for good.
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+# --- statement import: upload -----------------------------------------------------------------------
+
+
+def csv_profile_save(*, account: Account, name: str, mapping: dict[str, Any]) -> CsvProfile:
+    profile, _created = CsvProfile.objects.update_or_create(
+        household_id=account.household_id, account=account, name=name.strip()[:120], defaults={"mapping": mapping}
+    )
+    return profile
+
+
+def statement_import_upload(
+    *,
+    account: Account,
+    upload: IO[bytes],
+    original_name: str,
+    declared_size: int | None = None,
+    format: str | None = None,
+    mapping: dict[str, Any] | None = None,
+    profile: str | None = None,
+    save_profile: str | None = None,
+    user: User | None = None,
+) -> StatementImport:
+    """Store a statement file and create its import (not yet parsed: see statement_import_preview)."""
+    received = _measure(upload, declared_size=declared_size, limit=settings.IMPORT_MAX_BYTES, what="A statement file")
+    try:
+        content_type = sniffing.sniff(received.head)
+        detected = sniffing.statement_format_for(content_type, received.head)
+    except sniffing.RefusedFile as error:
+        raise ValidationError({"file": [str(error)]}) from None
+    chosen = format or detected
+    if chosen not in ImportFormat.values:
+        raise ValidationError({"format": [f"Choose one of {', '.join(ImportFormat.values)}."]})
+    if {chosen, detected} - {"ofx", "qfx"} and chosen != detected:
+        raise ValidationError({"format": [f"The file looks like {detected}, not {chosen}."]})
+    used_mapping: dict[str, Any] = {}
+    if profile:
+        saved = CsvProfile.objects.filter(household_id=account.household_id, account=account, name=profile).first()
+        if saved is None:
+            raise ValidationError({"profile": [f"No profile {profile!r} for this account."]})
+        used_mapping = dict(saved.mapping)
+    if mapping:
+        used_mapping.update(mapping)
+    if save_profile and chosen == "csv":
+        csv_profile_save(account=account, name=save_profile, mapping=used_mapping)
+    name = _store(upload, "imports", account.household_id)
+    return StatementImport.objects.create(
+        household_id=account.household_id,
+        account=account,
+        format=chosen,
+        file=name,
+        original_name=sniffing.clean_filename(original_name, default="statement"),
+        sha256=received.sha256,
+        size=received.size,
+        mapping=used_mapping,
+        created_by=user,
+    )
+
+
+# --- statement import: preview ----------------------------------------------------------------------
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def fingerprint(row: ParsedRow) -> str:
+    """sha256(date|amount|payee|description), with amounts and text normalised so reformatting does not matter."""
+    assert row.date is not None and row.amount is not None
+    amount = row.amount.normalize()
+    material = f"{row.date.isoformat()}|{amount:f}|{_normalised(row.payee)}|{_normalised(row.description)}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+_STAGE_COLUMNS = "line_number, date, amount, payee, description, bank_id, fingerprint, error"
+
+_STAGE_SQL = f"""
+INSERT INTO uploads_statementimportrow
+    (household_id, statement_import_id, line_number, date, amount, payee, description, bank_id, fingerprint,
+     occurrence, key, status, error, reason, matched_transaction_id, transaction_id)
+SELECT %(household)s, %(import)s, s.line_number, s.date, s.amount, s.payee, s.description, s.bank_id, s.fingerprint,
+       s.occurrence, s.key,
+       CASE WHEN s.error <> '' THEN 'error'
+            WHEN s.bank_id <> '' AND s.occurrence > 1 THEN 'duplicate'
+            WHEN k.id IS NULL THEN 'new'
+            WHEN k.ignored OR k.transaction_id IS NULL THEN 'ignored'
+            ELSE 'duplicate' END,
+       s.error,
+       CASE WHEN s.error <> '' THEN ''
+            WHEN s.bank_id <> '' AND s.occurrence > 1 THEN 'the same bank id appears earlier in this file'
+            WHEN k.id IS NULL THEN ''
+            WHEN k.ignored THEN 'ignored in an earlier import'
+            WHEN k.transaction_id IS NULL THEN 'imported before and deleted since'
+            ELSE 'already imported' END,
+       k.transaction_id, NULL
+  FROM (SELECT staged.*, CASE WHEN staged.error <> '' THEN '' WHEN staged.bank_id <> '' THEN 'id:' || staged.bank_id
+                              ELSE 'fp:' || staged.fingerprint || '#' || staged.occurrence END AS key
+          FROM (SELECT {_STAGE_COLUMNS},
+                       row_number() OVER (PARTITION BY error <> '', CASE WHEN bank_id <> '' THEN 'id:' || bank_id
+                                          ELSE fingerprint END ORDER BY line_number) AS occurrence
+                  FROM import_stage) AS staged) AS s
+  LEFT JOIN uploads_importedkey k
+    ON k.household_id = %(household)s AND k.account_id = %(account)s AND k.key = s.key AND s.key <> ''
+"""
+
+# A row not seen before may still be a transaction the books already have: same amount a few days apart
+# (typed in by hand, or imported from another format), or a pending one that has since posted.
+_NEAR_MATCH_SQL = """
+UPDATE uploads_statementimportrow r
+   SET status = 'near_match', matched_transaction_id = m.transaction_id, reason = m.reason
+  FROM (SELECT DISTINCT ON (staged.id) staged.id AS row_id, t.id AS transaction_id,
+               CASE WHEN t.status = 'pending'
+                    THEN format('a pending transaction of the same amount on %%s (%%s)', t.date, coalesce(nullif(t.payee, ''), t.description))
+                    ELSE format('same amount on %%s, %%s day(s) apart (%%s)', t.date, abs(t.date - staged.date),
+                                coalesce(nullif(t.payee, ''), t.description)) END AS reason
+          FROM uploads_statementimportrow staged
+          JOIN ledger_transaction t
+            ON t.household_id = staged.household_id AND t.account_id = %(account)s
+           AND t.date BETWEEN staged.date - 7 AND staged.date + 7 AND t.amount = staged.amount
+         WHERE staged.household_id = %(household)s AND staged.statement_import_id = %(import)s AND staged.status = 'new'
+           AND (t.status = 'pending'
+                OR (abs(t.date - staged.date) <= 3
+                    AND NOT EXISTS (SELECT 1 FROM uploads_importedkey k
+                                     WHERE k.household_id = t.household_id AND k.transaction_id = t.id)))
+         ORDER BY staged.id, (t.status = 'pending') DESC, abs(t.date - staged.date), t.id) AS m
+ WHERE r.id = m.row_id AND r.household_id = %(household)s
+"""
+
+
+def _row_error(row: ParsedRow, places: int) -> str:
+    if row.error:
+        return row.error
+    if row.date is None:
+        return "no date"
+    if row.amount is None:
+        return "no amount"
+    exponent = row.amount.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > places and row.amount != row.amount.quantize(Decimal(1).scaleb(-places)):
+        return f"{row.amount} has more than {places} decimal places"
+    return ""
+
+
+def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int], None] | None) -> int:
+    count = 0
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_stage")
+        cursor.execute(
+            "CREATE TEMP TABLE import_stage (line_number integer, date date, amount numeric(19, 4), payee text, "
+            "description text, bank_id text, fingerprint text, error text) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY import_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                error = _row_error(row, places)
+                if error:
+                    copy.write_row(
+                        (row.line_number, None, None, row.payee, row.description, row.bank_id, "", error[:500])
+                    )
+                else:
+                    copy.write_row(
+                        (
+                            row.line_number,
+                            row.date,
+                            row.amount,
+                            row.payee,
+                            row.description,
+                            row.bank_id,
+                            fingerprint(row),
+                            "",
+                        )
+                    )
+                count += 1
+                if progress is not None and count % 10000 == 0:
+                    progress(count)
+    return count
+
+
+def _open(statement_import: StatementImport) -> BinaryIO:
+    return default_storage.open(statement_import.file.name, "rb")  # type: ignore[return-value]
+
+
+def _counts(statement_import: StatementImport) -> dict[str, int]:
+    counts = dict.fromkeys(RowStatus.values, 0)
+    for row in (
+        StatementImportRow.objects.filter(household_id=statement_import.household_id, statement_import=statement_import)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[row["status"]] = row["n"]
+    counts["rows"] = sum(counts[status] for status in RowStatus.values)
+    return counts
+
+
+def statement_import_preview(
+    *, statement_import: StatementImport, progress: Callable[[int], None] | None = None
+) -> StatementImport:
+    """Parse, stage and de-duplicate. A file that cannot be read at all marks the import failed."""
+    started = time.monotonic()
+    account = statement_import.account
+    places = currency_exponent(account.currency)
+    params = {"household": statement_import.household_id, "import": statement_import.pk, "account": account.pk}
+    try:
+        with transaction.atomic():
+            StatementImportRow.objects.filter(
+                household_id=statement_import.household_id, statement_import=statement_import
+            ).delete()
+            with _open(statement_import) as stream:
+                rows = parse_statement(statement_import.format, stream, mapping=statement_import.mapping)
+                _stage_rows(rows, places, progress)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE import_stage")
+                cursor.execute(_STAGE_SQL, params)
+                cursor.execute(_NEAR_MATCH_SQL, params)
+                cursor.execute("DROP TABLE import_stage")
+    except ImportFileError as error:
+        statement_import.status = ImportStatus.FAILED
+        statement_import.error = str(error)
+        statement_import.counts = {}
+        statement_import.save(update_fields=["status", "error", "counts"])
+        metrics.imports.labels(format=statement_import.format, outcome="failed").inc()
+        return statement_import
+    statement_import.status = ImportStatus.PREVIEWED
+    statement_import.error = ""
+    statement_import.counts = _counts(statement_import)
+    statement_import.save(update_fields=["status", "error", "counts"])
+    metrics.import_duration.observe(time.monotonic() - started)
+    return statement_import
+
+
+# --- statement import: commit -----------------------------------------------------------------------
+
+_RECHECK_SQL = """
+UPDATE uploads_statementimportrow r SET status = 'duplicate', reason = 'imported meanwhile', matched_transaction_id = k.transaction_id
+  FROM uploads_importedkey k
+ WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
+   AND k.household_id = %(household)s AND k.account_id = %(account)s AND k.key = r.key
+"""
+
+_MERGE_KEYS_SQL = """
+WITH merged AS (
+    UPDATE uploads_statementimportrow r SET status = 'merged', transaction_id = r.matched_transaction_id,
+           reason = 'merged with transaction ' || r.matched_transaction_id
+     WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status = 'near_match'
+       AND r.id = ANY(%(merge)s)
+ RETURNING r.key, r.matched_transaction_id
+), keys AS (
+    INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
+    SELECT %(household)s, %(account)s, key, matched_transaction_id, false, %(import)s, now() FROM merged
+    ON CONFLICT (household_id, account_id, key) DO NOTHING
+)
+-- The statement confirms the transaction happened: a pending one has posted.
+UPDATE ledger_transaction t SET status = 'cleared', updated_by_id = %(user)s, updated_at = now()
+  FROM merged WHERE t.id = merged.matched_transaction_id AND t.household_id = %(household)s AND t.status = 'pending'
+"""
+
+_IGNORE_SQL = """
+WITH ignored AS (
+    UPDATE uploads_statementimportrow r SET status = 'ignored', reason = 'ignored when committing'
+     WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
+       AND r.id = ANY(%(ignore)s)
+ RETURNING r.key
+)
+INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
+SELECT %(household)s, %(account)s, key, NULL, true, %(import)s, now() FROM ignored
+ON CONFLICT (household_id, account_id, key) DO NOTHING
+"""
+
+# nextval() is volatile, so PostgreSQL evaluates `source` once; the transactions, their keys and the staging
+# rows are written by one statement. Composite foreign keys are deferred, so the order inside does not matter.
+_INSERT_SQL = """
+WITH source AS (
+    SELECT r.id AS row_id, nextval(pg_get_serial_sequence('ledger_transaction', 'id')) AS transaction_id,
+           r.date, r.amount, r.payee, r.description, r.key
+      FROM uploads_statementimportrow r
+     WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
+     ORDER BY r.line_number
+), inserted AS (
+    INSERT INTO ledger_transaction (id, household_id, account_id, date, amount, payee, description, status,
+                                    created_by_id, updated_by_id, created_at, updated_at)
+    SELECT transaction_id, %(household)s, %(account)s, date, amount, payee, description, %(status)s,
+           %(user)s, %(user)s, now(), now()
+      FROM source
+), keys AS (
+    INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
+    SELECT %(household)s, %(account)s, key, transaction_id, false, %(import)s, now() FROM source
+)
+UPDATE uploads_statementimportrow r SET status = 'imported', transaction_id = source.transaction_id
+  FROM source WHERE r.id = source.row_id AND r.household_id = %(household)s
+"""
+
+_IMPORTED_IDS_SQL = (
+    "SELECT transaction_id FROM uploads_statementimportrow "
+    "WHERE household_id = %s AND statement_import_id = %s AND status = 'imported'"
+)
+
+
+def statement_import_commit(
+    *,
+    statement_import: StatementImport,
+    user: User | None = None,
+    merge: Iterable[int] = (),
+    ignore: Iterable[int] = (),
+) -> StatementImport:
+    """All or nothing: new rows become transactions, chosen near matches merge, chosen rows are ignored.
+
+    Near matches neither merged nor ignored are imported as new transactions (the preview showed them).
+    """
+    started = time.monotonic()
+    merge_ids, ignore_ids = sorted({int(i) for i in merge}), sorted({int(i) for i in ignore})
+    if set(merge_ids) & set(ignore_ids):
+        raise ValidationError({"merge": ["A row cannot be both merged and ignored."]})
+    with transaction.atomic():
+        locked = StatementImport.objects.select_for_update().get(pk=statement_import.pk)
+        if locked.status != ImportStatus.PREVIEWED:
+            raise ConflictError(f"This import is {locked.status}; only a previewed import can be committed.")
+        # One import into an account at a time, so two overlapping files cannot both add a row.
+        Account.objects.select_for_update().filter(pk=locked.account_id).get()
+        rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
+        _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
+        _check_row_choices(
+            rows, ignore_ids, {RowStatus.NEW, RowStatus.NEAR_MATCH}, "ignore", "new rows or near matches"
+        )
+        params = {
+            "household": locked.household_id,
+            "import": locked.pk,
+            "account": locked.account_id,
+            "user": user.pk if user is not None else None,
+            "merge": merge_ids,
+            "ignore": ignore_ids,
+            "status": TransactionStatus.CLEARED,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_RECHECK_SQL, params)
+            if merge_ids:
+                cursor.execute(_MERGE_KEYS_SQL, params)
+            if ignore_ids:
+                cursor.execute(_IGNORE_SQL, params)
+            cursor.execute(_INSERT_SQL, params)
+        rules_apply_to_transactions_sql(
+            household_id=locked.household_id,
+            transaction_ids_sql=_IMPORTED_IDS_SQL,
+            params=[locked.household_id, locked.pk],
+        )
+        locked.counts = _counts(locked)
+        locked.status = ImportStatus.COMMITTED
+        locked.committed_at = timezone.now()
+        locked.save(update_fields=["counts", "status", "committed_at"])
+    counts = locked.counts
+    metrics.imports.labels(format=locked.format, outcome="committed").inc()
+    for outcome in ("imported", "duplicate", "error", "ignored", "merged"):
+        if counts.get(outcome):
+            metrics.import_rows.labels(outcome=outcome).inc(counts[outcome])
+    metrics.transactions_created.labels(source="import").inc(counts.get("imported", 0))
+    metrics.import_duration.observe(time.monotonic() - started)
+    return locked
+
+
+def _check_row_choices(rows: Any, ids: list[int], statuses: set[str], field: str, label: str) -> None:
+    if not ids:
+        return
+    found = rows.filter(id__in=ids, status__in=statuses).count()
+    if found != len(ids):
+        raise ValidationError({field: [f"Choose rows of this import that are {label}."]})
+
+
+def statement_import_delete(*, statement_import: StatementImport) -> None:
+    name = statement_import.file.name
+    with transaction.atomic():
+        statement_import.delete()
+        transaction.on_commit(lambda: default_storage.delete(name))
