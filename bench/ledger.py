@@ -33,6 +33,7 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process client speaks plain HTTP
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # one access-log line per request would drown the figures
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker_bench")
 
 import django  # noqa: E402
@@ -76,10 +77,10 @@ def seed(rows: int) -> tuple[User, Household]:
             print(f"reusing {existing:,} transactions")
             return user, household
         print(f"found {existing:,} transactions, wanted {rows:,}: re-seeding")
-        user.delete()
         from ledger.services.households import household_delete
 
         household_delete(household=household)
+        user.delete()
     user = User.objects.create_user(BENCH_USER, password="bench-password-not-secret")
     household = Household.objects.get(memberships__user=user)
     start = date.today() - timedelta(days=3650)

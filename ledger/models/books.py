@@ -7,9 +7,10 @@ triggers and composite foreign keys created in migration 0002; `manage.py check_
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from ledger.models.tenancy import HouseholdOwned, User
 from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES
@@ -163,9 +164,10 @@ class Transaction(HouseholdOwned):
             # Budget and spending reports: a category's rows within a date range.
             models.Index(fields=["household", "category", "date"], name="tx_household_cat_date_idx"),
             models.Index(fields=["transfer"], name="tx_transfer_idx", condition=Q(transfer__isnull=False)),
-            # Text search (?search=) uses ILIKE, which these trigram indexes serve.
-            GinIndex(fields=["payee"], opclasses=["gin_trgm_ops"], name="tx_payee_trgm_idx"),
-            GinIndex(fields=["description"], opclasses=["gin_trgm_ops"], name="tx_description_trgm_idx"),
+            # Text search (?search=): Django's icontains is UPPER(col) LIKE UPPER('%…%'), so the trigram
+            # indexes are on UPPER(col) — an index on the bare column would never be used.
+            GinIndex(OpClass(Upper("payee"), name="gin_trgm_ops"), name="tx_payee_upper_trgm_idx"),
+            GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="tx_description_upper_trgm_idx"),
         ]
 
     def __str__(self) -> str:
