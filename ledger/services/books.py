@@ -86,6 +86,9 @@ def _validate_category(category: Category) -> None:
             raise ValidationError({"kind": [f"A subcategory must have its parent's kind ({parent.kind})."]})
         if category.pk and Category.objects.filter(parent_id=category.pk).exists():
             raise ValidationError({"parent": ["This category has subcategories, so it cannot become one."]})
+    if category.pk and Category.objects.filter(parent_id=category.pk).exclude(kind=category.kind).exists():
+        # Checked here so the person gets a field message rather than the database trigger's refusal.
+        raise ValidationError({"kind": ["This category has subcategories of another kind: change them first."]})
     category.full_clean(validate_unique=True, validate_constraints=True)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
 
 from ledger.errors import ConflictError
 from ledger.models import Household, Membership, Role, User
@@ -33,6 +34,8 @@ def household_update(*, household: Household, **fields: object) -> Household:
 
 @transaction.atomic
 def membership_set(*, household: Household, user: User, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Choose one of: {', '.join(Role.values)}."]})
     membership, _created = Membership.objects.select_for_update().get_or_create(
         household=household, user=user, defaults={"role": role}
     )
@@ -66,9 +69,23 @@ def _ensure_an_owner_remains(*, household: Household, leaving: Membership, new_r
 @transaction.atomic
 def household_delete(*, household: Household) -> None:
     """Delete a household and everything in it, reconciled history included (owners only)."""
-    from django.db import connection
+    from ledger.models import Account, Category, Transaction, Transfer
 
     with connection.cursor() as cursor:
         # Lifts the reconciliation lock for this database transaction only (see migration 0002).
         cursor.execute("SET LOCAL ledger.allow_reconciled_changes = 'on'")
+    # PROTECT refuses to delete a row still in use even when its users go in the same cascade, so the
+    # users go first: transactions (with splits and tag links), transfers, then whatever else protects
+    # categories and accounts (e.g. scheduled transactions), subcategories, and the household last.
+    Transaction.objects.filter(household=household).delete()
+    Transfer.objects.filter(household=household).delete()
+    for model in (Category, Account):
+        for relation in model._meta.related_objects:
+            if relation.on_delete is models.PROTECT and relation.related_model is not model:
+                related_model: type[models.Model] = relation.related_model  # type: ignore[assignment]
+                related_model._base_manager.filter(**{f"{relation.field.name}__household": household}).delete()
+    Category.objects.filter(household=household, parent__isnull=False).delete()
     household.delete()
+    with connection.cursor() as cursor:
+        # Back on at once: the caller's transaction may go on to touch other households' books.
+        cursor.execute("SET LOCAL ledger.allow_reconciled_changes = 'off'")

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from ledger.errors import ConflictError, ReconciledTransactionError
 from ledger.models import (
@@ -142,11 +142,10 @@ def transaction_create(
 def _ensure_not_reconciled(tx: Transaction, changes: dict[str, Any]) -> None:
     if not tx.is_reconciled:
         return
-    # Un-reconciling (status alone) is the one change a reconciled transaction accepts.
-    if set(changes) - {"status"}:
-        raise ReconciledTransactionError(
-            f"Transaction {tx.pk} is reconciled: un-reconcile it before changing it."
-        )
+    # Every change is refused, status included: un-reconciling is its own deliberate step
+    # (transaction_unreconcile, `POST transactions/{id}/unreconcile/`), never a side effect of an edit.
+    if changes:
+        raise ReconciledTransactionError(f"Transaction {tx.pk} is reconciled: un-reconcile it before changing it.")
 
 
 @transaction.atomic
@@ -172,6 +171,12 @@ def transaction_update(
         raise _field_error("status", "Transactions become reconciled through a reconciliation.")
     if tx.transfer_id and ({"amount", "account"} & set(changes)):
         raise _field_error("amount", "This is one side of a transfer: change the transfer instead.")
+    if (
+        tx.transfer_id
+        and (TRANSFER_SHARED_FIELDS & set(changes))
+        and Transaction.objects.filter(transfer_id=tx.transfer_id, status=TransactionStatus.RECONCILED).exists()
+    ):
+        raise ReconciledTransactionError("The other side of this transfer is reconciled: un-reconcile it first.")
 
     account = changes.get("account", tx.account)
     if account.household_id != tx.household_id:
@@ -289,8 +294,10 @@ def transactions_set_category(
     *, queryset: QuerySet[Transaction], category: Category, user: User | None = None
 ) -> BulkResult:
     # Split transactions keep their per-line categories; transfers are not spending.
-    target = queryset.filter(household_id=category.household_id, splits__isnull=True, transfer__isnull=True)
-    return _bulk_update(target.distinct(), user, category=category)
+    # Exists() rather than a join + DISTINCT: PostgreSQL refuses FOR UPDATE with DISTINCT or on an outer join.
+    has_splits = Exists(Split.objects.filter(transaction_id=OuterRef("pk")))
+    target = queryset.filter(household_id=category.household_id, transfer__isnull=True).exclude(has_splits)
+    return _bulk_update(target, user, category=category)
 
 
 @transaction.atomic
