@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from ledger.audit import audit_record, snapshot
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Tag
+from ledger.models.audit import AuditAction
 from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
 
 ACCOUNT_FIELDS = {"name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived"}
@@ -51,6 +53,9 @@ def account_create(
     )
     _validate_account(account)
     account.save()
+    audit_record(
+        action=AuditAction.CREATE, instance=account, household_id=account.household_id, after=snapshot(account)
+    )
     return account
 
 
@@ -61,10 +66,18 @@ def account_update(*, account: Account, **fields: object) -> Account:
         raise ValidationError(f"Unknown account fields: {', '.join(sorted(unknown))}.")
     if "currency" in fields and fields["currency"] != account.currency and account.transactions.exists():
         raise ValidationError({"currency": ["An account with transactions cannot change currency."]})
+    before = snapshot(account)
     for name, value in fields.items():
         setattr(account, name, value)
     _validate_account(account)
     account.save()
+    audit_record(
+        action=AuditAction.UPDATE,
+        instance=account,
+        household_id=account.household_id,
+        before=before,
+        after=snapshot(account),
+    )
     return account
 
 
@@ -72,6 +85,9 @@ def account_update(*, account: Account, **fields: object) -> Account:
 def account_delete(*, account: Account) -> None:
     if account.transactions.exists():
         raise ConflictError("This account has transactions: archive it instead, or delete them first.")
+    audit_record(
+        action=AuditAction.DELETE, instance=account, household_id=account.household_id, before=snapshot(account)
+    )
     account.delete()
 
 
@@ -101,6 +117,9 @@ def category_create(
     category = Category(household=household, name=name, kind=kind, parent=parent, archived=archived)
     _validate_category(category)
     category.save()
+    audit_record(
+        action=AuditAction.CREATE, instance=category, household_id=category.household_id, after=snapshot(category)
+    )
     return category
 
 
@@ -109,15 +128,27 @@ def category_update(*, category: Category, **fields: object) -> Category:
     unknown = set(fields) - CATEGORY_FIELDS
     if unknown:
         raise ValidationError(f"Unknown category fields: {', '.join(sorted(unknown))}.")
+    before = snapshot(category)
     for name, value in fields.items():
         setattr(category, name, value)
     _validate_category(category)
     category.save()
+    audit_record(
+        action=AuditAction.UPDATE,
+        instance=category,
+        household_id=category.household_id,
+        before=before,
+        after=snapshot(category),
+    )
     return category
 
 
 @transaction.atomic
 def category_delete(*, category: Category) -> None:
+    # Recorded first (with the row's id and values); a refused delete rolls the entry back with it.
+    audit_record(
+        action=AuditAction.DELETE, instance=category, household_id=category.household_id, before=snapshot(category)
+    )
     try:
         category.delete()
     except ProtectedError:
@@ -131,17 +162,23 @@ def tag_create(*, household: Household, name: str) -> Tag:
     tag = Tag(household=household, name=name.strip())
     tag.full_clean()
     tag.save()
+    audit_record(action=AuditAction.CREATE, instance=tag, household_id=tag.household_id, after=snapshot(tag))
     return tag
 
 
 @transaction.atomic
 def tag_update(*, tag: Tag, name: str) -> Tag:
+    before = snapshot(tag)
     tag.name = name.strip()
     tag.full_clean()
     tag.save()
+    audit_record(
+        action=AuditAction.UPDATE, instance=tag, household_id=tag.household_id, before=before, after=snapshot(tag)
+    )
     return tag
 
 
 @transaction.atomic
 def tag_delete(*, tag: Tag) -> None:
+    audit_record(action=AuditAction.DELETE, instance=tag, household_id=tag.household_id, before=snapshot(tag))
     tag.delete()

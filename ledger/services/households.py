@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 
+from ledger.audit import audit_record, snapshot
 from ledger.errors import ConflictError
 from ledger.models import Household, Membership, Role, User
+from ledger.models.audit import AuditAction
 from ledger.models.tenancy import forget_household_roles
 
 
@@ -13,7 +15,8 @@ def household_create(*, owner: User, name: str, base_currency: str = "EUR", budg
     household = Household(name=name, base_currency=base_currency, budget_month_start_day=budget_month_start_day)
     household.full_clean()
     household.save()
-    Membership.objects.create(household=household, user=owner, role=Role.OWNER)
+    membership = Membership.objects.create(household=household, user=owner, role=Role.OWNER)
+    audit_record(action=AuditAction.CREATE, instance=membership, household_id=household.pk, after=snapshot(membership))
     forget_household_roles(owner)
     return household
 
@@ -25,10 +28,15 @@ def household_create_personal(*, user: User) -> Household:
 
 @transaction.atomic
 def household_update(*, household: Household, **fields: object) -> Household:
+    before = snapshot(household)
     for name, value in fields.items():
         setattr(household, name, value)
     household.full_clean()
     household.save()
+    audit_record(
+        action=AuditAction.UPDATE, instance=household, household_id=household.pk, before=before,
+        after=snapshot(household),
+    )
     return household
 
 
@@ -36,14 +44,21 @@ def household_update(*, household: Household, **fields: object) -> Household:
 def membership_set(*, household: Household, user: User, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": [f"Choose one of: {', '.join(Role.values)}."]})
-    membership, _created = Membership.objects.select_for_update().get_or_create(
+    membership, created = Membership.objects.select_for_update().get_or_create(
         household=household, user=user, defaults={"role": role}
     )
+    if created:
+        audit_record(action=AuditAction.CREATE, instance=membership, household_id=household.pk, after=snapshot(membership))
     if membership.role != role:
         _ensure_an_owner_remains(household=household, leaving=membership, new_role=role)
+        before = snapshot(membership)
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role"])
+        audit_record(
+            action=AuditAction.UPDATE, instance=membership, household_id=household.pk, before=before,
+            after=snapshot(membership),
+        )
     forget_household_roles(user)
     return membership
 
@@ -51,6 +66,10 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
     _ensure_an_owner_remains(household=membership.household, leaving=membership, new_role=None)
+    audit_record(
+        action=AuditAction.DELETE, instance=membership, household_id=membership.household_id,
+        before=snapshot(membership),
+    )
     membership.delete()
     forget_household_roles(membership.user)
 

@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 
+from financetracker.request_context import current_channel
+from ledger.audit import audit_record, audit_record_bulk_update, audit_record_many, bulk_update_rows, snapshot
 from ledger.errors import ConflictError, ReconciledTransactionError
+from ledger.metrics import transactions_created
 from ledger.models import (
     Account,
     Category,
@@ -25,6 +28,7 @@ from ledger.models import (
     Transfer,
     User,
 )
+from ledger.models.audit import AuditAction
 from ledger.money import format_amount, parse_amount, validate_amount_for_currency
 
 EDITABLE_FIELDS = {"account", "date", "amount", "payee", "description", "category", "status"}
@@ -98,6 +102,13 @@ def _write_tags(tx: Transaction, tags: Sequence[Tag]) -> None:
     )
 
 
+def _count_created(count: int, source: str | None) -> None:
+    # Counted only once the rows commit; the label is the caller's (import, scheduled), else the
+    # request's channel (api, admin), else "manual" (shell, commands).
+    label = source or current_channel() or "manual"
+    transaction.on_commit(lambda: transactions_created.labels(source=label).inc(count))
+
+
 @transaction.atomic
 def transaction_create(
     *,
@@ -111,6 +122,7 @@ def transaction_create(
     status: str = TransactionStatus.CLEARED,
     tags: Iterable[Tag] = (),
     splits: Sequence[SplitLine] = (),
+    source: str | None = None,
 ) -> Transaction:
     value = _validate_money(amount=amount, account=account)
     _validate_category(category, account)
@@ -136,6 +148,8 @@ def transaction_create(
         _write_splits(tx, split_lines)
     if tag_list:
         _write_tags(tx, tag_list)
+    audit_record(action=AuditAction.CREATE, instance=tx, household_id=tx.household_id, after=snapshot(tx), actor=user)
+    _count_created(1, source)
     return tx
 
 
@@ -161,6 +175,7 @@ def transaction_update(
     if unknown:
         raise ValidationError(f"Unknown transaction fields: {', '.join(sorted(unknown))}.")
     tx = Transaction.objects.select_for_update().select_related("account").get(pk=transaction_obj.pk)
+    before = snapshot(tx)
     changes = {name: value for name, value in fields.items() if getattr(tx, name) != value}
     if splits is not None:
         changes["splits"] = splits
@@ -205,6 +220,9 @@ def transaction_update(
         _write_tags(tx, _validate_tags(tags, account))
     if tx.transfer_id and (TRANSFER_SHARED_FIELDS & set(changes)):
         Transaction.objects.filter(transfer_id=tx.transfer_id).exclude(pk=tx.pk).update(date=tx.date, updated_by=user)
+    audit_record(
+        action=AuditAction.UPDATE, instance=tx, household_id=tx.household_id, before=before, after=snapshot(tx), actor=user
+    )
     return tx
 
 
@@ -215,11 +233,21 @@ def transaction_delete(*, transaction_obj: Transaction, user: User | None = None
         sides = list(Transaction.objects.select_for_update().filter(transfer_id=tx.transfer_id))
         if any(side.is_reconciled for side in sides):
             raise ReconciledTransactionError("One side of this transfer is reconciled: un-reconcile it first.")
+        _audit_transfer_delete(Transfer.objects.get(pk=tx.transfer_id), sides, user)
         Transfer.objects.filter(pk=tx.transfer_id).delete()
         return
     if tx.is_reconciled:
         raise ReconciledTransactionError(f"Transaction {tx.pk} is reconciled: un-reconcile it before deleting it.")
+    audit_record(action=AuditAction.DELETE, instance=tx, household_id=tx.household_id, before=snapshot(tx), actor=user)
     tx.delete()
+
+
+def _audit_transfer_delete(transfer: Transfer, sides: Sequence[Transaction], user: User | None) -> None:
+    # Each side's history ends with its own delete entry, next to the transfer's.
+    before = {side.pk: snapshot(side) for side in sides}
+    before[transfer.pk] = snapshot(transfer)
+    audit_record_many(action=AuditAction.DELETE, instances=[*sides], before=before, actor=user)
+    audit_record(action=AuditAction.DELETE, instance=transfer, household_id=transfer.household_id, before=before[transfer.pk], actor=user)
 
 
 @transaction.atomic
@@ -255,12 +283,14 @@ def transfer_create(
     transfer = Transfer.objects.create(household_id=from_account.household_id, created_by=user)
     common = {"household_id": from_account.household_id, "date": date, "transfer": transfer, "status": status,
               "description": description, "created_by": user, "updated_by": user}
-    Transaction.objects.bulk_create(
+    sides = Transaction.objects.bulk_create(
         [
             Transaction(account=from_account, amount=-sent, payee=to_account.name, **common),
             Transaction(account=to_account, amount=received, payee=from_account.name, **common),
         ]
     )
+    audit_record_many(action=AuditAction.CREATE, instances=[transfer, *sides], actor=user)
+    _count_created(len(sides), None)
     return transfer
 
 
@@ -269,6 +299,7 @@ def transfer_delete(*, transfer: Transfer) -> None:
     sides = list(Transaction.objects.select_for_update().filter(transfer=transfer))
     if any(side.is_reconciled for side in sides):
         raise ReconciledTransactionError("One side of this transfer is reconciled: un-reconcile it first.")
+    _audit_transfer_delete(transfer, sides, None)
     transfer.delete()
 
 
@@ -282,7 +313,9 @@ def _bulk_update(queryset: QuerySet[Transaction], user: User | None, **values: A
     with transaction.atomic():
         locked = queryset.select_for_update()
         skipped = locked.filter(status=TransactionStatus.RECONCILED).count()
+        rows = bulk_update_rows(queryset.exclude(status=TransactionStatus.RECONCILED), fields=values)
         changed = locked.exclude(status=TransactionStatus.RECONCILED).update(updated_by=user, **values)
+        audit_record_bulk_update(model=Transaction, rows=rows, values=values, actor=user)
     return BulkResult(changed=changed, skipped_reconciled=skipped)
 
 
@@ -322,7 +355,7 @@ def account_reconcile(
             f"{format_amount(difference, account.currency)}). Clear or fix transactions, then try again."
         )
     count = cleared.filter(status=TransactionStatus.CLEARED).update(status=TransactionStatus.RECONCILED, updated_by=user)
-    return Reconciliation.objects.create(
+    reconciliation = Reconciliation.objects.create(
         household_id=account.household_id,
         account=account,
         statement_date=statement_date,
@@ -330,13 +363,24 @@ def account_reconcile(
         transaction_count=count,
         created_by=user,
     )
+    # One entry per reconciliation (it names the count), not one per transaction it locked.
+    audit_record(
+        action=AuditAction.CREATE, instance=reconciliation, household_id=account.household_id,
+        after=snapshot(reconciliation), actor=user,
+    )
+    return reconciliation
 
 
 @transaction.atomic
 def transaction_unreconcile(*, transaction_obj: Transaction, user: User | None = None) -> Transaction:
     tx = Transaction.objects.select_for_update().get(pk=transaction_obj.pk)
     if tx.is_reconciled:
+        before = snapshot(tx)
         tx.status = TransactionStatus.CLEARED
         tx.updated_by = user
         tx.save(update_fields=["status", "updated_by", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE, instance=tx, household_id=tx.household_id, before=before, after=snapshot(tx),
+            actor=user,
+        )
     return tx
