@@ -1,0 +1,219 @@
+"""Budgets API: thin views that scope to the person's households, validate input and call services/selectors."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import django_filters
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from budgets import selectors, services
+from budgets.api import serializers as s
+from budgets.models import Budget, ExchangeRate, ScheduledTransaction
+from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.models import Household
+
+_REPORT_RESPONSE = {200: {"type": "object"}}
+
+
+def visible_household(request: Request, household_id: int) -> Household:
+    """The household named by a query parameter, if the person may see it; else 404."""
+    return get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
+
+
+def validated_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+class BudgetFilter(django_filters.FilterSet):
+    household = django_filters.NumberFilter(field_name="household_id")
+    category = django_filters.NumberFilter(field_name="category_id")
+    month = django_filters.DateFilter(field_name="month", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month_after = django_filters.DateFilter(field_name="month", lookup_expr="gte", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month_before = django_filters.DateFilter(field_name="month", lookup_expr="lte", input_formats=["%Y-%m", "%Y-%m-%d"])
+
+    class Meta:
+        model = Budget
+        fields: ClassVar[list[str]] = []
+
+
+class BudgetViewSet(HouseholdScopedViewSet):
+    """Budget lines. POST sets the line of (category, month): it creates it, or updates the one there."""
+
+    model = Budget
+    serializer_class = s.BudgetSerializer
+    filterset_class = BudgetFilter
+    ordering_fields = ["month", "id"]
+    ordering = ["-month", "id"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("household")
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        household = self.household_for_create(self.request, data.pop("household", None))
+        line = services.budget_set(household=household, **data)
+        serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = serializer.validated_data
+        line = services.budget_update(
+            budget=serializer.instance, amount=data.get("amount"), rollover=data.get("rollover")
+        )  # type: ignore[arg-type, union-attr]
+        serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
+
+    def perform_destroy(self, instance: Budget) -> None:
+        services.budget_delete(budget=instance)
+
+
+class ScheduledFilter(django_filters.FilterSet):
+    household = django_filters.NumberFilter(field_name="household_id")
+    account = django_filters.NumberFilter(field_name="account_id")
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = ScheduledTransaction
+        fields: ClassVar[list[str]] = []
+
+
+class ScheduledTransactionViewSet(HouseholdScopedViewSet):
+    model = ScheduledTransaction
+    serializer_class = s.ScheduledTransactionSerializer
+    filterset_class = ScheduledFilter
+    ordering_fields = ["next_due", "id"]
+    ordering = ["id"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("account", "to_account", "category")
+
+    def _reload(self, pk: int) -> ScheduledTransaction:
+        return self.scope_queryset(ScheduledTransaction.objects.filter(pk=pk)).get()
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        household = self.household_for_create(self.request, data.pop("household", None))
+        scheduled = services.scheduled_create(household=household, **data)
+        serializer.instance = self._reload(scheduled.pk)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        scheduled = services.scheduled_update(scheduled=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+        serializer.instance = self._reload(scheduled.pk)
+
+    def perform_destroy(self, instance: ScheduledTransaction) -> None:
+        services.scheduled_delete(scheduled=instance)
+
+    @extend_schema(
+        parameters=[s.UpcomingQuerySerializer], responses={200: {"type": "array", "items": {"type": "object"}}}
+    )
+    @action(detail=False, methods=["get"])
+    def upcoming(self, request: Request) -> Response:
+        """Occurrences due in the next `days` days (overdue ones first), across the household's schedules."""
+        query = validated_query(s.UpcomingQuerySerializer, request)
+        household = visible_household(request, query["household"])
+        items = selectors.scheduled_upcoming(household, today=timezone.localdate(), days=query["days"])
+        return Response([s.UpcomingSerializer(item).data for item in items])
+
+
+class StaffWritesPermission(permissions.IsAuthenticated):
+    """Rates are shared reference data: everyone signed in reads them, only staff change them."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
+class ExchangeRateFilter(django_filters.FilterSet):
+    base = django_filters.CharFilter()
+    quote = django_filters.CharFilter()
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])
+
+    class Meta:
+        model = ExchangeRate
+        fields: ClassVar[list[str]] = []
+
+
+class ExchangeRateViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+    """Global reference data, so not household-scoped: `visible_to` is every signed-in person."""
+
+    serializer_class = s.ExchangeRateSerializer
+    permission_classes = [StaffWritesPermission]
+    filterset_class = ExchangeRateFilter
+    ordering = ["-date", "id"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return ExchangeRate.objects.visible_to(self.request.user)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        serializer.instance = services.exchange_rate_create(**serializer.validated_data)  # type: ignore[arg-type]
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        serializer.instance = services.exchange_rate_update(
+            exchange_rate=serializer.instance, **serializer.validated_data
+        )  # type: ignore[arg-type]
+
+
+# --- Reports ---------------------------------------------------------------------------------------------
+
+
+class BudgetReportView(APIView):
+    """The budget report of one month: per category budgeted, spent, carried over, available, % used."""
+
+    @extend_schema(parameters=[s.BudgetReportQuerySerializer], responses=_REPORT_RESPONSE)
+    def get(self, request: Request) -> Response:
+        query = validated_query(s.BudgetReportQuerySerializer, request)
+        household = visible_household(request, query["household"])
+        return Response(selectors.budget_report_for_month(household, query["month"]).as_dict())
+
+
+class CashflowReportView(APIView):
+    """Income, expense and net per budget month over a range of months."""
+
+    @extend_schema(parameters=[s.MonthRangeQuerySerializer], responses=_REPORT_RESPONSE)
+    def get(self, request: Request) -> Response:
+        query = validated_query(s.MonthRangeQuerySerializer, request)
+        household = visible_household(request, query["household"])
+        return Response(selectors.cashflow_report(household, query["start"], query["end"]).as_dict())
+
+
+class SpendingReportView(APIView):
+    """Spending per expense category (subcategories rolled up) over a range of budget months."""
+
+    @extend_schema(parameters=[s.MonthRangeQuerySerializer], responses=_REPORT_RESPONSE)
+    def get(self, request: Request) -> Response:
+        query = validated_query(s.MonthRangeQuerySerializer, request)
+        household = visible_household(request, query["household"])
+        return Response(selectors.spending_by_category(household, query["start"], query["end"]).as_dict())
+
+
+class NetWorthReportView(APIView):
+    """Each account's balance and the total in the base currency at each calendar month's end."""
+
+    @extend_schema(parameters=[s.MonthRangeQuerySerializer], responses=_REPORT_RESPONSE)
+    def get(self, request: Request) -> Response:
+        query = validated_query(s.MonthRangeQuerySerializer, request)
+        household = visible_household(request, query["household"])
+        return Response(selectors.net_worth_report(household, query["start"], query["end"]).as_dict())
+
+
+class ForecastReportView(APIView):
+    """Each open account's projected balance at the end of the coming months, from its schedules."""
+
+    @extend_schema(parameters=[s.ForecastQuerySerializer], responses=_REPORT_RESPONSE)
+    def get(self, request: Request) -> Response:
+        query = validated_query(s.ForecastQuerySerializer, request)
+        household = visible_household(request, query["household"])
+        report = selectors.forecast_report(household, today=timezone.localdate(), months=query["months"])
+        return Response(report.as_dict())
