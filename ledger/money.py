@@ -40,7 +40,8 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 CURRENCY_CHOICES = sorted((code, code) for code in CURRENCY_EXPONENTS)
 
 # Plain decimal notation only: no exponents, no NaN/Infinity, no thousands separators.
-_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# ASCII digits only: `\d` would also accept Arabic-Indic and other Unicode digits ("١٢" read as 12).
+_PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
 
 def currency_exponent(currency: str) -> int:
