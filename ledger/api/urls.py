@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from ledger.api import views
+from ledger.api.audit import AuditEntryViewSet
 
 router = DefaultRouter()
 router.register("households", views.HouseholdViewSet, basename="household")
@@ -10,6 +11,7 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("tags", views.TagViewSet, basename="tag")
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("transfers", views.TransferViewSet, basename="transfer")
+router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token-obtain"),

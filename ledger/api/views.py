@@ -18,10 +18,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ledger.api import serializers as s
+from ledger.api.audit import AuditEntrySerializer, audit_entries_for
 from ledger.api.filters import TransactionFilter
 from ledger.api.permissions import ensure_can_write, ensure_owner
 from ledger.api.viewsets import HouseholdScopedViewSet
-from ledger.models import Account, Category, Household, Membership, Tag, Transaction, Transfer
+from ledger.models import Account, AuditEntry, Category, Household, Membership, Tag, Transaction, Transfer
 from ledger.money import format_amount
 from ledger.selectors import account_balance_as_of, accounts_with_balance, transactions_for_list
 from ledger.services import books, households, tokens
@@ -224,6 +225,16 @@ class TransactionViewSet(HouseholdScopedViewSet):
         tx = self.get_object()
         tx_services.transaction_unreconcile(transaction_obj=tx, user=request.user)  # type: ignore[arg-type]
         return Response(self.get_serializer(self._reload(tx.pk)).data)
+
+    @extend_schema(request=None, responses=AuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """Who changed this transaction, when, from which request, and what it was before (newest first)."""
+        tx = self.get_object()  # scoped: another household's transaction is a 404
+        entries = audit_entries_for(
+            AuditEntry.objects.filter(household_id=tx.household_id), object_type="ledger.transaction", object_id=tx.pk
+        )
+        return Response(AuditEntrySerializer(entries, many=True).data)
 
 
 class TransferViewSet(HouseholdScopedViewSet):
