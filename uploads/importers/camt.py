@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, BinaryIO
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser, iterparse
 
 from uploads.importers.base import ImportFileError, ParsedRow, clip, parse_decimal
 
@@ -106,7 +106,7 @@ def _rows_of_entry(entry: Element, line_number: int) -> Iterator[ParsedRow]:
             row.error = str(error)
         if detail is not None:
             row.payee = clip(_party(detail, indicator), 200)
-            row.description = clip(" ".join(_text(n, "") for n in _findall(detail, "RmtInf/Ustrd")) or info, 500)
+            row.description = clip(" ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd")) or info, 500)
             row.bank_id = (_text(detail, "Refs/AcctSvcrRef") or entry_ref)[:255]
         else:
             row.description = clip(info, 500)
@@ -123,7 +123,7 @@ def _rows_of_entry(entry: Element, line_number: int) -> Iterator[ParsedRow]:
         except ValueError as error:
             row.error = str(error)
         row.payee = clip(_party(detail, detail_indicator), 200)
-        row.description = clip(" ".join(_text(n, "") for n in _findall(detail, "RmtInf/Ustrd")) or info, 500)
+        row.description = clip(" ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd")) or info, 500)
         own_ref = _text(detail, "Refs/AcctSvcrRef")
         row.bank_id = (own_ref or (f"{entry_ref}/{position}" if entry_ref else ""))[:255]
         yield row
@@ -135,8 +135,13 @@ def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
     entry_line = 0
     depth_in_entry = 0
     seen_statement = False
+    parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    expat = getattr(parser, "parser", None)
+    if hasattr(expat, "SetReparseDeferralEnabled"):
+        # Expat ≥ 2.6 may hold small chunks back; line-at-a-time feeding needs every event at once.
+        expat.SetReparseDeferralEnabled(False)  # type: ignore[union-attr]
     try:
-        for event, element in iterparse(reader, events=("start", "end"), forbid_dtd=True):
+        for event, element in iterparse(reader, events=("start", "end"), parser=parser):
             name = _local(element.tag)
             if event == "start":
                 if name == "Stmt":

@@ -7,6 +7,7 @@ ofxtools reads the whole file (IMPORT_MAX_BYTES bounds it). Line numbers and the
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -15,6 +16,9 @@ from typing import BinaryIO
 from ofxtools.Parser import OFXTree
 
 from uploads.importers.base import ImportFileError, ParsedRow, clip
+
+# ofxtools logs every element it converts at INFO: thousands of lines a statement.
+logging.getLogger("ofxtools").setLevel(logging.WARNING)
 
 _TRANSACTION = re.compile(rb"<STMTTRN>(.*?)</STMTTRN>", re.DOTALL | re.IGNORECASE)
 _DTPOSTED = re.compile(rb"<DTPOSTED>\s*(\d{8})", re.IGNORECASE)

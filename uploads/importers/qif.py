@@ -19,8 +19,12 @@ _SAMPLE = 200
 
 
 def _normalise_date(text: str) -> str:
-    # Quicken writes 3/15'24 and 3/15/2024, and pads with spaces: " 3/ 5'24".
-    return text.strip().replace("'", "/").replace(" ", "0") if text.strip() else ""
+    # Quicken writes 3/15/2024, 3/15/99 and, from 2000 on, 3/15'24; it pads with spaces: " 3/ 5'24".
+    text = text.strip().replace(" ", "0")
+    if "'" in text:
+        head, _, year = text.partition("'")
+        text = f"{head}/{2000 + int(year)}" if year.isdigit() and len(year) <= 2 else text.replace("'", "/")
+    return text
 
 
 def parse_qif(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:

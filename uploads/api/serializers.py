@@ -1,0 +1,87 @@
+"""Thin serializers for attachments and imports: shape here, rules in uploads.services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+
+from ledger.api.fields import HouseholdScopedRelatedField, MoneyField
+from ledger.models import Account, Household, Transaction
+from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow
+
+
+class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
+    transaction = HouseholdScopedRelatedField(queryset=Transaction.objects.all(), required=False, allow_null=True)
+    file = serializers.FileField(write_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id", "household", "transaction", "file", "original_name", "content_type", "size", "sha256",
+            "uploaded_by", "created_at", "download_url",
+        ]
+        read_only_fields = ["id", "original_name", "content_type", "size", "sha256", "uploaded_by", "created_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["household"].read_only = True
+            fields["file"].required = False
+            fields["file"].read_only = True
+        return fields
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}/download/"
+
+
+class JSONStringField(serializers.JSONField):
+    """JSON that may arrive as a string (multipart forms can only send strings)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("Send a JSON object.") from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Send a JSON object.")
+        return data
+
+
+class ImportUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    file = serializers.FileField()
+    account = HouseholdScopedRelatedField(queryset=Account.objects.all())
+    format = serializers.ChoiceField(choices=ImportFormat.choices, required=False)
+    profile = serializers.CharField(required=False, max_length=120)
+    save_profile = serializers.CharField(required=False, max_length=120)
+    mapping = JSONStringField(required=False)
+
+
+class ImportCommitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    merge = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    ignore = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+
+
+class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = StatementImportRow
+        fields = [
+            "id", "line_number", "date", "amount", "payee", "description", "bank_id", "occurrence", "status", "error",
+            "reason", "matched_transaction_id", "transaction_id",
+        ]
+
+
+class StatementImportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = StatementImport
+        fields = [
+            "id", "household", "account", "format", "status", "original_name", "sha256", "size", "mapping", "counts",
+            "error", "created_by", "created_at", "committed_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,193 @@
+"""Uploads API: attachments (upload, metadata, authenticated download), imports (upload → preview → commit),
+and exports. Every view starts from a household-restricting queryset; another household's file is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ledger.api.filters import TransactionFilter
+from ledger.api.permissions import ensure_can_write
+from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.models import Transaction
+from uploads import services
+from uploads.api import serializers as s
+from uploads.exports import transactions_csv_rows
+from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow
+from uploads.selectors import export_queryset
+
+ROW_PAGE_SIZE = 100
+MAX_ROW_PAGE_SIZE = 1000
+
+
+def _declared_size(request: Request, upload: Any) -> int | None:
+    # The multipart part's size; a body Content-Length larger than the limit is refused the same way.
+    size = getattr(upload, "size", None)
+    return int(size) if size is not None else None
+
+
+def content_disposition(filename: str) -> str:
+    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _is_object_storage() -> bool:
+    return hasattr(default_storage, "bucket_name")
+
+
+class AttachmentViewSet(HouseholdScopedViewSet):
+    model = Attachment
+    serializer_class = s.AttachmentSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_fields = ["household", "transaction", "content_type"]
+    ordering = ["-id"]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        household = self.household_for_create(request, data.get("household"))
+        upload = data["file"]
+        try:
+            attachment = services.attachment_create(
+                household=household, upload=upload, original_name=upload.name or "", declared_size=_declared_size(request, upload),
+                transaction_obj=data.get("transaction"), user=request.user,  # type: ignore[arg-type]
+            )
+        except services.DuplicateAttachmentError as error:
+            return Response({"detail": error.message, "existing": error.existing.pk}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        transaction_obj = serializer.validated_data.get("transaction", serializer.instance.transaction)  # type: ignore[union-attr]
+        serializer.instance = services.attachment_update(attachment=serializer.instance, transaction_obj=transaction_obj)  # type: ignore[arg-type]
+
+    def perform_destroy(self, instance: Attachment) -> None:
+        services.attachment_delete(attachment=instance)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        """The file itself, for members of its household: streamed, or a short-lived signed URL on S3."""
+        attachment = self.get_object()
+        disposition = content_disposition(attachment.original_name)
+        if _is_object_storage():
+            url = default_storage.url(  # type: ignore[call-arg]
+                attachment.file.name,
+                parameters={"ResponseContentDisposition": disposition, "ResponseContentType": attachment.content_type},
+            )
+            return HttpResponseRedirect(url)
+        response = FileResponse(default_storage.open(attachment.file.name, "rb"), content_type=attachment.content_type)
+        response["Content-Disposition"] = disposition
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class StatementImportViewSet(HouseholdScopedViewSet):
+    model = StatementImport
+    serializer_class = s.StatementImportSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    filterset_fields = ["household", "account", "status", "format"]
+    ordering = ["-id"]
+
+    @extend_schema(request=s.ImportUploadSerializer, responses={201: s.StatementImportSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Upload a statement: it is parsed and de-duplicated at once, and the preview comes back."""
+        payload = s.ImportUploadSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        account = data["account"]
+        ensure_can_write(request.user, account.household_id)
+        upload = data["file"]
+        statement = services.statement_import_upload(
+            account=account, upload=upload, original_name=upload.name or "", declared_size=_declared_size(request, upload),
+            format=data.get("format"), mapping=data.get("mapping"), profile=data.get("profile"),
+            save_profile=data.get("save_profile"), user=request.user,  # type: ignore[arg-type]
+        )
+        statement = services.statement_import_preview(statement_import=statement)
+        body = self._detail(request, statement)
+        if statement.status == ImportStatus.FAILED:
+            return Response({**body, "file": [statement.error]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+            OpenApiParameter("row_status", str, enum=RowStatus.values),
+        ]
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The import with its counts and one page of its rows (errors by line number, duplicates, near matches)."""
+        return Response(self._detail(request, self.get_object()))
+
+    def _detail(self, request: Request, statement: StatementImport) -> dict[str, Any]:
+        try:
+            page = max(1, int(request.query_params.get("page", 1)))
+            size = min(MAX_ROW_PAGE_SIZE, max(1, int(request.query_params.get("page_size", ROW_PAGE_SIZE))))
+        except ValueError:
+            page, size = 1, ROW_PAGE_SIZE
+        rows: QuerySet[StatementImportRow] = StatementImportRow.objects.filter(
+            household_id=statement.household_id, statement_import=statement
+        ).order_by("line_number", "id")
+        row_status = request.query_params.get("row_status")
+        if row_status in RowStatus.values:
+            rows = rows.filter(status=row_status)
+        window = list(rows[(page - 1) * size : page * size + 1])
+        return {
+            **s.StatementImportSerializer(statement).data,
+            "rows": {
+                "page": page,
+                "page_size": size,
+                "has_next": len(window) > size,
+                "results": s.ImportRowSerializer(window[:size], many=True).data,
+            },
+        }
+
+    @extend_schema(request=s.ImportCommitSerializer, responses={200: s.StatementImportSerializer})
+    @action(detail=True, methods=["post"])
+    def commit(self, request: Request, pk: str | None = None) -> Response:
+        """Commit all or nothing; near matches merge only when listed in `merge`, rows in `ignore` stay out."""
+        statement = self.get_object()
+        ensure_can_write(request.user, statement.household_id)
+        payload = s.ImportCommitSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        statement = services.statement_import_commit(
+            statement_import=statement, user=request.user,  # type: ignore[arg-type]
+            merge=payload.validated_data["merge"], ignore=payload.validated_data["ignore"],
+        )
+        return Response(self._detail(request, statement))
+
+    def perform_destroy(self, instance: StatementImport) -> None:
+        services.statement_import_delete(statement_import=instance)
+
+
+class TransactionsCsvExportView(APIView):
+    """Transactions as CSV, with the transaction list's filters; streamed, safe against formula injection."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        queryset = Transaction.objects.visible_to(request.user)
+        filtered = TransactionFilter(request.query_params, queryset=queryset, request=request)
+        if not filtered.is_valid():
+            raise serializers.ValidationError(filtered.errors)
+        response = StreamingHttpResponse(transactions_csv_rows(export_queryset(filtered.qs)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition("transactions.csv")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,0 +1,84 @@
+"""manage.py import_statement FILE --account ID [--format ...] [--profile NAME] [--mapping JSON] [--dry-run]"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ledger.models import Account
+from uploads.models import ImportFormat, ImportStatus
+from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload
+
+
+class Command(BaseCommand):
+    help = "Import a bank statement (CSV, OFX/QFX, QIF, CAMT.053) into an account, skipping rows already imported."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--account", type=int, required=True, help="Account id to import into.")
+        parser.add_argument("--format", choices=ImportFormat.values, help="Default: detected from the file's content.")
+        parser.add_argument("--profile", help="A saved CSV mapping (CsvProfile) of this account.")
+        parser.add_argument("--mapping", help='CSV mapping as JSON, e.g. {"date": "Datum", "decimal": ","}.')
+        parser.add_argument("--save-profile", help="Save the mapping used under this name for the account.")
+        parser.add_argument("--dry-run", action="store_true", help="Preview only: parse and de-duplicate, write nothing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        try:
+            account = Account.objects.get(pk=options["account"])
+        except Account.DoesNotExist:
+            raise CommandError(f"No account {options['account']}.") from None
+        try:
+            mapping = json.loads(options["mapping"]) if options["mapping"] else None
+        except ValueError as error:
+            raise CommandError(f"--mapping is not JSON: {error}") from None
+        interactive = hasattr(self.stdout, "isatty") and self.stdout.isatty()
+        self.stdout.write(f"Reading {path.name} into {account}…")
+        try:
+            with path.open("rb") as handle:
+                statement = statement_import_upload(
+                    account=account, upload=handle, original_name=path.name, declared_size=path.stat().st_size,
+                    format=options["format"], mapping=mapping, profile=options["profile"],
+                    save_profile=options["save_profile"],
+                )
+            statement = statement_import_preview(statement_import=statement, progress=self._progress(interactive))
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from None
+        if interactive:
+            self.stdout.write("")
+        if statement.status == ImportStatus.FAILED:
+            raise CommandError(f"The file could not be imported: {statement.error}")
+        counts = preview = statement.counts
+        errors = list(statement.rows.filter(status="error").order_by("line_number")[:20])
+        for row in errors:
+            self.stderr.write(f"line {row.line_number}: {row.error}")
+        if not options["dry_run"]:
+            statement = statement_import_commit(statement_import=statement)
+            counts = statement.counts
+        self.stdout.write(
+            f"rows read: {counts.get('rows', 0)}, "
+            f"{'would import' if options['dry_run'] else 'imported'}: "
+            f"{counts.get('new', 0) + counts.get('near_match', 0) if options['dry_run'] else counts.get('imported', 0)}, "
+            f"duplicates: {counts.get('duplicate', 0)}, ignored: {counts.get('ignored', 0)}, "
+            f"near matches: {preview.get('near_match', 0)}, "
+            f"errors: {counts.get('error', 0)}"
+        )
+        self.stdout.write(f"import id: {statement.pk}{' (dry run: nothing written)' if options['dry_run'] else ''}")
+
+    def _progress(self, interactive: bool) -> Any:
+        def report(rows: int) -> None:
+            if interactive:
+                sys.stdout.write(f"\r  {rows:>10,} rows read")
+                sys.stdout.flush()
+            else:
+                self.stdout.write(f"  {rows} rows read")
+
+        return report
+
