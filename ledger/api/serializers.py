@@ -124,7 +124,7 @@ class TagSerializer(HouseholdOwnedSerializer):
 
 class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     category = HouseholdScopedRelatedField(queryset=Category.objects.all())
-    amount = MoneyField(currency_from="transaction.account.currency")
+    amount = MoneyField(currency_from="transaction.currency")
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     class Meta:
@@ -135,8 +135,8 @@ class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
     date = StrictDateField()
-    amount = MoneyField(currency_from="account.currency")
-    currency = serializers.CharField(source="account.currency", read_only=True)
+    amount = MoneyField(currency_from="currency")
+    currency = serializers.CharField(read_only=True)
     category = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
     splits = SplitSerializer(many=True, required=False)
     tags = HouseholdScopedRelatedField(queryset=Tag.objects.all(), many=True, required=False)

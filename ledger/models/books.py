@@ -177,6 +177,12 @@ class Transaction(HouseholdOwned):
     def is_reconciled(self) -> bool:
         return self.status == TransactionStatus.RECONCILED
 
+    @property
+    def currency(self) -> str:
+        # Lists annotate `account_currency` instead of loading an Account object per row.
+        annotated = self.__dict__.get("account_currency")
+        return str(annotated) if annotated else self.account.currency
+
 
 class Split(HouseholdOwned):
     """A categorised part of a transaction; a transaction's splits sum exactly to its amount."""
