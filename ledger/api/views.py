@@ -269,6 +269,10 @@ class TokenObtainView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token_obtain"
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without authentication classes DRF turns a failed login into a 403; a wrong password is a 401.
+        return 'Bearer realm="api"'
+
     @extend_schema(request=s.TokenObtainSerializer, responses={201: s.TokenSerializer})
     def post(self, request: Request) -> Response:
         payload = s.TokenObtainSerializer(data=request.data)
