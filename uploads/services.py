@@ -412,12 +412,12 @@ UPDATE ledger_transaction t SET status = 'cleared', updated_by_id = %(user)s, up
 _IGNORE_SQL = """
 WITH ignored AS (
     UPDATE uploads_statementimportrow r SET status = 'ignored', reason = 'ignored when committing'
-     WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
-       AND r.id = ANY(%(ignore)s)
+     WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s
+       AND r.status IN ('new', 'near_match', 'error') AND r.id = ANY(%(ignore)s)
  RETURNING r.key
 )
 INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
-SELECT %(household)s, %(account)s, key, NULL, true, %(import)s, now() FROM ignored
+SELECT %(household)s, %(account)s, key, NULL, true, %(import)s, now() FROM ignored WHERE key <> ''
 ON CONFLICT (household_id, account_id, key) DO NOTHING
 """
 
@@ -460,6 +460,7 @@ def statement_import_commit(
     """All or nothing: new rows become transactions, chosen near matches merge, chosen rows are ignored.
 
     Near matches neither merged nor ignored are imported as new transactions (the preview showed them).
+    A file with rows in error commits nothing (409) unless those rows are listed in `ignore`.
     """
     started = time.monotonic()
     merge_ids, ignore_ids = sorted({int(i) for i in merge}), sorted({int(i) for i in ignore})
@@ -474,8 +475,13 @@ def statement_import_commit(
         rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
         _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
         _check_row_choices(
-            rows, ignore_ids, {RowStatus.NEW, RowStatus.NEAR_MATCH}, "ignore", "new rows or near matches"
+            rows, ignore_ids, {RowStatus.NEW, RowStatus.NEAR_MATCH, RowStatus.ERROR}, "ignore", "new, near matches or errors"
         )
+        unresolved = rows.filter(status=RowStatus.ERROR).exclude(id__in=ignore_ids).values_list("line_number", flat=True)
+        lines = list(unresolved[:11])
+        if lines:
+            shown = ", ".join(str(line) for line in lines[:10]) + (" …" if len(lines) > 10 else "")
+            raise ConflictError(f"Rows in error (lines {shown}): fix the file, or list those rows in ignore to skip them.")
         params = {
             "household": locked.household_id,
             "import": locked.pk,

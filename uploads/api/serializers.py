@@ -7,8 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ledger.api.fields import HouseholdScopedRelatedField, MoneyField
+from ledger.api.fields import HouseholdScopedRelatedField
 from ledger.models import Account, Household, Transaction
+from ledger.money import format_amount
 from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow
 
 
@@ -67,7 +68,14 @@ class ImportCommitSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    amount = MoneyField(read_only=True)
+    """Amounts shown with the account's decimal places; pass `currency` in the context."""
+
+    amount = serializers.SerializerMethodField()
+
+    def get_amount(self, row: StatementImportRow) -> str | None:
+        if row.amount is None:
+            return None
+        return format_amount(row.amount, self.context["currency"])
 
     class Meta:
         model = StatementImportRow

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
@@ -38,6 +39,20 @@ def _declared_size(request: Request, upload: Any) -> int | None:
     return int(size) if size is not None else None
 
 
+# Room for the multipart envelope and the other form fields around the file.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def refuse_oversized_body(request: Request, limit: int) -> None:
+    """Refuse on the declared Content-Length before a byte of the body is read."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit + _MULTIPART_SLACK:
+        raise serializers.ValidationError({"file": [f"The file may be at most {limit} bytes; the request declares {declared}."]})
+
+
 def content_disposition(filename: str) -> str:
     fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
@@ -56,6 +71,7 @@ class AttachmentViewSet(HouseholdScopedViewSet):
     ordering = ["-id"]
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        refuse_oversized_body(request, settings.ATTACHMENT_MAX_BYTES)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -105,9 +121,13 @@ class StatementImportViewSet(HouseholdScopedViewSet):
     filterset_fields = ["household", "account", "status", "format"]
     ordering = ["-id"]
 
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("account")
+
     @extend_schema(request=s.ImportUploadSerializer, responses={201: s.StatementImportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Upload a statement: it is parsed and de-duplicated at once, and the preview comes back."""
+        refuse_oversized_body(request, settings.IMPORT_MAX_BYTES)
         payload = s.ImportUploadSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -154,7 +174,9 @@ class StatementImportViewSet(HouseholdScopedViewSet):
                 "page": page,
                 "page_size": size,
                 "has_next": len(window) > size,
-                "results": s.ImportRowSerializer(window[:size], many=True).data,
+                "results": s.ImportRowSerializer(
+                    window[:size], many=True, context={"currency": statement.account.currency}
+                ).data,
             },
         }
 
