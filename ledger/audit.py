@@ -39,7 +39,7 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str | float):
         return value
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        return _decimal_string(value)
     if isinstance(value, datetime.date | datetime.datetime | datetime.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -51,6 +51,15 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [json_safe(item) for item in value]
     return str(value)
+
+
+def _decimal_string(value: decimal.Decimal) -> str:
+    # The database returns its column scale ("-20.0000") where the service had "-20.00": the same
+    # money must read the same in every entry, or every update would "change" every amount.
+    normalized = value.normalize()
+    if normalized.as_tuple().exponent > -2:  # type: ignore[operator]
+        normalized = normalized.quantize(decimal.Decimal("0.01"))
+    return f"{normalized:f}"
 
 
 def object_type_of(model: type[models.Model] | models.Model) -> str:

@@ -1,0 +1,114 @@
+"""gunicorn with two workers: /metrics sums every worker's counters (prometheus_client multiprocess
+mode), and gunicorn's own access log is JSON too."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ops.conftest import sample_value
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUESTS = 24
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Connection": "close", **(headers or {})})  # noqa: S310  (our own local server)
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return response.status, response.read().decode()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    # One server for the module: starting two workers costs a few seconds.
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
+    port = free_port()
+    multiproc_dir = tmp_path / "prometheus"
+    log_path = tmp_path / "stdout.log"  # logs go to stdout; stderr (Python warnings) is kept apart
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("METRICS_TOKEN", "DEBUG"))},
+        "PROMETHEUS_MULTIPROC_DIR": str(multiproc_dir),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "2",
+        "SECRET_KEY": "gunicorn-test-secret-key-0123456789abcdef0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker"),
+    }
+    with log_path.open("w") as log, (tmp_path / "stderr.log").open("w") as errors:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "financetracker.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=errors,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    get(f"{base}/healthz")
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise AssertionError(log_path.read_text() + (tmp_path / "stderr.log").read_text()) from None
+                    time.sleep(0.2)
+            yield base, multiproc_dir, log_path
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+
+
+def test_metrics_sum_the_counters_of_every_worker(gunicorn: tuple[str, Path, Path]) -> None:
+    base, multiproc_dir, _log = gunicorn
+    before = sample_value(
+        get(f"{base}/metrics")[1], "django_http_responses_total_by_status_view_method_total", view="healthz"
+    )
+    for _ in range(REQUESTS):
+        assert get(f"{base}/healthz")[0] == 200
+    page = get(f"{base}/metrics")[1]
+    after = sample_value(page, "django_http_responses_total_by_status_view_method_total", view="healthz")
+    assert after - before == REQUESTS
+    # Both workers write their own files, and the page is their sum (no per-process python_* metrics).
+    pids = {path.stem.rsplit("_", 1)[-1] for path in multiproc_dir.glob("*.db")}
+    assert len(pids) >= 2, sorted(multiproc_dir.iterdir())
+    assert "python_gc_objects_collected_total" not in page
+
+
+def test_gunicorn_and_app_log_json_lines_with_the_request_id(gunicorn: tuple[str, Path, Path]) -> None:
+    base, _dir, log_path = gunicorn
+    get(f"{base}/healthz?token=query-secret", headers={"X-Request-ID": "gunicorn-rid-1"})
+    deadline = time.monotonic() + 5
+    lines: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]  # all JSON
+        if any(line["logger"] == "gunicorn.access" and line.get("request_id") == "gunicorn-rid-1" for line in lines):
+            break
+        time.sleep(0.1)
+    access = [line for line in lines if line.get("request_id") == "gunicorn-rid-1"]
+    assert {line["logger"] for line in access} == {"gunicorn.access", "financetracker.request"}
+    assert all(line["path"] == "/healthz" and line["status"] == 200 for line in access)
+    assert "query-secret" not in log_path.read_text()
