@@ -3,8 +3,9 @@ validated with full_clean inside transaction.atomic; database constraints back e
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,9 +17,12 @@ from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledT
 from budgets.months import add_months
 from budgets.selectors import scheduled_next_due, scheduled_occurrences, spending_by_category
 from ledger import metrics
+from ledger.errors import ConflictError
 from ledger.models import Account, Category, CategoryKind, Household
 from ledger.money import parse_amount, quantize, validate_amount_for_currency, validate_currency
 from ledger.services.transactions import transaction_create, transfer_create
+
+logger = logging.getLogger(__name__)
 
 # --- Budget lines -------------------------------------------------------------------------------------------
 
@@ -258,6 +262,7 @@ class PostingResult:
     posted: int
     already_posted: int
     locked_elsewhere: int
+    failed: dict[int, str] = field(default_factory=dict)  # schedule id → why it could not be posted
 
 
 def _post_occurrence(template: ScheduledTransaction, day: date) -> bool:
@@ -305,28 +310,50 @@ def scheduled_post_due(*, on_date: date, households: Iterable[int] | None = None
     if households is not None:
         due = due.filter(household_id__in=list(households))
     posted = already = locked_elsewhere = 0
+    failed: dict[int, str] = {}
     for template_id in due.order_by("next_due", "id").values_list("pk", flat=True):
-        with transaction.atomic():
-            template = (
-                ScheduledTransaction.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("account", "to_account", "category")
-                .filter(pk=template_id, active=True, next_due__isnull=False, next_due__lte=on_date)
-                .first()
-            )
-            if template is None:
-                locked_elsewhere += 1
-                metrics.scheduled_postings.labels(outcome="skipped_locked").inc()
-                continue
-            for day in scheduled_occurrences(template, after=template.next_due - timedelta(days=1), until=on_date):  # type: ignore[operator]
-                if _post_occurrence(template, day):
-                    posted += 1
-                    metrics.scheduled_postings.labels(outcome="posted").inc()
-                else:
-                    already += 1
-                    metrics.scheduled_postings.labels(outcome="already_posted").inc()
-            template.next_due = scheduled_next_due(template, after=on_date)
-            template.save(update_fields=["next_due", "updated_at"])
-    return PostingResult(posted=posted, already_posted=already, locked_elsewhere=locked_elsewhere)
+        try:
+            outcome = _post_template(template_id, on_date)
+        except (ValidationError, ConflictError) as error:
+            # One broken schedule (say, an amount its account's currency refuses) must not stop the others.
+            message = "; ".join(error.messages) if isinstance(error, ValidationError) else error.message
+            failed[template_id] = message
+            metrics.scheduled_postings.labels(outcome="failed").inc()
+            logger.warning("scheduled transaction %s not posted: %s", template_id, message)
+            continue
+        if outcome is None:
+            locked_elsewhere += 1
+            metrics.scheduled_postings.labels(outcome="skipped_locked").inc()
+            continue
+        posted += outcome[0]
+        already += outcome[1]
+        # Counted once committed, so a rolled-back attempt is never reported as posted.
+        metrics.scheduled_postings.labels(outcome="posted").inc(outcome[0])
+        metrics.scheduled_postings.labels(outcome="already_posted").inc(outcome[1])
+    return PostingResult(posted=posted, already_posted=already, locked_elsewhere=locked_elsewhere, failed=failed)
+
+
+@transaction.atomic
+def _post_template(template_id: int, on_date: date) -> tuple[int, int] | None:
+    """Post one schedule's due occurrences in one database transaction; None when another run holds it."""
+    template = (
+        ScheduledTransaction.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("account", "to_account", "category")
+        .filter(pk=template_id, active=True, next_due__isnull=False, next_due__lte=on_date)
+        .first()
+    )
+    if template is None:
+        return None
+    posted = already = 0
+    assert template.next_due is not None
+    for day in scheduled_occurrences(template, after=template.next_due - timedelta(days=1), until=on_date):
+        if _post_occurrence(template, day):
+            posted += 1
+        else:
+            already += 1
+    template.next_due = scheduled_next_due(template, after=on_date)
+    template.save(update_fields=["next_due", "updated_at"])
+    return posted, already
 
 
 # --- Exchange rates -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
 from budgets.models import ScheduledOccurrence, ScheduledTransaction
@@ -253,3 +254,50 @@ def test_upcoming_lists_occurrences_in_date_order_with_overdue_ones(books: Books
         (D(2024, 3, 4), "Gym", True),
         (D(2024, 3, 11), "Gym", False),
     ]
+
+
+def test_one_broken_schedule_does_not_stop_the_others_and_fails_the_command(books: Books) -> None:
+    good = scheduled_create(
+        household=books.household,
+        account=books.checking,
+        amount="-5.00",
+        recurrence="FREQ=MONTHLY",
+        start_date=D(2024, 1, 5),
+    )
+    # Written around the service: an amount the account's currency refuses.
+    broken = ScheduledTransactionFactory(account=books.checking, amount=Decimal("-1.001"), start_date=D(2024, 1, 1))
+
+    with pytest.raises(CommandError, match="1 scheduled transaction"):
+        call_command("post_scheduled", "--date", "2024-01-31", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert posted_dates(good) == [D(2024, 1, 5)]
+    assert posted_dates(broken) == []
+    broken.refresh_from_db()
+    assert broken.next_due == D(2024, 1, 1)
+
+
+def test_post_scheduled_rejects_a_bad_date() -> None:
+    with pytest.raises(CommandError, match="--date"):
+        call_command("post_scheduled", "--date", "31/01/2024", stdout=io.StringIO())
+
+
+def test_deleting_a_household_takes_its_plans_with_it(books: Books) -> None:
+    from ledger.services.households import household_delete
+    from tests.budgets.factories import BudgetFactory
+
+    BudgetFactory(household=books.household, category=books.rent)
+    scheduled_create(
+        household=books.household,
+        account=books.checking,
+        to_account=books.savings,
+        amount="5.00",
+        category=books.rent,
+        recurrence="FREQ=MONTHLY",
+        start_date=D(2024, 1, 5),
+    )
+    scheduled_post_due(on_date=D(2024, 2, 28))
+
+    household_delete(household=books.household)
+
+    assert not ScheduledTransaction.objects.exists()
+    assert not ScheduledOccurrence.objects.exists()

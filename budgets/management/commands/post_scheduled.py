@@ -31,3 +31,7 @@ class Command(BaseCommand):
                 f"{result.locked_elsewhere} schedule(s) being posted by another run."
             )
         )
+        if result.failed:
+            for scheduled_id, reason in result.failed.items():
+                self.stderr.write(f"Scheduled transaction {scheduled_id} not posted: {reason}")
+            raise CommandError(f"{len(result.failed)} scheduled transaction(s) could not be posted.")
