@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -70,7 +70,8 @@ class HouseholdViewSet(HouseholdScopedViewSet):
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<membership_id>\d+)")
     def remove_member(self, request: Request, pk: str | None = None, membership_id: str | None = None) -> Response:
         """Remove a member (owners only; anyone may leave a household themselves)."""
-        household = self.get_object()
+        # Not get_object(): its write check would stop a viewer from leaving; the checks below decide.
+        household = generics.get_object_or_404(self.get_queryset(), pk=pk)
         membership = get_object_or_404(Membership, pk=membership_id, household=household)
         if membership.user_id != request.user.pk:
             ensure_owner(request.user, household.pk)
