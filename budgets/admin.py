@@ -79,7 +79,6 @@ class BudgetAdmin(HouseholdScopedAdmin):
     list_filter = ["month", "rollover", "household"]
     search_fields = ["category__name"]
     date_hierarchy = "month"
-    autocomplete_fields: list[str] = []
     list_select_related = ["category", "category__parent", "household"]
     change_list_template = "admin/budgets/budget/change_list.html"
 
@@ -269,8 +268,8 @@ class BudgetAdmin(HouseholdScopedAdmin):
 
 class ScheduledOccurrenceInline(admin.TabularInline):  # type: ignore[type-arg]
     model = ScheduledOccurrence
-    fields = ["occurrence_date", "transaction", "transfer", "posted_at"]
-    readonly_fields = fields
+    fields = ("occurrence_date", "transaction", "transfer", "posted_at")
+    readonly_fields = ("occurrence_date", "transaction", "transfer", "posted_at")
     extra = 0
     can_delete = False
     ordering = ["-occurrence_date"]

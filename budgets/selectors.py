@@ -682,7 +682,7 @@ def net_worth_report(household: Household, first_month: date, last_month: date) 
 def scheduled_occurrences(scheduled: ScheduledTransaction, *, after: date | None = None, until: date) -> Iterator[date]:
     """The schedule's dates in (after, until], honouring its end date and occurrence count."""
     rule = recurrence_rule(scheduled.recurrence, scheduled.start_date)
-    dates = (moment.date() for moment in rule)
+    dates: Iterator[date] = (moment.date() for moment in rule)
     if scheduled.occurrence_count is not None:
         dates = islice(dates, scheduled.occurrence_count)
     for day in dates:
@@ -696,6 +696,10 @@ def scheduled_next_due(scheduled: ScheduledTransaction, *, after: date | None) -
     """The first occurrence strictly after `after` (or the first of all), None once the schedule has ended."""
     limit = scheduled.end_date or date.max
     return next(scheduled_occurrences(scheduled, after=after, until=limit), None)
+
+
+def _day_before(day: date | None) -> date | None:
+    return None if day is None else day - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -718,7 +722,7 @@ def scheduled_upcoming(household: Household, *, today: date, days: int) -> list[
     upcoming = [
         UpcomingOccurrence(scheduled=template, date=day, overdue=day < today)
         for template in templates
-        for day in scheduled_occurrences(template, after=template.next_due - timedelta(days=1), until=until)
+        for day in scheduled_occurrences(template, after=_day_before(template.next_due), until=until)
     ]
     return sorted(upcoming, key=lambda item: (item.date, item.scheduled.pk))
 
@@ -770,7 +774,7 @@ def forecast_report(household: Household, *, today: date, months: int) -> Foreca
     )
     deltas: dict[tuple[int, date], Decimal] = {}
     for template in templates:
-        for day in scheduled_occurrences(template, after=template.next_due - timedelta(days=1), until=horizon):  # type: ignore[operator]
+        for day in scheduled_occurrences(template, after=_day_before(template.next_due), until=horizon):
             month = max(day.replace(day=1), month_list[0])
             key = (template.account_id, month)
             if template.to_account_id is None:

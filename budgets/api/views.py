@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters
 from django.db.models import QuerySet
@@ -66,10 +66,10 @@ class BudgetViewSet(HouseholdScopedViewSet):
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = serializer.validated_data
+        data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
         line = services.budget_update(
-            budget=serializer.instance, amount=data.get("amount"), rollover=data.get("rollover")
-        )  # type: ignore[arg-type, union-attr]
+            budget=cast(Budget, serializer.instance), amount=data.get("amount"), rollover=data.get("rollover")
+        )
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
     def perform_destroy(self, instance: Budget) -> None:
@@ -160,9 +160,10 @@ class ExchangeRateViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         serializer.instance = services.exchange_rate_create(**serializer.validated_data)  # type: ignore[arg-type]
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
         serializer.instance = services.exchange_rate_update(
-            exchange_rate=serializer.instance, **serializer.validated_data
-        )  # type: ignore[arg-type]
+            exchange_rate=cast(ExchangeRate, serializer.instance), **data
+        )
 
 
 # --- Reports ---------------------------------------------------------------------------------------------
