@@ -6,7 +6,7 @@ import logging
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -22,9 +22,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _pending_migrations() -> list[str]:
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+    # Every migration the code has and the database has not recorded, gaps included: a plan towards the
+    # leaf nodes would miss a middle migration whose successors are recorded.
+    loader = MigrationLoader(connection)
+    missing = set(loader.graph.nodes) - set(loader.applied_migrations)
+    return sorted(f"{app_label}.{name}" for app_label, name in missing)
 
 
 def _cache_reachable() -> bool:
@@ -46,7 +48,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         pending = _pending_migrations()
     except DatabaseError as error:
         logger.warning("readyz: database unreachable: %s", error.__class__.__name__)
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+        return JsonResponse(
+            {"status": "unavailable", "database": "unreachable", "reason": "database unreachable"}, status=503
+        )
     if pending:
         return JsonResponse(
             {"status": "unavailable", "database": "ok", "reason": "migrations not applied", "pending": pending},
