@@ -1,0 +1,99 @@
+"""Shared pieces of the report queries: the converted-entries CTE, missing rates, JSON results.
+
+Shared rules of every report:
+- spending is what left the books in expense categories: split lines count under their own category,
+  transfers never count, refunds (positive amounts in an expense category) reduce spending;
+- amounts in another currency are converted into the household's base currency at the rate of the
+  transaction's date (latest on or before it, see `budgets.models`); an amount without a rate is left out
+  of every figure AND listed under `missing_rates` (currency, date, amount), never treated as zero.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from budgets.months import label_month_sql
+from ledger.money import quantize
+
+ZERO = Decimal(0)
+NEAR_LIMIT_PERCENT = Decimal(90)
+
+
+def fetch_json(sql: str, params: dict[str, Any]) -> Any:
+    """Run one statement that returns one JSON document; numbers come back as exact Decimals."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (text,) = cursor.fetchone()
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+
+
+def entries_cte(*, start_sql: str, end_sql: str) -> str:
+    """CTEs `entries` (one row per categorised amount: a split line, or a whole unsplit transaction),
+    `rates` (one lookup per distinct foreign currency and day) and `converted` (base-currency amounts with
+    the budget month label and a missing-rate flag). Transfers are excluded here, once, for every report."""
+    label = label_month_sql("e.date", "%(start_day)s")
+    # Only fixed SQL fragments are interpolated; every value is a bound parameter.
+    return f"""
+entries AS (
+    SELECT t.date, coalesce(s.category_id, t.category_id) AS category_id,
+           coalesce(s.amount, t.amount) AS amount, a.currency
+      FROM ledger_transaction t
+      JOIN ledger_account a ON a.household_id = t.household_id AND a.id = t.account_id
+      LEFT JOIN ledger_split s ON s.household_id = t.household_id AND s.transaction_id = t.id
+     WHERE t.household_id = %(household)s AND t.transfer_id IS NULL
+       AND t.date >= {start_sql} AND t.date <= {end_sql}
+),
+rates AS (
+    SELECT needed.currency, needed.date, budgets_exchange_rate(needed.currency, %(base)s, needed.date) AS rate
+      FROM (SELECT DISTINCT currency, date FROM entries WHERE currency <> %(base)s) AS needed
+),
+converted AS (
+    SELECT e.category_id, c.kind, e.date, e.currency, e.amount, {label} AS month,
+           CASE WHEN e.currency = %(base)s THEN e.amount ELSE e.amount * r.rate END AS amount_base,
+           (e.currency <> %(base)s AND r.rate IS NULL) AS missing
+      FROM entries e
+      LEFT JOIN ledger_category c ON c.household_id = %(household)s AND c.id = e.category_id
+      LEFT JOIN rates r ON r.currency = e.currency AND r.date = e.date
+)"""  # noqa: S608
+
+
+MISSING_RATES_JSON = """
+(SELECT coalesce(json_agg(json_build_object('currency', currency, 'date', date, 'amount', amount)
+                          ORDER BY date, currency), '[]'::json)
+   FROM (SELECT currency, date, sum(amount) AS amount FROM converted WHERE missing GROUP BY currency, date) AS m)
+"""
+
+
+@dataclass(frozen=True)
+class MissingRate:
+    currency: str
+    date: date
+    amount: Decimal  # in `currency`, left out of the figures
+
+    def as_dict(self) -> dict[str, str]:
+        return {"currency": self.currency, "date": self.date.isoformat(), "amount": f"{self.amount:f}"}
+
+
+def missing_rates_from(rows: list[dict[str, Any]]) -> list[MissingRate]:
+    return [
+        MissingRate(currency=row["currency"], date=date.fromisoformat(row["date"]), amount=Decimal(row["amount"]))
+        for row in rows
+    ]
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return f"{quantize(amount, currency):f}"
+
+
+def exchange_rate_on(from_currency: str, to_currency: str, on_date: date) -> Decimal | None:
+    """The rate converting 1 `from_currency` into `to_currency` on a day (see `budgets.models`); None if unknown."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT budgets_exchange_rate(%s, %s, %s)", [from_currency, to_currency, on_date])
+        (rate,) = cursor.fetchone()
+    return rate
