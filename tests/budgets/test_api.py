@@ -226,3 +226,108 @@ def test_budgets_filter_by_household_and_month(books: Books, owner, client_for) 
 
     assert sorted(line["category"] for line in march) == sorted([books.rent.pk, other.pk])
     assert client.get("/api/v1/budgets/?month=2024-99").status_code == 400
+
+
+def test_an_editor_changes_and_deletes_a_budget_line(books: Books, editor, client_for) -> None:
+    line = BudgetFactory(household=books.household, category=books.rent, amount=Decimal("10.00"))
+    client = client_for(editor)
+
+    changed = client.patch(f"/api/v1/budgets/{line.pk}/", {"amount": "25.50", "rollover": True}, format="json")
+
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["amount"], changed.json()["rollover"]) == ("25.50", True)
+    assert client.patch(f"/api/v1/budgets/{line.pk}/", {"amount": "-1"}, format="json").status_code == 400
+    assert client.patch(f"/api/v1/budgets/{line.pk}/", {"amount": "1.001"}, format="json").status_code == 400
+    assert client.delete(f"/api/v1/budgets/{line.pk}/").status_code == 204
+    assert not Budget.objects.exists()
+
+
+def test_budgets_refuse_income_categories_and_bad_months(books: Books, owner, client_for) -> None:
+    client = client_for(owner)
+    base = {"household": books.household.pk, "category": books.rent.pk, "amount": "1.00"}
+
+    income = client.post("/api/v1/budgets/", {**base, "category": books.salary.pk, "month": "2024-03"}, format="json")
+    month = client.post("/api/v1/budgets/", {**base, "month": "2024-3-15"}, format="json")
+    amount = client.post("/api/v1/budgets/", {**base, "month": "2024-03", "amount": 1.5}, format="json")
+
+    assert (income.status_code, month.status_code, amount.status_code) == (400, 400, 400)
+    assert "category" in income.json()
+    assert "month" in month.json()
+    assert "amount" in amount.json()
+
+
+def test_an_editor_updates_and_deletes_a_schedule(books: Books, editor, client_for) -> None:
+    scheduled = ScheduledTransactionFactory(account=books.checking)
+    client = client_for(editor)
+
+    changed = client.patch(f"/api/v1/scheduled/{scheduled.pk}/", {"amount": "-75.25"}, format="json")
+    bad = client.patch(f"/api/v1/scheduled/{scheduled.pk}/", {"recurrence": "RRULE:FREQ=NEVER"}, format="json")
+
+    assert changed.status_code == 200, changed.json()
+    assert changed.json()["amount"] == "-75.25"
+    assert bad.status_code == 400
+    assert "recurrence" in bad.json()
+    assert client.delete(f"/api/v1/scheduled/{scheduled.pk}/").status_code == 204
+    assert not ScheduledTransaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"date": "2024-02-01", "base": "EUR", "quote": "EUR", "rate": "1"},
+        {"date": "2024-02-01", "base": "EUR", "quote": "USD", "rate": "-1"},
+        {"date": "2024-02-01", "base": "EUR", "quote": "USD", "rate": "1.00000000001"},
+        {"date": "01/02/2024", "base": "EUR", "quote": "USD", "rate": "1"},
+        {"date": "2024-02-01", "base": "EURO", "quote": "USD", "rate": "1"},
+        {"date": "2024-02-01", "base": "EUR", "quote": "USD", "rate": 1.1},
+    ],
+)
+def test_bad_rates_are_a_400(owner, client_for, payload: dict[str, object]) -> None:
+    owner.is_staff = True
+    owner.save()
+
+    response = client_for(owner).post("/api/v1/exchange-rates/", payload, format="json")
+
+    assert response.status_code == 400
+    assert not ExchangeRate.objects.exists()
+
+
+def test_a_duplicate_rate_is_a_400_not_a_500(owner, client_for) -> None:
+    owner.is_staff = True
+    owner.save()
+    ExchangeRateFactory(date=datetime.date(2024, 2, 1))
+
+    response = client_for(owner).post(
+        "/api/v1/exchange-rates/", {"date": "2024-02-01", "base": "EUR", "quote": "USD", "rate": "1"}, format="json"
+    )
+
+    assert response.status_code in (400, 409)
+
+
+def test_report_endpoints_run_the_same_queries_whatever_the_data_size(books: Books, owner, client_for) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import TransactionFactory
+
+    client = client_for(owner)
+
+    def counts() -> list[int]:
+        result = []
+        for name in REPORTS:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(report_url(name, books.household.pk)).status_code == 200
+            result.append(len(queries))
+        return result
+
+    counts()  # warm up: the first request also records the token's first use
+    before = counts()
+    for index in range(15):
+        category = CategoryFactory(household=books.household, name=f"Bulk {index}")
+        BudgetFactory(household=books.household, category=category, month=datetime.date(2024, 3, 1))
+        TransactionFactory(account=books.checking, category=category, date=datetime.date(2024, 3, 4))
+        ScheduledTransactionFactory(account=books.checking, start_date=datetime.date.today())
+
+    assert counts() == before
+    # The token with its user; the person's memberships (logging); the household; the report (forecast: 2).
+    assert before == [4, 4, 4, 4, 5]
