@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from typing import BinaryIO
@@ -30,7 +31,9 @@ def parse_ofx(stream: BinaryIO) -> Iterator[ParsedRow]:
     if b"<!ENTITY" in raw.upper() or b"<!DOCTYPE" in raw.upper():
         raise ImportFileError("OFX files may not declare a DOCTYPE or entities.")
     tree = OFXTree()
-    try:
+    try, warnings.catch_warnings():
+        # Quicken's <INTU.BID> and other private tags are skipped by design, not worth a warning.
+        warnings.simplefilter("ignore")
         tree.parse(io.BytesIO(raw))
         ofx = tree.convert()
         statements = list(ofx.statements)

@@ -1,0 +1,164 @@
+#!/usr/bin/env python
+"""Statement import benchmark: a 100k-row CSV imported twice through the service the command uses.
+
+Prints, for upload → preview → commit end to end: rows/s, rows added (the second run must add 0), the
+peak resident memory of the process, and two baselines measured in the same run on the same machine:
+- naive: per-row ORM `Transaction.objects.create` (2,000 rows, extrapolated) — what a simple importer does;
+- COPY: PostgreSQL COPY of the same CSV into a temporary table — the raw limit (~100k rows/s here).
+
+Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/ft_uploads_bench .venv/bin/python bench/import_csv.py [--rows 100000]
+Each run uses a fresh account. The machine is shared and noisy: compare ratios, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "financetracker.settings")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ft_uploads_bench")
+os.environ.setdefault("UPLOADS_ROOT", tempfile.mkdtemp(prefix="ft-bench-uploads-"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from ledger.models import Account, Household, Transaction, User  # noqa: E402
+from ledger.services.books import account_create  # noqa: E402
+from uploads.importers import parse_statement  # noqa: E402
+from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload  # noqa: E402
+
+PAYEES = ["Tram", "Bakery", "Supermarket", "Café Central", "Pharmacy", "Bookshop", "Fuel station", "Cinema"]
+
+
+def ensure_database() -> None:
+    from psycopg import connect
+
+    settings = connection.settings_dict
+    with connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
+                 password=settings["PASSWORD"] or None, dbname="postgres", autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
+    call_command("migrate", verbosity=0)
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """A German-style bank export: semicolons, DD.MM.YYYY, decimal comma, and some identical rows."""
+    generator = random.Random(42)  # noqa: S311 - reproducible test data
+    start = date(2015, 1, 1)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["Buchungstag", "Empfänger", "Verwendungszweck", "Betrag"])
+        for index in range(rows):
+            day = start + timedelta(days=index * 3650 // rows)
+            payee = generator.choice(PAYEES)
+            # Every 50th row repeats the previous one exactly (two tram fares on one day).
+            cents = generator.randint(100, 2_000_000) if index % 50 else 280
+            amount = f"-{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}"
+            memo = f"Ref {index}" if index % 50 else "Fahrschein"
+            writer.writerow([day.strftime("%d.%m.%Y"), payee, memo, amount])
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_import(account: Account, path: Path) -> tuple[float, int, dict[str, int]]:
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        statement = statement_import_upload(account=account, upload=handle, original_name=path.name,
+                                            declared_size=path.stat().st_size)
+    statement = statement_import_preview(statement_import=statement)
+    before = Transaction.objects.filter(account=account).count()
+    statement = statement_import_commit(statement_import=statement)
+    elapsed = time.perf_counter() - started
+    added = Transaction.objects.filter(account=account).count() - before
+    return elapsed, added, statement.counts
+
+
+def naive_baseline(account: Account, path: Path, rows: int) -> float:
+    """Per-row ORM create, the way a simple importer (or django-import-export without bulk) works."""
+    parsed = parse_statement("csv", path.open("rb"), mapping={})
+    started = time.perf_counter()
+    with transaction.atomic():
+        for count, row in enumerate(parsed, start=1):
+            Transaction.objects.create(household_id=account.household_id, account=account, date=row.date,
+                                       amount=row.amount, payee=row.payee, description=row.description)
+            if count >= rows:
+                break
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return rows / elapsed
+
+
+def copy_baseline(path: Path) -> tuple[float, int]:
+    """COPY of the raw CSV into a temporary table: no parsing in Python, no de-duplication, no indexes."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copy_limit (day text, payee text, memo text, amount text) ON COMMIT DROP")
+        started = time.perf_counter()
+        with path.open("rb") as handle, cursor.copy(
+            "COPY copy_limit FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
+        ) as copy:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        elapsed = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM copy_limit")
+        (rows,) = cursor.fetchone()
+    return rows / elapsed, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--naive-rows", type=int, default=2_000)
+    options = parser.parse_args()
+    ensure_database()
+    user, _ = User.objects.get_or_create(username="bench-import")
+    household = Household.objects.filter(memberships__user=user).first()
+    assert household is not None
+    account = account_create(household=household, name=f"Import bench {time.time_ns()}", currency="EUR",
+                             opening_date=date(2015, 1, 1), opening_balance=Decimal(0))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "statement.csv"
+        write_csv(path, options.rows)
+        size_mib = path.stat().st_size / 1024 / 1024
+        rss_before = peak_rss_mib()
+        first_s, first_added, first_counts = run_import(account, path)
+        second_s, second_added, second_counts = run_import(account, path)
+        rss_peak = peak_rss_mib()
+        naive_rate = naive_baseline(account, path, options.naive_rows)
+        copy_rate, copy_rows = copy_baseline(path)
+
+    first_rate = options.rows / first_s
+    second_rate = options.rows / second_s
+    print(f"file: {options.rows:,} rows, {size_mib:.1f} MiB CSV (semicolons, DD.MM.YYYY, decimal comma)")
+    print(f"first import:  {first_s:6.2f} s  {first_rate:>9,.0f} rows/s  added {first_added:,}  {first_counts}")
+    print(f"re-import:     {second_s:6.2f} s  {second_rate:>9,.0f} rows/s  added {second_added:,}  (must be 0)")
+    print(f"peak RSS:      {rss_peak:6.1f} MiB (before importing: {rss_before:.1f} MiB; includes Django)")
+    print(f"baseline naive ORM create ({options.naive_rows:,} rows, extrapolated): {naive_rate:>9,.0f} rows/s")
+    print(f"baseline COPY into a temp table ({copy_rows:,} rows):                 {copy_rate:>9,.0f} rows/s")
+    print(f"ratio first import / naive ORM: {first_rate / naive_rate:5.1f}x;  first import / COPY: {first_rate / copy_rate:4.2f}x")
+    if second_added:
+        sys.exit("FAIL: the re-import added rows")
+
+
+if __name__ == "__main__":
+    main()
