@@ -195,12 +195,17 @@ def audit_record_many(
     return AuditEntry.objects.bulk_create(entries)
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    """A field's column attribute: `category` -> `category_id`."""
+    return str(getattr(model._meta.get_field(name), "attname", name))
+
+
 def bulk_update_rows(queryset: models.QuerySet[Any], *, fields: Iterable[str]) -> list[dict[str, Any]]:
     """Read the rows a bulk `update()` is about to change: id, household and the fields' old values.
 
     Reads through a pk subquery so a DISTINCT or locking queryset can be passed as is.
     """
-    columns = [queryset.model._meta.get_field(name).attname for name in fields]
+    columns = [_column(queryset.model, name) for name in fields]
     return list(
         queryset.model._default_manager.filter(pk__in=queryset.values("pk")).values("pk", "household_id", *columns)
     )
@@ -219,7 +224,7 @@ def audit_record_bulk_update(
     new = {name: json_safe(value) for name, value in values.items() if name not in _SKIPPED_FIELDS}
     entries = []
     for row in rows:
-        old = {name: json_safe(row.get(model._meta.get_field(name).attname)) for name in new}
+        old = {name: json_safe(row.get(_column(model, name))) for name in new}
         changes = changed_fields(old, new)
         if changes:
             entries.append(
