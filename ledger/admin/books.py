@@ -1,0 +1,284 @@
+"""Accounts, categories, tags, transfers, reconciliations and rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+
+from ledger.admin.scoping import (
+    OWNER_ROLES,
+    HouseholdScopedAdmin,
+    HouseholdScopedInline,
+    ScopedFilter,
+    ScopedModelForm,
+    scoped_queryset,
+)
+from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
+from ledger.models.books import TransactionStatus
+from ledger.money import format_amount
+from ledger.selectors import accounts_with_balance
+from ledger.services.books import (
+    ACCOUNT_FIELDS,
+    CATEGORY_FIELDS,
+    account_create,
+    account_delete,
+    account_update,
+    category_create,
+    category_delete,
+    category_update,
+    tag_create,
+    tag_delete,
+    tag_update,
+)
+from ledger.services.transactions import account_reconcile, transfer_create, transfer_delete
+
+
+@admin.register(Account)
+class AccountAdmin(HouseholdScopedAdmin):
+    list_display = ("name", "kind", "currency", "balance_display", "institution", "archived", "household")
+    list_filter = ("kind", "currency", "archived", ("household", ScopedFilter))
+    list_select_related = ("household",)
+    search_fields = ("name", "institution")
+    fields = ("household", "name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Balances come from the monthly totals in the same query: no per-row sums.
+        return accounts_with_balance(super().get_queryset(request))
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_display(self, obj: Account) -> str:
+        return format_amount(obj.balance, obj.currency)  # type: ignore[attr-defined]
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Account:
+        return account_create(**{name: data[name] for name in ACCOUNT_FIELDS | {"household"} if name in data})
+
+    def update_with_service(self, request: HttpRequest, current: Account, changes: dict[str, Any]) -> Account:
+        return account_update(account=current, **{k: v for k, v in changes.items() if k in ACCOUNT_FIELDS})
+
+    def delete_with_service(self, request: HttpRequest, obj: Account) -> None:
+        account_delete(account=obj)
+
+
+@admin.register(Category)
+class CategoryAdmin(HouseholdScopedAdmin):
+    list_display = ("__str__", "kind", "parent", "archived", "household")
+    list_filter = ("kind", "archived", ("household", ScopedFilter))
+    list_select_related = ("parent", "household")
+    search_fields = ("name", "parent__name")
+    fields = ("household", "name", "parent", "kind", "archived")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "parent":
+            # Two levels: only top-level categories can be parents.
+            kwargs["queryset"] = scoped_queryset(Category, request, self.roles_to_write).filter(parent__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Category:
+        return category_create(**{name: data[name] for name in CATEGORY_FIELDS | {"household"} if name in data})
+
+    def update_with_service(self, request: HttpRequest, current: Category, changes: dict[str, Any]) -> Category:
+        return category_update(category=current, **{k: v for k, v in changes.items() if k in CATEGORY_FIELDS})
+
+    def delete_with_service(self, request: HttpRequest, obj: Category) -> None:
+        category_delete(category=obj)
+
+
+@admin.register(Tag)
+class TagAdmin(HouseholdScopedAdmin):
+    list_display = ("name", "household")
+    list_filter = (("household", ScopedFilter),)
+    list_select_related = ("household",)
+    search_fields = ("name",)
+    fields = ("household", "name")
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Tag:
+        return tag_create(household=data["household"], name=data["name"])
+
+    def update_with_service(self, request: HttpRequest, current: Tag, changes: dict[str, Any]) -> Tag:
+        return tag_update(tag=current, name=changes.get("name", current.name))
+
+    def delete_with_service(self, request: HttpRequest, obj: Tag) -> None:
+        tag_delete(tag=obj)
+
+
+class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
+    """The two linked transactions, read-only: edit a side on its transaction page."""
+
+    model = Transaction
+    fk_name = "transfer"
+    fields = ("account", "date", "amount", "payee", "description", "status")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("account")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TransferForm(ScopedModelForm):
+    from_account = forms.ModelChoiceField(queryset=Account.objects.none())
+    to_account = forms.ModelChoiceField(queryset=Account.objects.none())
+    date = forms.DateField(widget=admin.widgets.AdminDateWidget)
+    amount = forms.DecimalField(help_text="The amount sent, positive.")
+    to_amount = forms.DecimalField(
+        required=False, help_text="The amount received, when the accounts' currencies differ."
+    )
+    description = forms.CharField(required=False, max_length=500)
+    status = forms.ChoiceField(choices=[(TransactionStatus.CLEARED, "Cleared"), (TransactionStatus.PENDING, "Pending")])
+
+    class Meta:
+        model = Transfer
+        fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.request is not None:
+            accounts = scoped_queryset(Account, self.request, TransferAdmin.roles_to_write).filter(archived=False)
+            self.fields["from_account"].queryset = accounts  # type: ignore[attr-defined]
+            self.fields["to_account"].queryset = accounts  # type: ignore[attr-defined]
+
+
+@admin.register(Transfer)
+class TransferAdmin(HouseholdScopedAdmin):
+    """Created as a pair through `transfer_create`, deleted as a pair; the sides are edited as transactions."""
+
+    form = TransferForm
+    household_field = None
+    list_display = ("__str__", "sent", "received", "created_at", "household")
+    list_filter = (("household", ScopedFilter),)
+    list_select_related = ("household",)
+    inlines = (TransferSideInline,)
+    add_fields = ("from_account", "to_account", "date", "amount", "to_amount", "description", "status")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        sides = Prefetch("transactions", queryset=Transaction.objects.select_related("account").order_by("amount"))
+        return super().get_queryset(request).prefetch_related(sides)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.add_fields if obj is None else ("household", "created_at", "created_by")
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @staticmethod
+    def _side(obj: Transfer, outgoing: bool) -> str:
+        for side in obj.transactions.all():
+            if (side.amount < 0) == outgoing:
+                return f"{side.account.name}: {format_amount(side.amount, side.account.currency)}"
+        return "—"
+
+    @admin.display(description="From")
+    def sent(self, obj: Transfer) -> str:
+        return self._side(obj, outgoing=True)
+
+    @admin.display(description="To")
+    def received(self, obj: Transfer) -> str:
+        return self._side(obj, outgoing=False)
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Transfer:
+        return transfer_create(
+            from_account=data["from_account"],
+            to_account=data["to_account"],
+            date=data["date"],
+            amount=data["amount"],
+            to_amount=data.get("to_amount"),
+            description=data.get("description", ""),
+            status=data["status"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+
+    def delete_with_service(self, request: HttpRequest, obj: Transfer) -> None:
+        transfer_delete(transfer=obj)
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(HouseholdScopedAdmin):
+    """Adding one runs `account_reconcile`; the record is the statement, so it is never edited."""
+
+    household_field = None
+    roles_to_delete = OWNER_ROLES
+    list_display = ("account", "statement_date", "statement_balance", "transaction_count", "created_by", "created_at")
+    list_filter = (("account", ScopedFilter),)
+    list_select_related = ("account", "created_by")
+    date_hierarchy = "statement_date"
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("account", "statement_date", "statement_balance")
+        return ("household", "account", "statement_date", "statement_balance", "transaction_count", "created_by")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Reconciliation:
+        return account_reconcile(
+            account=data["account"],
+            statement_date=data["statement_date"],
+            statement_balance=data["statement_balance"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+
+    def delete_with_service(self, request: HttpRequest, obj: Reconciliation) -> None:
+        # No service exists for this: the record is statement metadata, and its transactions stay reconciled.
+        obj.delete()
+
+
+class RuleForm(ScopedModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        household_id = cleaned["household"].pk if cleaned.get("household") else self.instance.household_id
+        category = cleaned.get("set_category")
+        if category is not None and household_id is not None and category.household_id != household_id:
+            self.add_error("set_category", "Choose a category of the rule's household.")
+        return cleaned
+
+
+class RuleTagInline(HouseholdScopedInline):
+    model = RuleTag
+    fields = ("tag",)
+    verbose_name = "tag to add"
+    verbose_name_plural = "tags to add"
+
+
+@admin.register(Rule)
+class RuleAdmin(HouseholdScopedAdmin):
+    form = RuleForm
+    list_display = ("name", "position", "is_active", "match", "set_category", "set_payee", "household")
+    list_filter = ("is_active", "match", ("household", ScopedFilter))
+    list_select_related = ("set_category__parent", "household")
+    search_fields = ("name", "set_payee")
+    autocomplete_fields = ("set_category",)
+    fields = ("household", "name", "position", "is_active", "match", "conditions", "set_category", "set_payee")
+    inlines = (RuleTagInline,)
+
+    # Rules are configuration, not ledger rows, and have no service yet: the model form's validation is theirs.
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.save()
+
+    def delete_with_service(self, request: HttpRequest, obj: Rule) -> None:
+        obj.delete()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for instance in formset.save(commit=False):
+            if instance.tag.household_id != form.instance.household_id:
+                # The composite foreign key would refuse it at commit, as a 500; say it on the form instead.
+                raise ValidationError({"add_tags": [f"Tag {instance.tag} belongs to another household."]})
+            instance.household_id = form.instance.household_id
+            instance.save()
+        for instance in formset.deleted_objects:
+            instance.delete()

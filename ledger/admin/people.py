@@ -1,0 +1,224 @@
+"""Households, memberships, people, API tokens and the audit history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from ledger.admin.scoping import (
+    OWNER_ROLES,
+    HouseholdScopedAdmin,
+    ScopedFilter,
+    ScopedModelForm,
+    adopt,
+    household_ids,
+)
+from ledger.models import ApiToken, AuditEntry, Household, Membership, User
+from ledger.services.households import (
+    household_create,
+    household_delete,
+    household_update,
+    membership_remove,
+    membership_set,
+)
+from ledger.services.tokens import api_token_create, api_token_revoke
+
+
+class MembershipListInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Who is in the household; memberships are managed on their own page (owners only)."""
+
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Household)
+class HouseholdAdmin(HouseholdScopedAdmin):
+    household_field = None
+    roles_to_delete = OWNER_ROLES
+    list_display = ("name", "base_currency", "budget_month_start_day", "created_at")
+    search_fields = ("name",)
+    fields = ("name", "base_currency", "budget_month_start_day")
+    inlines = (MembershipListInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Anyone who may use the admin may start a household of their own (and becomes its owner).
+        return super(HouseholdScopedAdmin, self).has_add_permission(request)
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Household:
+        return household_create(
+            owner=request.user,  # type: ignore[arg-type]
+            name=data["name"],
+            base_currency=data["base_currency"],
+            budget_month_start_day=data["budget_month_start_day"],
+        )
+
+    def update_with_service(self, request: HttpRequest, current: Household, changes: dict[str, Any]) -> Household:
+        return household_update(household=current, **changes)
+
+    def delete_with_service(self, request: HttpRequest, obj: Household) -> None:
+        household_delete(household=obj)
+
+
+class MembershipForm(ScopedModelForm):
+    # A username to type, not a list to pick from: owners must not be able to enumerate everyone's accounts.
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        to_field_name="username",
+        widget=forms.TextInput,
+        help_text="The exact username of the person to add.",
+        error_messages={"invalid_choice": "There is no active person with that username."},
+    )
+
+    class Meta:
+        model = Membership
+        fields = ("household", "user", "role")
+
+
+@admin.register(Membership)
+class MembershipAdmin(HouseholdScopedAdmin):
+    form = MembershipForm
+    roles_to_write = OWNER_ROLES
+    roles_to_delete = OWNER_ROLES
+    list_display = ("user", "household", "role", "created_at")
+    list_filter = ("role", ("household", ScopedFilter))
+    list_select_related = ("user", "household")
+    search_fields = ("user__username", "household__name")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "user") if obj is not None else readonly
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Membership:
+        return membership_set(household=data["household"], user=data["user"], role=data["role"])
+
+    def update_with_service(self, request: HttpRequest, current: Membership, changes: dict[str, Any]) -> Membership:
+        return membership_set(household=current.household, user=current.user, role=changes.get("role", current.role))
+
+    def delete_with_service(self, request: HttpRequest, obj: Membership) -> None:
+        membership_remove(membership=obj)
+
+
+@admin.register(User)
+class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Superusers manage people; everyone else sees the members of their households and edits only themselves."""
+
+    _own_fieldsets = (
+        (None, {"fields": ("username",)}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            pk__in=Membership.objects.filter(household_id__in=household_ids(request)).values("user_id")
+        )
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return super().get_list_filter(request) if request.user.is_superuser else ("is_active",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser or obj is None:
+            return super().get_fieldsets(request, obj)
+        return self._own_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return super().get_readonly_fields(request, obj) if request.user.is_superuser else ("username",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if request.user.is_superuser:
+            return True
+        return obj is not None and obj.pk == request.user.pk and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+
+class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ApiToken
+        fields = ("name",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Personal tokens: created here (the secret is shown once), revoked with an action, never edited."""
+
+    form = ApiTokenForm
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix")
+    actions = ("revoke_tokens",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(user_id=request.user.pk)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("name",) if obj is None else self.list_display
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoking keeps the record of a token; deleting is for superusers cleaning up people.
+        return request.user.is_superuser
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        adopt(obj, token)
+        messages.warning(request, f"Copy this token now, it will not be shown again: {secret}")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(HouseholdScopedAdmin):
+    """History is append-only: nobody, superusers included, edits or deletes it here."""
+
+    household_field = None
+    list_display = ("at", "action", "object_type", "object_id", "object_repr", "actor", "household")
+    list_filter = ("action", "object_type", ("household", ScopedFilter))
+    list_select_related = ("actor", "household")
+    search_fields = ("object_repr", "object_type", "request_id")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

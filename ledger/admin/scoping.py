@@ -1,0 +1,293 @@
+"""The admin's one scoping mechanism: lists, objects, choices, filters and autocomplete all start from the
+signed-in person's households (unless superuser), and the household role decides what they may change.
+
+Writes go through `ledger.services`; a service's ValidationError is shown on the form it came from and a
+ConflictError (a reconciled transaction, a last owner) as an error message, never as a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from ledger.errors import ConflictError
+from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
+from ledger.models.tenancy import WRITE_ROLES, Role
+from ledger.selectors import household_roles
+
+HOUSEHOLD_MEMBERS_GROUP = "Household members"
+OWNER_ROLES: tuple[str, ...] = (Role.OWNER,)
+
+# Relations each model's label (__str__) reads, so choice lists and filters cost one query, not one per row.
+LABEL_RELATIONS: dict[type[models.Model], tuple[str, ...]] = {
+    Category: ("parent",),
+    Membership: ("user", "household"),
+}
+
+
+def household_members_group() -> Group:
+    """The group non-superusers join to use the admin: model permissions open the pages, roles decide the rest."""
+    group, _created = Group.objects.get_or_create(name=HOUSEHOLD_MEMBERS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="ledger", codename__regex=r"^(view|add|change|delete)_")
+    )
+    return group
+
+
+def household_ids(request: HttpRequest, roles: Iterable[str] | None = None) -> set[int]:
+    """The households the person belongs to, optionally only those where they hold one of `roles`."""
+    wanted = None if roles is None else set(roles)
+    return {pk for pk, role in household_roles(request.user).items() if wanted is None or role in wanted}
+
+
+def scoped_queryset(
+    model: type[models.Model], request: HttpRequest, roles: Iterable[str] | None = None
+) -> QuerySet[Any]:
+    """Rows of `model` in the person's households (those where they hold `roles`, when given)."""
+    queryset = model._default_manager.all()
+    if relations := LABEL_RELATIONS.get(model):
+        queryset = queryset.select_related(*relations)
+    if request.user.is_superuser:
+        return queryset
+    allowed = household_ids(request, roles)
+    if model is User:
+        # People are not household-owned: you see the members of your households, nobody else.
+        return queryset.filter(pk__in=Membership.objects.filter(household_id__in=allowed).values("user_id"))
+    if isinstance(queryset, HouseholdQuerySet):
+        return queryset.filter(**{f"{queryset.household_field}__in": allowed})
+    # A model with no household is nobody's to choose from: fail closed.
+    return queryset.none()
+
+
+def household_id_of(obj: models.Model | None) -> int | None:
+    if obj is None:
+        return None
+    if isinstance(obj, Household):
+        return obj.pk
+    return getattr(obj, "household_id", None)
+
+
+def may_act(request: HttpRequest, obj: models.Model | None, roles: Iterable[str]) -> bool:
+    """With no object: does the person hold `roles` somewhere? With one: in the object's household?"""
+    if request.user.is_superuser:
+        return True
+    allowed = household_ids(request, roles)
+    if obj is None:
+        return bool(allowed)
+    return household_id_of(obj) in allowed
+
+
+class ScopedFilter(RelatedOnlyFieldListFilter):
+    """A related-object filter listing the person's rows of the related model.
+
+    Django's RelatedFieldListFilter lists every row in the table (other households' account names included),
+    and RelatedOnlyFieldListFilter scans the whole list's table for distinct ids; this reads the small table.
+    """
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[Any]:
+        related = scoped_queryset(field.related_model, request)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            related = related.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in related]
+
+
+class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Shows a service's ValidationError next to the fields it names (see HouseholdScopedAdmin.changeform_view)."""
+
+    request: HttpRequest | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        error: ValidationError | None = getattr(self.request, "_ledger_service_error", None)
+        if error is not None:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                self.add_error(None, error)
+        return cleaned
+
+
+class HouseholdScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Base for every household-owned model's admin."""
+
+    form = ScopedModelForm
+    # The household foreign key: chosen when adding, read-only afterwards (services never move rows).
+    household_field: str | None = "household"
+    roles_to_write: tuple[str, ...] = WRITE_ROLES
+    roles_to_delete: tuple[str, ...] = WRITE_ROLES
+    # A million-row table must not be counted twice per page.
+    show_full_result_count = False
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.visible_to(request.user)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if self._is_autocomplete(request) and not request.user.is_superuser:
+            # Autocomplete feeds a form that writes: offer only rows of households the person may write to.
+            queryset = queryset.filter(pk__in=scoped_queryset(self.model, request, self.roles_to_write).values("pk"))
+        return queryset, may_have_duplicates
+
+    @staticmethod
+    def _is_autocomplete(request: HttpRequest) -> bool:
+        match = getattr(request, "resolver_match", None)
+        return match is not None and match.url_name == "autocomplete"
+
+    # --- permissions: model permissions open the pages, the household role decides -------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and may_act(request, None, self.roles_to_write)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and may_act(request, obj, self.roles_to_delete)
+
+    # --- forms: every choice drawn from the same scope --------------------------------------------------
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, self.roles_to_write)
+        if db_field.related_model is Household and not request.user.is_superuser:
+            writable = household_ids(request, self.roles_to_write)
+            if len(writable) == 1:
+                kwargs.setdefault("initial", next(iter(writable)))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, self.roles_to_write)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and self.household_field and self.household_field not in readonly:
+            readonly += (self.household_field,)
+        return readonly
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        # modelform_factory builds a new class per call, so this binds the request to this request's form only.
+        form.request = request
+        return form
+
+    # --- writes through services -------------------------------------------------------------------
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} must create through a ledger service.")
+
+    def update_with_service(self, request: HttpRequest, current: Any, changes: dict[str, Any]) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} must update through a ledger service.")
+
+    def delete_with_service(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must delete through a ledger service.")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            # The form already copied its values onto `obj`; services compare against the stored row.
+            current = self.model._default_manager.get(pk=obj.pk)
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+            saved = self.update_with_service(request, current, changes)
+        else:
+            saved = self.create_with_service(request, form.cleaned_data)
+        adopt(obj, saved)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_with_service(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        refused: list[str] = []
+        for obj in queryset:
+            if not self.has_delete_permission(request, obj):
+                refused.append(f"{obj}: you may not delete it.")
+                continue
+            try:
+                self.delete_with_service(request, obj)
+            except ConflictError as error:
+                refused.append(f"{obj}: {error.message}")
+        if refused:
+            messages.error(request, "Not deleted — " + " ".join(refused))
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ConflictError as error:
+            if object_id is None:
+                # Nothing exists yet: keep what the person typed and show the conflict on the form.
+                request._ledger_service_error = ValidationError(error.message)  # type: ignore[attr-defined]
+            else:
+                messages.error(request, error.message)
+                return HttpResponseRedirect(request.get_full_path())
+        except ValidationError as error:
+            request._ledger_service_error = error  # type: ignore[attr-defined]
+        # The atomic block of the first attempt rolled back; render the same POST again with the errors.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ConflictError as error:
+            messages.error(request, error.message)
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+
+
+def adopt(target: models.Model, saved: models.Model) -> None:
+    """Make the admin's in-memory object the row the service saved, so Django's log and redirect use it."""
+    target.__dict__.update(saved.__dict__)
+
+
+class HouseholdScopedInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Inline rows: scoped like their parent, editable only where the person may write to the parent's household."""
+
+    exclude = ("household",)
+    extra = 0
+    roles_to_write: tuple[str, ...] = WRITE_ROLES
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, self.roles_to_write)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_add_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and may_act(request, obj, self.roles_to_write)

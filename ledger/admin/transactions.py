@@ -1,0 +1,265 @@
+"""Transactions: the list, the form with split lines and tags (saved by one service call), and bulk actions."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from ledger.admin.scoping import (
+    HouseholdScopedAdmin,
+    HouseholdScopedInline,
+    ScopedFilter,
+    ScopedModelForm,
+    adopt,
+    household_ids,
+    scoped_queryset,
+)
+from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
+from ledger.money import format_amount
+from ledger.services.transactions import (
+    EDITABLE_FIELDS,
+    SplitLine,
+    transaction_create,
+    transaction_delete,
+    transaction_update,
+    transactions_mark_cleared,
+    transactions_set_category,
+)
+
+# A cell starting with one of these is read as a formula by spreadsheet programs (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+
+
+class SplitInline(HouseholdScopedInline):
+    model = Split
+    fields = ("category", "amount", "memo")
+    verbose_name = "split line"
+    verbose_name_plural = "split lines (several categories whose amounts sum to the transaction's amount)"
+
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        return 2 if obj is None else 1
+
+
+class TagLinkInline(HouseholdScopedInline):
+    model = TransactionTag
+    fields = ("tag",)
+    verbose_name = "tag"
+    verbose_name_plural = "tags"
+    extra = 1
+
+
+class TransactionForm(ScopedModelForm):
+    class Meta:
+        model = Transaction
+        fields = ("account", "date", "amount", "payee", "description", "category", "status")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        if status is not None and self.instance.status != TransactionStatus.RECONCILED:
+            # Only a reconciliation marks rows reconciled.
+            status.choices = [c for c in status.choices if c[0] != TransactionStatus.RECONCILED]  # type: ignore[attr-defined]
+
+
+class SetCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(queryset=Category.objects.none())
+
+    def __init__(self, *args: Any, categories: QuerySet[Category], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(HouseholdScopedAdmin):
+    form = TransactionForm
+    household_field = None  # follows the account
+    list_display = ("date", "payee", "amount_display", "account", "category_display", "status", "tag_names")
+    list_display_links = ("date", "payee")
+    list_filter = (
+        "status",
+        ("account", ScopedFilter),
+        ("category", ScopedFilter),
+        ("tags", ScopedFilter),
+        ("household", ScopedFilter),
+    )
+    list_select_related = ("account", "category__parent")
+    search_fields = ("payee", "description")
+    date_hierarchy = "date"
+    autocomplete_fields = ("category",)
+    inlines = (SplitInline, TagLinkInline)
+    readonly_fields = ("transfer", "created_by", "created_at", "updated_by", "updated_at")
+    actions = ("mark_cleared", "set_category", "export_csv", "apply_rules")
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Two prefetches whatever the page size: split lines (with their categories) and tags.
+        splits = Prefetch("splits", queryset=Split.objects.select_related("category__parent").order_by("id"))
+        return super().get_queryset(request).prefetch_related(splits, "tags")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("account", "date", "amount", "payee", "description", "category", "status")
+        return fields if obj is None else ("household", *fields, *self.readonly_fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("household", *self.readonly_fields)
+
+    # --- list columns ------------------------------------------------------------------------------
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: Transaction) -> str:
+        return f"{format_amount(obj.amount, obj.account.currency)} {obj.account.currency}"
+
+    @admin.display(description="Category", ordering="category__name")
+    def category_display(self, obj: Transaction) -> str:
+        lines = obj.splits.all()
+        if lines:
+            return "Split: " + ", ".join(str(line.category) for line in lines)
+        return str(obj.category) if obj.category_id else "—"
+
+    @admin.display(description="Tags")
+    def tag_names(self, obj: Transaction) -> str:
+        return ", ".join(tag.name for tag in obj.tags.all())
+
+    # --- one service call with the split lines and tags -----------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Nothing yet: the row, its split lines and tags are written together in save_related."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Iterable[Any], change: bool) -> None:
+        split_forms: list[Any] = []
+        tag_forms: list[Any] = []
+        splits_changed = tags_changed = False
+        for formset in formsets:
+            # Django's change message reads these; the service, not formset.save(), wrote the rows.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            live = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            if formset.model is Split:
+                split_forms, splits_changed = live, formset.has_changed()
+            elif formset.model is TransactionTag:
+                tag_forms, tags_changed = live, formset.has_changed()
+        split_lines = [
+            SplitLine(
+                category=f.cleaned_data["category"],
+                amount=f.cleaned_data["amount"],
+                memo=f.cleaned_data.get("memo", ""),
+            )
+            for f in split_forms
+        ]
+        tags: list[Tag] = [f.cleaned_data["tag"] for f in tag_forms if f.cleaned_data.get("tag")]
+        data = form.cleaned_data
+        fields = {name: data[name] for name in EDITABLE_FIELDS if name in data}
+        if change:
+            extra: dict[str, Any] = {}
+            if splits_changed:
+                extra["splits"] = split_lines
+            if tags_changed:
+                extra["tags"] = tags
+            saved = transaction_update(transaction_obj=form.instance, user=request.user, **extra, **fields)  # type: ignore[arg-type]
+        else:
+            saved = transaction_create(user=request.user, tags=tags, splits=split_lines, **fields)  # type: ignore[arg-type]
+        adopt(form.instance, saved)
+
+    def delete_with_service(self, request: HttpRequest, obj: Transaction) -> None:
+        transaction_delete(transaction_obj=obj, user=request.user)  # type: ignore[arg-type]
+
+    # --- actions ---------------------------------------------------------------------------------------
+
+    def _writable(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
+        """The selected rows the person may change, as a plain queryset the bulk services can lock."""
+        plain = Transaction.objects.filter(pk__in=queryset.order_by().values("pk"))
+        if request.user.is_superuser:
+            return plain
+        return plain.filter(household_id__in=household_ids(request, self.roles_to_write))
+
+    def _report(self, request: HttpRequest, verb: str, changed: int, skipped_reconciled: int) -> None:
+        message = f"{verb} {changed} transaction(s)."
+        if skipped_reconciled:
+            message += f" {skipped_reconciled} reconciled transaction(s) were left unchanged."
+        self.message_user(request, message, messages.WARNING if skipped_reconciled else messages.SUCCESS)
+
+    @admin.action(description="Mark selected transactions cleared", permissions=["change"])
+    def mark_cleared(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
+        result = transactions_mark_cleared(queryset=self._writable(request, queryset), user=request.user)  # type: ignore[arg-type]
+        self._report(request, "Marked cleared", result.changed, result.skipped_reconciled)
+
+    @admin.action(description="Set category of selected transactions…", permissions=["change"])
+    def set_category(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> TemplateResponse | None:
+        categories = scoped_queryset(Category, request, self.roles_to_write)
+        form = SetCategoryForm(request.POST if "apply" in request.POST else None, categories=categories)
+        if form.is_valid():
+            result = transactions_set_category(
+                queryset=self._writable(request, queryset),
+                category=form.cleaned_data["category"],
+                user=request.user,  # type: ignore[arg-type]
+            )
+            self._report(request, "Set the category of", result.changed, result.skipped_reconciled)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Set the category of the selected transactions",
+            "opts": self.model._meta,
+            "form": form,
+            "transactions": queryset[:20],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/ledger/transaction/set_category.html", context)
+
+    @admin.action(description="Export selected transactions to CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["id", "date", "account", "currency", "amount", "payee", "description", "category", "status", "tags"]
+        )
+        rows = queryset.select_related("account", "category__parent").prefetch_related("tags")
+        for tx in rows.iterator(chunk_size=2000):
+            text = [tx.account.name, tx.payee, tx.description, str(tx.category) if tx.category_id else ""]
+            account, payee, description, category = (spreadsheet_safe(cell) for cell in text)
+            tags = spreadsheet_safe(", ".join(tag.name for tag in tx.tags.all()))
+            # Amounts are numbers we format ourselves, so a leading minus stays a minus, not text.
+            amount = format_amount(tx.amount, tx.account.currency)
+            writer.writerow(
+                [
+                    tx.pk,
+                    tx.date.isoformat(),
+                    account,
+                    tx.account.currency,
+                    amount,
+                    payee,
+                    description,
+                    category,
+                    tx.status,
+                    tags,
+                ]
+            )
+        return response
+
+    @admin.action(description="Apply rules to selected transactions", permissions=["change"])
+    def apply_rules(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
+        try:
+            from ledger.rules import rules_apply  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            self.message_user(request, "The rules engine is not installed, so rules are not available.", messages.ERROR)
+            return
+        writable = self._writable(request, queryset)
+        changed = 0
+        for household in Household.objects.filter(pk__in=writable.values("household_id")):
+            result = rules_apply(household=household, queryset=writable.filter(household=household), user=request.user)
+            changed += result.changed
+        self.message_user(request, f"Rules changed {changed} transaction(s).", messages.SUCCESS)
