@@ -336,6 +336,18 @@ def test_a_reconciled_rows_splits_cannot_change(reconciled: Transaction, home: H
         )
 
 
+def test_un_reconciling_and_changing_the_amount_in_one_statement_is_refused(reconciled: Transaction) -> None:
+    with refused("transaction_reconciled_lock"):
+        Transaction.objects.filter(pk=reconciled.pk).update(status="cleared", amount=D("-99.00"))
+
+
+def test_un_reconciling_alone_is_allowed_by_the_database(reconciled: Transaction) -> None:
+    Transaction.objects.filter(pk=reconciled.pk).update(status="cleared")
+    committed_checks()
+    reconciled.refresh_from_db()
+    assert reconciled.status == "cleared"
+
+
 def test_a_reconciled_rows_payee_may_still_be_corrected_in_the_database(reconciled: Transaction) -> None:
     # The database locks the money facts; the services and API lock everything (see test_reconciliation).
     Transaction.objects.filter(pk=reconciled.pk).update(payee="Corrected")
