@@ -31,12 +31,13 @@ def parse_ofx(stream: BinaryIO) -> Iterator[ParsedRow]:
     if b"<!ENTITY" in raw.upper() or b"<!DOCTYPE" in raw.upper():
         raise ImportFileError("OFX files may not declare a DOCTYPE or entities.")
     tree = OFXTree()
-    try, warnings.catch_warnings():
-        # Quicken's <INTU.BID> and other private tags are skipped by design, not worth a warning.
-        warnings.simplefilter("ignore")
-        tree.parse(io.BytesIO(raw))
-        ofx = tree.convert()
-        statements = list(ofx.statements)
+    try:
+        with warnings.catch_warnings():
+            # Quicken's <INTU.BID> and other private tags are skipped by design, not worth a warning.
+            warnings.simplefilter("ignore")
+            tree.parse(io.BytesIO(raw))
+            ofx = tree.convert()
+            statements = list(ofx.statements)
     except Exception as error:  # noqa: BLE001 - ofxtools raises many unrelated types for a malformed file
         raise ImportFileError(f"Not a readable OFX file: {error}") from None
     if not statements:
