@@ -9,4 +9,4 @@ lint:
 ci:
 	CI=true bash .ci/run
 bench:
-	.venv/bin/python bench/ledger.py
+	.venv/bin/python bench/ledger_reads.py

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
-from factory.django import DjangoModelFactory
+from factory.django import DjangoModelFactory as _DjangoModelFactory
 
 from ledger.models import Account, Category, Household, Membership, Role, Split, Tag, Transaction, User
 
+ModelT = TypeVar("ModelT")
 
-class UserFactory(DjangoModelFactory):
+
+class DjangoModelFactory(_DjangoModelFactory[ModelT]):
+    """factory-boy's base with `Factory()` typed as the model it builds (its metaclass call is untyped)."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+
+
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -22,12 +36,12 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
 
     @factory.post_generation
-    def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
+    def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805 - factory-boy passes the built object
         if create:
-            self.save(update_fields=["password"])
+            obj.save(update_fields=["password"])
 
 
-class HouseholdFactory(DjangoModelFactory):
+class HouseholdFactory(DjangoModelFactory[Household]):
     class Meta:
         model = Household
 
@@ -35,7 +49,7 @@ class HouseholdFactory(DjangoModelFactory):
     base_currency = "EUR"
 
 
-class MembershipFactory(DjangoModelFactory):
+class MembershipFactory(DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -44,7 +58,7 @@ class MembershipFactory(DjangoModelFactory):
     role = Role.OWNER
 
 
-class AccountFactory(DjangoModelFactory):
+class AccountFactory(DjangoModelFactory[Account]):
     class Meta:
         model = Account
 
@@ -56,7 +70,7 @@ class AccountFactory(DjangoModelFactory):
     opening_date = datetime.date(2024, 1, 1)
 
 
-class CategoryFactory(DjangoModelFactory):
+class CategoryFactory(DjangoModelFactory[Category]):
     class Meta:
         model = Category
 
@@ -65,7 +79,7 @@ class CategoryFactory(DjangoModelFactory):
     kind = "expense"
 
 
-class TagFactory(DjangoModelFactory):
+class TagFactory(DjangoModelFactory[Tag]):
     class Meta:
         model = Tag
 
@@ -73,7 +87,7 @@ class TagFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"tag{n}")
 
 
-class TransactionFactory(DjangoModelFactory):
+class TransactionFactory(DjangoModelFactory[Transaction]):
     """Writes a row directly, for fixtures; production code creates transactions through services."""
 
     class Meta:
@@ -87,7 +101,7 @@ class TransactionFactory(DjangoModelFactory):
     status = "cleared"
 
 
-class SplitFactory(DjangoModelFactory):
+class SplitFactory(DjangoModelFactory[Split]):
     class Meta:
         model = Split
 

@@ -8,7 +8,7 @@ Measures, in server time through Django's full request stack (in-process client,
 and, in the same run on the same data, the naive baselines they replace: balances by SUM over every
 transaction, and a list page without select_related/prefetch_related (one query per row).
 
-Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/financetracker_bench .venv/bin/python bench/ledger.py [--rows 1000000]
+Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/financetracker_bench .venv/bin/python bench/ledger_reads.py [--rows 1000000]
 The data is generated once with COPY and reused by later runs. Prints medians and ratios; the
 machine is shared and noisy, so compare ratios, not absolute times.
 """
@@ -36,7 +36,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process client speak
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # one access-log line per request would drown the figures
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker_bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -81,7 +81,7 @@ def seed(rows: int) -> tuple[User, Household]:
 
         household_delete(household=household)
         user.delete()
-    user = User.objects.create_user(BENCH_USER, password="bench-password-not-secret")
+    user = User.objects.create_user(BENCH_USER, password="bench-password-not-secret")  # noqa: S106
     household = Household.objects.get(memberships__user=user)
     start = date.today() - timedelta(days=3650)
     accounts = [
