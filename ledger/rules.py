@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from ledger.models import (
     Account,
@@ -284,7 +284,8 @@ def rules_apply(
         if queryset is None
         else queryset.filter(household_id=household.pk)
     )
-    base = base.exclude(status=TransactionStatus.RECONCILED).order_by("id")
+    has_splits = Exists(Split.objects.filter(household_id=household.pk, transaction_id=OuterRef("pk")))
+    base = base.exclude(status=TransactionStatus.RECONCILED).annotate(rules_has_splits=has_splits).order_by("id")
     with transaction.atomic():
         last_id = 0
         while True:
@@ -327,7 +328,7 @@ def _changes_for(tx: Transaction, rules: Sequence[_CompiledRule], tag_ids: set[i
     category_done = payee_done = False
     added: set[int] = set()
     # Split transactions keep their per-line categories, and transfers are not spending.
-    category_allowed = tx.transfer_id is None and not getattr(tx, "_has_splits", False)
+    category_allowed = tx.transfer_id is None and not getattr(tx, "rules_has_splits", False)
     for compiled in rules:
         if not compiled.matches(tx):
             continue
