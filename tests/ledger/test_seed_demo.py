@@ -1,0 +1,100 @@
+"""`manage.py seed_demo`: a realistic, invariant-respecting demo household, created once."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import time
+
+import pytest
+from django.core.management import call_command
+
+from ledger.admin import HOUSEHOLD_MEMBERS_GROUP
+from ledger.models import (
+    Account,
+    Category,
+    Household,
+    Membership,
+    Reconciliation,
+    Role,
+    Split,
+    Transaction,
+    TransactionStatus,
+    TransactionTag,
+    Transfer,
+    User,
+)
+from ledger.services.households import household_delete
+
+TODAY = datetime.date(2025, 6, 15)
+
+
+def seed(today: datetime.date = TODAY) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", "--today", today.isoformat(), stdout=out)
+    return out.getvalue()
+
+
+# transactional_db: the deferred split-sum and transfer-pair triggers run at commit, as in production.
+@pytest.mark.usefixtures("transactional_db")
+def test_it_seeds_two_years_of_books_once_and_the_ledger_checks_out() -> None:
+    started = time.monotonic()
+    output = seed()
+    assert time.monotonic() - started < 20
+    assert "demo / demo-password" in output
+
+    demo = User.objects.get(username="demo")
+    assert demo.is_staff
+    assert not demo.is_superuser
+    assert demo.check_password("demo-password")
+    assert demo.groups.filter(name=HOUSEHOLD_MEMBERS_GROUP).exists()
+    household = Household.objects.get(name="Demo household")
+    assert (household.base_currency, household.budget_month_start_day) == ("EUR", 1)
+    assert Membership.objects.get(household=household, user=demo).role == Role.OWNER
+    assert Membership.objects.get(household=household, user__username="demo-viewer").role == Role.VIEWER
+
+    accounts = Account.objects.filter(household=household)
+    assert {(a.kind, a.currency) for a in accounts} >= {
+        ("checking", "EUR"),
+        ("savings", "EUR"),
+        ("credit_card", "EUR"),
+        ("checking", "USD"),
+        ("cash", "EUR"),
+    }
+    categories = Category.objects.filter(household=household)
+    assert categories.filter(parent__isnull=True, name="Housing").exists()
+    assert categories.filter(parent__name="Food", name="Groceries").exists()
+    assert categories.filter(parent__name="Income", name="Salary", kind="income").exists()
+
+    rows = Transaction.objects.filter(household=household)
+    assert rows.count() >= 2000
+    assert rows.order_by("date").first().date <= datetime.date(2023, 7, 1)  # type: ignore[union-attr]
+    assert rows.order_by("-date").first().date == TODAY  # type: ignore[union-attr]
+    assert rows.filter(status=TransactionStatus.PENDING).exists()
+    assert rows.filter(status=TransactionStatus.RECONCILED).exists()
+    assert Split.objects.filter(household=household).count() >= 40
+    assert TransactionTag.objects.filter(household=household).exists()
+    transfers = Transfer.objects.filter(household=household)
+    assert transfers.count() >= 48
+    assert rows.filter(transfer__isnull=False, account__currency="USD", amount__gt=0).exists()
+    reconciliation = Reconciliation.objects.get(household=household)
+    assert reconciliation.account.name == "Checking"
+    assert reconciliation.transaction_count > 0
+
+    # Running it again changes nothing.
+    before = rows.count()
+    assert "already exists" in seed()
+    assert rows.count() == before
+    assert User.objects.filter(username="demo").count() == 1
+
+    call_command("check_ledger", stdout=io.StringIO())
+
+
+def test_it_is_deterministic_for_a_given_day(db: None) -> None:
+    seed()
+    first = list(Transaction.objects.order_by("date", "payee", "amount").values_list("date", "payee", "amount"))
+    household_delete(household=Household.objects.get(name="Demo household"))
+    User.objects.filter(username__startswith="demo").delete()
+    seed()
+    second = list(Transaction.objects.order_by("date", "payee", "amount").values_list("date", "payee", "amount"))
+    assert first == second
