@@ -32,6 +32,7 @@ from ledger.models import (
     Household,
     Rule,
     RuleTag,
+    Split,
     Tag,
     Transaction,
     TransactionStatus,
