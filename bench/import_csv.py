@@ -33,7 +33,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ft_uploads_bench")
 os.environ.setdefault("UPLOADS_ROOT", tempfile.mkdtemp(prefix="ft-bench-uploads-"))
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -52,8 +52,14 @@ def ensure_database() -> None:
     from psycopg import connect
 
     settings = connection.settings_dict
-    with connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
-                 password=settings["PASSWORD"] or None, dbname="postgres", autocommit=True) as admin:
+    with connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
@@ -62,7 +68,7 @@ def ensure_database() -> None:
 
 def write_csv(path: Path, rows: int) -> None:
     """A German-style bank export: semicolons, DD.MM.YYYY, decimal comma, and some identical rows."""
-    generator = random.Random(42)  # noqa: S311 - reproducible test data
+    generator = random.Random(42)
     start = date(2015, 1, 1)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
@@ -84,8 +90,9 @@ def peak_rss_mib() -> float:
 def run_import(account: Account, path: Path) -> tuple[float, int, dict[str, int]]:
     started = time.perf_counter()
     with path.open("rb") as handle:
-        statement = statement_import_upload(account=account, upload=handle, original_name=path.name,
-                                            declared_size=path.stat().st_size)
+        statement = statement_import_upload(
+            account=account, upload=handle, original_name=path.name, declared_size=path.stat().st_size
+        )
     statement = statement_import_preview(statement_import=statement)
     before = Transaction.objects.filter(account=account).count()
     statement = statement_import_commit(statement_import=statement)
@@ -100,8 +107,14 @@ def naive_baseline(account: Account, path: Path, rows: int) -> float:
     started = time.perf_counter()
     with transaction.atomic():
         for count, row in enumerate(parsed, start=1):
-            Transaction.objects.create(household_id=account.household_id, account=account, date=row.date,
-                                       amount=row.amount, payee=row.payee, description=row.description)
+            Transaction.objects.create(
+                household_id=account.household_id,
+                account=account,
+                date=row.date,
+                amount=row.amount,
+                payee=row.payee,
+                description=row.description,
+            )
             if count >= rows:
                 break
         elapsed = time.perf_counter() - started
@@ -114,9 +127,10 @@ def copy_baseline(path: Path) -> tuple[float, int]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE copy_limit (day text, payee text, memo text, amount text) ON COMMIT DROP")
         started = time.perf_counter()
-        with path.open("rb") as handle, cursor.copy(
-            "COPY copy_limit FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
-        ) as copy:
+        with (
+            path.open("rb") as handle,
+            cursor.copy("COPY copy_limit FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)") as copy,
+        ):
             while chunk := handle.read(1 << 20):
                 copy.write(chunk)
         elapsed = time.perf_counter() - started
@@ -134,15 +148,20 @@ def main() -> None:
     user, _ = User.objects.get_or_create(username="bench-import")
     household = Household.objects.filter(memberships__user=user).first()
     assert household is not None
-    account = account_create(household=household, name=f"Import bench {time.time_ns()}", currency="EUR",
-                             opening_date=date(2015, 1, 1), opening_balance=Decimal(0))
+    account = account_create(
+        household=household,
+        name=f"Import bench {time.time_ns()}",
+        currency="EUR",
+        opening_date=date(2015, 1, 1),
+        opening_balance=Decimal(0),
+    )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "statement.csv"
         write_csv(path, options.rows)
         size_mib = path.stat().st_size / 1024 / 1024
         rss_before = peak_rss_mib()
         first_s, first_added, first_counts = run_import(account, path)
-        second_s, second_added, second_counts = run_import(account, path)
+        second_s, second_added, _second_counts = run_import(account, path)
         rss_peak = peak_rss_mib()
         naive_rate = naive_baseline(account, path, options.naive_rows)
         copy_rate, copy_rows = copy_baseline(path)
@@ -155,7 +174,9 @@ def main() -> None:
     print(f"peak RSS:      {rss_peak:6.1f} MiB (before importing: {rss_before:.1f} MiB; includes Django)")
     print(f"baseline naive ORM create ({options.naive_rows:,} rows, extrapolated): {naive_rate:>9,.0f} rows/s")
     print(f"baseline COPY into a temp table ({copy_rows:,} rows):                 {copy_rate:>9,.0f} rows/s")
-    print(f"ratio first import / naive ORM: {first_rate / naive_rate:5.1f}x;  first import / COPY: {first_rate / copy_rate:4.2f}x")
+    print(
+        f"ratio first import / naive ORM: {first_rate / naive_rate:5.1f}x;  first import / COPY: {first_rate / copy_rate:4.2f}x"
+    )
     if second_added:
         sys.exit("FAIL: the re-import added rows")
 

@@ -11,7 +11,7 @@ Semantics (the same on both paths):
 
 Two paths: `rules_apply` (on demand: evaluates in Python over a queryset and reports each change, with a
 dry run), and `rules_apply_to_transactions_sql` (imports: a snapshot of the new rows, then one UPDATE per rule
-translated to SQL — ILIKE, ~*, ranges — so the cost does not grow with rows × rules round trips).
+translated to SQL — ILIKE, ~*, ranges — so the cost does not grow with rows x rules round trips).
 """
 
 from __future__ import annotations
@@ -383,8 +383,9 @@ def rules_apply_to_transactions_sql(*, household_id: int, transaction_ids_sql: s
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS rules_input")
+        # Only constant SQL and condition fragments built by _condition_sql are interpolated; values are parameters.
         cursor.execute(
-            "CREATE TEMP TABLE rules_input ON COMMIT DROP AS "
+            "CREATE TEMP TABLE rules_input ON COMMIT DROP AS "  # noqa: S608
             "SELECT t.id, t.payee, t.description, t.amount, t.account_id, "
             "(t.transfer_id IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_split s WHERE s.household_id = t.household_id "
             "AND s.transaction_id = t.id)) AS category_allowed "
@@ -409,13 +410,13 @@ def rules_apply_to_transactions_sql(*, household_id: int, transaction_ids_sql: s
                 assignment_params.append(rule.set_category_id)
             if assignments:
                 cursor.execute(
-                    f"UPDATE ledger_transaction t SET {', '.join(assignments)}, updated_at = now() "
+                    f"UPDATE ledger_transaction t SET {', '.join(assignments)}, updated_at = now() "  # noqa: S608
                     f"FROM rules_input i WHERE t.id = i.id AND t.household_id = %s AND {where}",
                     [*assignment_params, household_id, *where_params],
                 )
             if compiled.tag_ids:
                 cursor.execute(
-                    "INSERT INTO ledger_transactiontag (household_id, transaction_id, tag_id) "
+                    "INSERT INTO ledger_transactiontag (household_id, transaction_id, tag_id) "  # noqa: S608
                     f"SELECT %s, i.id, tag.id FROM rules_input i CROSS JOIN unnest(%s::bigint[]) AS tag(id) WHERE {where} "
                     "ON CONFLICT (household_id, transaction_id, tag_id) DO NOTHING",
                     [household_id, list(compiled.tag_ids), *where_params],

@@ -16,7 +16,19 @@ from typing import Any
 from ledger.models import Transaction
 from ledger.money import format_amount
 
-HEADER = ["id", "date", "account", "currency", "amount", "payee", "description", "category", "status", "tags", "transfer"]
+HEADER = [
+    "id",
+    "date",
+    "account",
+    "currency",
+    "amount",
+    "payee",
+    "description",
+    "category",
+    "status",
+    "tags",
+    "transfer",
+]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -64,7 +64,8 @@ def _available_models() -> list[type[models.Model]]:
 def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     dropped = _DROPPED_FIELDS.get(model._meta.label, set())
     return [
-        field for field in model._meta.concrete_fields
+        field
+        for field in model._meta.concrete_fields
         if field.name not in ("id", "household") and field.name not in dropped
     ]
 
@@ -107,8 +108,13 @@ def household_export(*, household: Household, output: IO[str]) -> dict[str, int]
             "budget_month_start_day": household.budget_month_start_day,
         },
         "members": [
-            {"username": m.user.username, "email": m.user.email, "first_name": m.user.first_name,
-             "last_name": m.user.last_name, "role": m.role}
+            {
+                "username": m.user.username,
+                "email": m.user.email,
+                "first_name": m.user.first_name,
+                "last_name": m.user.last_name,
+                "role": m.role,
+            }
             for m in memberships
         ],
     }
@@ -164,8 +170,10 @@ def household_import(*, source: IO[str]) -> tuple[Household, dict[str, dict[int,
         # Splits of reconciled transactions must be inserted after their transaction; the lock trigger would refuse.
         cursor.execute("SET LOCAL ledger.allow_reconciled_changes = 'on'")
     household = Household.objects.create(**data["household"])
-    users: dict[str, User] = {user.username: user for user in User.objects.filter(
-        username__in=[member["username"] for member in data["members"]])}
+    users: dict[str, User] = {
+        user.username: user
+        for user in User.objects.filter(username__in=[member["username"] for member in data["members"]])
+    }
     for member in data["members"]:
         user = _user_for(member["username"], users)
         assert user is not None
@@ -184,8 +192,11 @@ def household_import(*, source: IO[str]) -> tuple[Household, dict[str, dict[int,
 
 
 def _insert(
-    model: type[models.Model], rows: list[dict[str, Any]], household: Household,
-    id_maps: dict[str, dict[int, int]], users: dict[str, User],
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    household: Household,
+    id_maps: dict[str, dict[int, int]],
+    users: dict[str, User],
 ) -> dict[int, int]:
     fields = _fields(model)
     mapping: dict[int, int] = {}
@@ -194,7 +205,11 @@ def _insert(
     with _keeping_timestamps(model):
         # Self-references (category parents) go in waves: parents first.
         while pending:
-            wave = [row for row in pending if all(row.get(f.name) is None or row[f.name] in mapping for f in self_references)]
+            wave = [
+                row
+                for row in pending
+                if all(row.get(f.name) is None or row[f.name] in mapping for f in self_references)
+            ]
             if not wave:
                 raise ValueError(f"{model._meta.label}: rows refer to parents that are not in the file.")
             objects = []

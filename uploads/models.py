@@ -127,7 +127,9 @@ class StatementImportRow(models.Model):
     """
 
     household = models.ForeignKey("ledger.Household", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    statement_import = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
+    statement_import = models.ForeignKey(
+        StatementImport, on_delete=models.CASCADE, related_name="rows", db_constraint=False
+    )
     line_number = models.PositiveIntegerField()
     date = models.DateField(null=True, blank=True)
     amount = amount_field(null=True, blank=True)

@@ -256,7 +256,7 @@ SELECT %(household)s, %(import)s, s.line_number, s.date, s.amount, s.payee, s.de
                   FROM import_stage) AS staged) AS s
   LEFT JOIN uploads_importedkey k
     ON k.household_id = %(household)s AND k.account_id = %(account)s AND k.key = s.key AND s.key <> ''
-"""
+"""  # noqa: S608 - interpolates a constant column list only
 
 # A row not seen before may still be a transaction the books already have: same amount a few days apart
 # (typed in by hand, or imported from another format), or a pending one that has since posted.
@@ -475,13 +475,21 @@ def statement_import_commit(
         rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
         _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
         _check_row_choices(
-            rows, ignore_ids, {RowStatus.NEW, RowStatus.NEAR_MATCH, RowStatus.ERROR}, "ignore", "new, near matches or errors"
+            rows,
+            ignore_ids,
+            {RowStatus.NEW, RowStatus.NEAR_MATCH, RowStatus.ERROR},
+            "ignore",
+            "new, near matches or errors",
         )
-        unresolved = rows.filter(status=RowStatus.ERROR).exclude(id__in=ignore_ids).values_list("line_number", flat=True)
+        unresolved = (
+            rows.filter(status=RowStatus.ERROR).exclude(id__in=ignore_ids).values_list("line_number", flat=True)
+        )
         lines = list(unresolved[:11])
         if lines:
             shown = ", ".join(str(line) for line in lines[:10]) + (" …" if len(lines) > 10 else "")
-            raise ConflictError(f"Rows in error (lines {shown}): fix the file, or list those rows in ignore to skip them.")
+            raise ConflictError(
+                f"Rows in error (lines {shown}): fix the file, or list those rows in ignore to skip them."
+            )
         params = {
             "household": locked.household_id,
             "import": locked.pk,

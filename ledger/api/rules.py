@@ -31,8 +31,18 @@ class RuleSerializer(HouseholdOwnedSerializer):
         model = Rule
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         fields = [
-            "id", "household", "name", "position", "is_active", "match", "conditions", "set_category", "set_payee",
-            "add_tags", "created_at", "updated_at",
+            "id",
+            "household",
+            "name",
+            "position",
+            "is_active",
+            "match",
+            "conditions",
+            "set_category",
+            "set_payee",
+            "add_tags",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -80,14 +90,23 @@ class RuleViewSet(HouseholdScopedViewSet):
             if queryset.count() != len(set(ids)):
                 raise NotFound("Some of these transactions do not exist.")
         result = rules_engine.rules_apply(
-            household=household, queryset=queryset, user=request.user, dry_run=payload.validated_data["dry_run"]  # type: ignore[arg-type]
+            household=household,
+            queryset=queryset,
+            user=request.user,
+            dry_run=payload.validated_data["dry_run"],  # type: ignore[arg-type]
         )
         return Response(
             {
                 "dry_run": payload.validated_data["dry_run"],
                 "changed": result.changed,
                 "changes": [
-                    {"transaction": c.transaction_id, "rule": c.rule_id, "field": c.field, "before": c.before, "after": c.after}
+                    {
+                        "transaction": c.transaction_id,
+                        "rule": c.rule_id,
+                        "field": c.field,
+                        "before": c.before,
+                        "after": c.after,
+                    }
                     for c in result.changes[:1000]
                 ],
             }

@@ -28,10 +28,22 @@ def test_it_applies_rules_in_order_first_match_wins_and_reports_changes(househol
     groceries = CategoryFactory(household=household, name="Groceries")
     fallback = CategoryFactory(household=household, name="Shopping")
     weekly = TagFactory(household=household, name="weekly")
-    first = rule_create(household=household, name="Market", position=1, set_category=groceries, add_tags=[weekly],
-                        conditions=[{"field": "payee", "operator": "regex", "value": r"^super\s*market"}])
-    rule_create(household=household, name="Any shop", position=2, set_category=fallback, set_payee="Shop",
-                conditions=[{"field": "amount", "operator": "lte", "value": "-1.00"}])
+    first = rule_create(
+        household=household,
+        name="Market",
+        position=1,
+        set_category=groceries,
+        add_tags=[weekly],
+        conditions=[{"field": "payee", "operator": "regex", "value": r"^super\s*market"}],
+    )
+    rule_create(
+        household=household,
+        name="Any shop",
+        position=2,
+        set_category=fallback,
+        set_payee="Shop",
+        conditions=[{"field": "amount", "operator": "lte", "value": "-1.00"}],
+    )
     market = tx(account, payee="SuperMarket 12", amount=Decimal("-40.00"))
     other = tx(account, payee="Kiosk", amount=Decimal("-2.00"))
     income = tx(account, payee="Employer", amount=Decimal("100.00"))
@@ -54,10 +66,16 @@ def test_it_applies_rules_in_order_first_match_wins_and_reports_changes(househol
 def test_match_any_and_account_conditions(household, account):
     other_account = AccountFactory(household=household)
     bills = CategoryFactory(household=household)
-    rule_create(household=household, name="Bills", match="any", set_category=bills, conditions=[
-        {"field": "description", "operator": "contains", "value": "INVOICE"},
-        {"field": "account", "operator": "is", "value": other_account.pk},
-    ])
+    rule_create(
+        household=household,
+        name="Bills",
+        match="any",
+        set_category=bills,
+        conditions=[
+            {"field": "description", "operator": "contains", "value": "INVOICE"},
+            {"field": "account", "operator": "is", "value": other_account.pk},
+        ],
+    )
     by_text = tx(account, description="invoice 42")
     by_account = tx(other_account)
     neither = tx(account, description="x")
@@ -69,8 +87,12 @@ def test_match_any_and_account_conditions(household, account):
 
 def test_reconciled_transactions_are_skipped(household, account):
     category = CategoryFactory(household=household)
-    rule_create(household=household, name="All", set_category=category,
-                conditions=[{"field": "amount", "operator": "between", "value": ["-100", "100"]}])
+    rule_create(
+        household=household,
+        name="All",
+        set_category=category,
+        conditions=[{"field": "amount", "operator": "between", "value": ["-100", "100"]}],
+    )
     locked = tx(account, status="reconciled")
     result = rules_apply(household=household)
     locked.refresh_from_db()
@@ -97,19 +119,38 @@ def test_bad_conditions_are_refused(household, conditions):
 def test_an_account_of_another_household_is_refused(household, outsider_household):
     theirs = AccountFactory(household=outsider_household)
     with pytest.raises(ValidationError):
-        rule_create(household=household, name="X", set_payee="x",
-                    conditions=[{"field": "account", "operator": "is", "value": theirs.pk}])
+        rule_create(
+            household=household,
+            name="X",
+            set_payee="x",
+            conditions=[{"field": "account", "operator": "is", "value": theirs.pk}],
+        )
 
 
 def test_the_rules_api_is_scoped_and_applies(owner, viewer, outsider, client_for, household, account):
     category = CategoryFactory(household=household)
     client = client_for(owner)
-    created = client.post("/api/v1/rules/", {
-        "household": household.pk, "name": "Coffee", "set_category": category.pk,
-        "conditions": [{"field": "payee", "operator": "contains", "value": "coffee"}]}, format="json")
+    created = client.post(
+        "/api/v1/rules/",
+        {
+            "household": household.pk,
+            "name": "Coffee",
+            "set_category": category.pk,
+            "conditions": [{"field": "payee", "operator": "contains", "value": "coffee"}],
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
-    bad = client.post("/api/v1/rules/", {"household": household.pk, "name": "Bad", "set_payee": "x",
-                                         "conditions": [{"field": "payee", "operator": "regex", "value": "(x*)*"}]}, format="json")
+    bad = client.post(
+        "/api/v1/rules/",
+        {
+            "household": household.pk,
+            "name": "Bad",
+            "set_payee": "x",
+            "conditions": [{"field": "payee", "operator": "regex", "value": "(x*)*"}],
+        },
+        format="json",
+    )
     assert bad.status_code == 400
     row = tx(account, payee="Coffee Bar")
     dry = client.post("/api/v1/rules/apply/", {"household": household.pk, "dry_run": True}, format="json").json()
@@ -120,18 +161,26 @@ def test_the_rules_api_is_scoped_and_applies(owner, viewer, outsider, client_for
     assert row.category_id == category.pk
     rule_id = created.json()["id"]
     assert client_for(outsider).get(f"/api/v1/rules/{rule_id}/").status_code == 404
-    assert client_for(outsider).post("/api/v1/rules/apply/", {"household": household.pk}, format="json").status_code == 400
+    assert (
+        client_for(outsider).post("/api/v1/rules/apply/", {"household": household.pk}, format="json").status_code == 400
+    )
     assert client_for(viewer).get(f"/api/v1/rules/{rule_id}/").status_code == 200
     assert client_for(viewer).delete(f"/api/v1/rules/{rule_id}/").status_code == 403
-    assert client_for(viewer).post("/api/v1/rules/apply/", {"household": household.pk}, format="json").status_code == 403
+    assert (
+        client_for(viewer).post("/api/v1/rules/apply/", {"household": household.pk}, format="json").status_code == 403
+    )
 
 
 def test_the_apply_rules_command(household, account, capsys):
     import io
 
     category = CategoryFactory(household=household)
-    rule_create(household=household, name="Tea", set_category=category,
-                conditions=[{"field": "payee", "operator": "equals", "value": " tea house "}])
+    rule_create(
+        household=household,
+        name="Tea",
+        set_category=category,
+        conditions=[{"field": "payee", "operator": "equals", "value": " tea house "}],
+    )
     row = tx(account, payee="Tea House")
     out = io.StringIO()
     call_command("apply_rules", "--household", str(household.pk), "--dry-run", stdout=out)

@@ -45,7 +45,13 @@ def test_it_decides_the_type_from_the_bytes_not_the_name(owner, client_for, data
 
 
 @pytest.mark.parametrize(
-    "data", [b"PK\x03\x04" + b"\x00" * 40, b"MZ\x90\x00" + b"\x00" * 40, b"\x7fELF\x02\x01" + b"\x00" * 40, b"\x00\x01\x02\x03" * 10]
+    "data",
+    [
+        b"PK\x03\x04" + b"\x00" * 40,
+        b"MZ\x90\x00" + b"\x00" * 40,
+        b"\x7fELF\x02\x01" + b"\x00" * 40,
+        b"\x00\x01\x02\x03" * 10,
+    ],
 )
 def test_it_refuses_archives_executables_and_unknown_binaries(owner, client_for, data):
     response = upload(client_for(owner), data, "receipt.pdf")
@@ -144,9 +150,16 @@ def test_s3_downloads_redirect_to_a_short_lived_signed_url(owner, client_for, se
             **settings.STORAGES,
             "default": {
                 "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {"bucket_name": "ft-test", "region_name": "us-east-1", "access_key": "test",
-                            "secret_key": "test", "default_acl": "private", "querystring_auth": True,
-                            "querystring_expire": 60, "file_overwrite": False},
+                "OPTIONS": {
+                    "bucket_name": "ft-test",
+                    "region_name": "us-east-1",
+                    "access_key": "test",
+                    "secret_key": "test",
+                    "default_acl": "private",
+                    "querystring_auth": True,
+                    "querystring_expire": 60,
+                    "file_overwrite": False,
+                },
             },
         }
         attachment_id = upload(client_for(owner), PDF, "receipt.pdf").json()["id"]

@@ -21,7 +21,12 @@ def test_it_reads_decimal_comma_dotted_dates_bom_and_crlf():
     assert [row.error for row in parsed] == ["", "", "", ""]
     assert [row.date for row in parsed] == [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 5), date(2024, 3, 6)]
     # In a decimal-comma file "-30.000" is thirty thousand.
-    assert [row.amount for row in parsed] == [Decimal("-3.40"), Decimal("2450.00"), Decimal("-30000"), Decimal("-1234.56")]
+    assert [row.amount for row in parsed] == [
+        Decimal("-3.40"),
+        Decimal("2450.00"),
+        Decimal("-30000"),
+        Decimal("-1234.56"),
+    ]
     assert parsed[0].payee == "Bäckerei Müller"
     assert parsed[3].payee == "Stadtwerke; Strom"
     assert parsed[3].description == "Abschlag März"
@@ -39,7 +44,10 @@ def test_it_reads_us_dates_debit_credit_columns_and_cp1252_bytes():
 
 def test_it_reads_utf16_with_a_bom_and_tabs():
     parsed = rows("csv", "utf16_tab.csv")
-    assert [(row.payee, row.amount) for row in parsed] == [("Zoë’s Café", Decimal("-4.20")), ("東京ストア", Decimal("-15.00"))]
+    assert [(row.payee, row.amount) for row in parsed] == [
+        ("Zoë’s Café", Decimal("-4.20")),
+        ("東京ストア", Decimal("-15.00")),
+    ]
 
 
 def test_it_falls_back_to_a_single_byte_encoding():
@@ -56,15 +64,31 @@ def test_it_reports_bad_rows_by_line_number():
 
 def test_it_uses_an_explicit_mapping_by_column_index_without_header():
     data = b"20240102|Shop|x|1.234,00-\n"
-    parsed = list(parse_statement("csv", io.BytesIO(data), mapping={
-        "has_header": False, "delimiter": "|", "date": 0, "payee": 1, "amount": 3, "decimal": ",", "date_format": "%Y%m%d"}))
+    parsed = list(
+        parse_statement(
+            "csv",
+            io.BytesIO(data),
+            mapping={
+                "has_header": False,
+                "delimiter": "|",
+                "date": 0,
+                "payee": 1,
+                "amount": 3,
+                "decimal": ",",
+                "date_format": "%Y%m%d",
+            },
+        )
+    )
     assert (parsed[0].date, parsed[0].amount, parsed[0].payee) == (date(2024, 1, 2), Decimal("-1234.00"), "Shop")
 
 
 def test_it_reads_ofx_1_sgml_without_closing_tags():
     parsed = rows("ofx", "ofx1_sgml.ofx")
     assert [(row.bank_id, row.amount) for row in parsed] == [
-        ("FIT-0001", Decimal("-42.50")), ("FIT-0002", Decimal("2500.00")), ("FIT-0003", Decimal("-30.000"))]
+        ("FIT-0001", Decimal("-42.50")),
+        ("FIT-0002", Decimal("2500.00")),
+        ("FIT-0003", Decimal("-30.000")),
+    ]
     # "-30.000" in OFX (decimal point) is thirty.
     assert parsed[2].amount == Decimal("-30")
     assert parsed[1].date == date(2024, 3, 15)
@@ -84,7 +108,9 @@ def test_it_reads_ofx_2_xml():
 def test_it_reads_a_qfx_credit_card_statement_keeping_the_banks_posting_date():
     parsed = rows("qfx", "quicken.qfx")
     assert [(row.date, row.amount, row.bank_id) for row in parsed] == [
-        (date(2024, 4, 20), Decimal("-64.10"), "QFX-777"), (date(2024, 4, 25), Decimal("64.10"), "QFX-778")]
+        (date(2024, 4, 20), Decimal("-64.10"), "QFX-777"),
+        (date(2024, 4, 25), Decimal("64.10"), "QFX-778"),
+    ]
 
 
 def test_it_reads_qif():

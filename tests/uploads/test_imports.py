@@ -94,10 +94,21 @@ def test_a_row_ignored_on_commit_stays_ignored_next_time(account, import_bytes):
 
 
 def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account, import_bytes):
-    typed = TransactionFactory(account=account, household=account.household, date=datetime.date(2024, 3, 13),
-                               amount=Decimal("-3.10"), payee="bakery (typed)")
-    pending = TransactionFactory(account=account, household=account.household, date=datetime.date(2024, 3, 14),
-                                 amount=Decimal("-2.80"), payee="tram", status="pending")
+    typed = TransactionFactory(
+        account=account,
+        household=account.household,
+        date=datetime.date(2024, 3, 13),
+        amount=Decimal("-3.10"),
+        payee="bakery (typed)",
+    )
+    pending = TransactionFactory(
+        account=account,
+        household=account.household,
+        date=datetime.date(2024, 3, 14),
+        amount=Decimal("-2.80"),
+        payee="tram",
+        status="pending",
+    )
     preview = import_bytes(account, TRAM_DAY)
     near = {row.payee: row for row in preview.rows.filter(status="near_match")}
     assert near["Bakery"].matched_transaction_id == typed.pk
@@ -116,8 +127,14 @@ def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account
 
 
 def test_merging_a_pending_near_match_clears_it(account, import_bytes):
-    pending = TransactionFactory(account=account, household=account.household, date=datetime.date(2024, 3, 10),
-                                 amount=Decimal("-3.10"), payee="bakery", status="pending")
+    pending = TransactionFactory(
+        account=account,
+        household=account.household,
+        date=datetime.date(2024, 3, 10),
+        amount=Decimal("-3.10"),
+        payee="bakery",
+        status="pending",
+    )
     preview = import_bytes(account, TRAM_DAY)
     row = preview.rows.get(payee="Bakery")
     assert row.status == "near_match"
@@ -145,7 +162,9 @@ def test_malformed_rows_are_reported_by_line_and_commit_nothing(account, import_
 
 def test_an_unreadable_file_fails_and_commits_nothing(account, owner, client_for):
     data = b"<?xml version='1.0'?><Document xmlns='urn:iso:std:iso:20022:tech:xsd:camt.053.001.02'><BkToCstmrStmt><Stmt><Ntry>"
-    response = client_for(owner).post("/api/v1/imports/", {"file": io.BytesIO(data), "account": account.pk}, format="multipart")
+    response = client_for(owner).post(
+        "/api/v1/imports/", {"file": io.BytesIO(data), "account": account.pk}, format="multipart"
+    )
     assert response.status_code == 400
     assert "line" in response.json()["file"][0]
     statement = StatementImport.objects.get()
@@ -157,11 +176,21 @@ def test_an_unreadable_file_fails_and_commits_nothing(account, owner, client_for
 def test_rules_run_on_imported_rows(account, import_bytes, household):
     transport = CategoryFactory(household=household, name="Transport")
     commute = TagFactory(household=household, name="commute")
-    rule_create(household=household, name="Trams", conditions=[{"field": "payee", "operator": "contains", "value": "tram"}],
-                set_category=transport, add_tags=[commute], set_payee="Public transport")
-    rule_create(household=household, name="Later", position=5,
-                conditions=[{"field": "amount", "operator": "between", "value": ["-3.00", "-2.00"]}],
-                set_category=CategoryFactory(household=household, name="Small"))
+    rule_create(
+        household=household,
+        name="Trams",
+        conditions=[{"field": "payee", "operator": "contains", "value": "tram"}],
+        set_category=transport,
+        add_tags=[commute],
+        set_payee="Public transport",
+    )
+    rule_create(
+        household=household,
+        name="Later",
+        position=5,
+        conditions=[{"field": "amount", "operator": "between", "value": ["-3.00", "-2.00"]}],
+        set_category=CategoryFactory(household=household, name="Small"),
+    )
     import_bytes(account, TRAM_DAY, commit=True)
     trams = Transaction.objects.filter(account=account, amount=Decimal("-2.80"))
     assert {(tx.payee, tx.category_id) for tx in trams} == {("Public transport", transport.pk)}
@@ -171,7 +200,14 @@ def test_rules_run_on_imported_rows(account, import_bytes, household):
 
 def test_a_csv_mapping_is_saved_per_account_and_reused(account, import_bytes):
     data = b"Wann|Wer|Wieviel\n15.03.2024|Kiosk|-1,50\n"
-    mapping = {"delimiter": "|", "date": "Wann", "payee": "Wer", "amount": "Wieviel", "decimal": ",", "date_format": "%d.%m.%Y"}
+    mapping = {
+        "delimiter": "|",
+        "date": "Wann",
+        "payee": "Wer",
+        "amount": "Wieviel",
+        "decimal": ",",
+        "date_format": "%d.%m.%Y",
+    }
     import_bytes(account, data, mapping=mapping, save_profile="Sparkasse", commit=True)
     assert CsvProfile.objects.get(account=account, name="Sparkasse").mapping == mapping
     later = import_bytes(account, data.replace(b"-1,50", b"-2,50"), profile="Sparkasse", commit=True)
@@ -196,7 +232,9 @@ def test_the_import_flow_makes_the_same_number_of_queries_for_100_and_1000_rows(
 
 def test_it_imports_through_the_api(account, owner, client_for):
     client = client_for(owner)
-    response = client.post("/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart")
+    response = client.post(
+        "/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["counts"]["new"] == 3
@@ -216,7 +254,9 @@ def test_outsiders_cannot_see_preview_or_commit_anothers_import(account, import_
     assert client.post(f"/api/v1/imports/{statement.pk}/commit/", {}, format="json").status_code == 404
     assert client.get("/api/v1/imports/").json()["results"] == []
     # Nor import into someone else's account: it does not exist for them.
-    response = client.post("/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart")
+    response = client.post(
+        "/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart"
+    )
     assert response.status_code == 400
     assert not Transaction.objects.exists()
 
@@ -226,7 +266,9 @@ def test_viewers_read_imports_but_cannot_upload_or_commit(account, import_bytes,
     client = client_for(viewer)
     assert client.get(f"/api/v1/imports/{statement.pk}/").status_code == 200
     assert client.post(f"/api/v1/imports/{statement.pk}/commit/", {}, format="json").status_code == 403
-    response = client.post("/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart")
+    response = client.post(
+        "/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart"
+    )
     assert response.status_code == 403
 
 
@@ -259,7 +301,9 @@ def test_xml_bombs_and_external_entities_are_refused(account, owner, client_for,
 
 def test_a_declared_gigabyte_is_refused_before_reading(account, owner, client_for):
     response = client_for(owner).post(
-        "/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart",
+        "/api/v1/imports/",
+        {"file": io.BytesIO(TRAM_DAY), "account": account.pk},
+        format="multipart",
         CONTENT_LENGTH=str(1 << 30),
     )
     assert response.status_code == 400
@@ -268,7 +312,9 @@ def test_a_declared_gigabyte_is_refused_before_reading(account, owner, client_fo
 
 def test_files_over_the_import_limit_are_refused(account, owner, client_for, settings):
     settings.IMPORT_MAX_BYTES = 50
-    response = client_for(owner).post("/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart")
+    response = client_for(owner).post(
+        "/api/v1/imports/", {"file": io.BytesIO(TRAM_DAY), "account": account.pk}, format="multipart"
+    )
     assert response.status_code == 400
     assert not StatementImport.objects.exists()
 

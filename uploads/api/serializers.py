@@ -22,8 +22,17 @@ class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     class Meta:
         model = Attachment
         fields = [
-            "id", "household", "transaction", "file", "original_name", "content_type", "size", "sha256",
-            "uploaded_by", "created_at", "download_url",
+            "id",
+            "household",
+            "transaction",
+            "file",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "created_at",
+            "download_url",
         ]
         read_only_fields = ["id", "original_name", "content_type", "size", "sha256", "uploaded_by", "created_at"]
 
@@ -80,8 +89,19 @@ class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
     class Meta:
         model = StatementImportRow
         fields = [
-            "id", "line_number", "date", "amount", "payee", "description", "bank_id", "occurrence", "status", "error",
-            "reason", "matched_transaction_id", "transaction_id",
+            "id",
+            "line_number",
+            "date",
+            "amount",
+            "payee",
+            "description",
+            "bank_id",
+            "occurrence",
+            "status",
+            "error",
+            "reason",
+            "matched_transaction_id",
+            "transaction_id",
         ]
 
 
@@ -89,7 +109,19 @@ class StatementImportSerializer(serializers.ModelSerializer):  # type: ignore[ty
     class Meta:
         model = StatementImport
         fields = [
-            "id", "household", "account", "format", "status", "original_name", "sha256", "size", "mapping", "counts",
-            "error", "created_by", "created_at", "committed_at",
+            "id",
+            "household",
+            "account",
+            "format",
+            "status",
+            "original_name",
+            "sha256",
+            "size",
+            "mapping",
+            "counts",
+            "error",
+            "created_by",
+            "created_at",
+            "committed_at",
         ]
         read_only_fields = fields

@@ -50,7 +50,9 @@ def refuse_oversized_body(request: Request, limit: int) -> None:
     except ValueError:
         declared = 0
     if declared > limit + _MULTIPART_SLACK:
-        raise serializers.ValidationError({"file": [f"The file may be at most {limit} bytes; the request declares {declared}."]})
+        raise serializers.ValidationError(
+            {"file": [f"The file may be at most {limit} bytes; the request declares {declared}."]}
+        )
 
 
 def content_disposition(filename: str) -> str:
@@ -79,8 +81,12 @@ class AttachmentViewSet(HouseholdScopedViewSet):
         upload = data["file"]
         try:
             attachment = services.attachment_create(
-                household=household, upload=upload, original_name=upload.name or "", declared_size=_declared_size(request, upload),
-                transaction_obj=data.get("transaction"), user=request.user,  # type: ignore[arg-type]
+                household=household,
+                upload=upload,
+                original_name=upload.name or "",
+                declared_size=_declared_size(request, upload),
+                transaction_obj=data.get("transaction"),
+                user=request.user,  # type: ignore[arg-type]
             )
         except services.DuplicateAttachmentError as error:
             return Response({"detail": error.message, "existing": error.existing.pk}, status=status.HTTP_409_CONFLICT)
@@ -88,7 +94,9 @@ class AttachmentViewSet(HouseholdScopedViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
         transaction_obj = serializer.validated_data.get("transaction", serializer.instance.transaction)  # type: ignore[union-attr]
-        serializer.instance = services.attachment_update(attachment=serializer.instance, transaction_obj=transaction_obj)  # type: ignore[arg-type]
+        serializer.instance = services.attachment_update(
+            attachment=serializer.instance, transaction_obj=transaction_obj
+        )  # type: ignore[arg-type]
 
     def perform_destroy(self, instance: Attachment) -> None:
         services.attachment_delete(attachment=instance)
@@ -135,9 +143,15 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         ensure_can_write(request.user, account.household_id)
         upload = data["file"]
         statement = services.statement_import_upload(
-            account=account, upload=upload, original_name=upload.name or "", declared_size=_declared_size(request, upload),
-            format=data.get("format"), mapping=data.get("mapping"), profile=data.get("profile"),
-            save_profile=data.get("save_profile"), user=request.user,  # type: ignore[arg-type]
+            account=account,
+            upload=upload,
+            original_name=upload.name or "",
+            declared_size=_declared_size(request, upload),
+            format=data.get("format"),
+            mapping=data.get("mapping"),
+            profile=data.get("profile"),
+            save_profile=data.get("save_profile"),
+            user=request.user,  # type: ignore[arg-type]
         )
         statement = services.statement_import_preview(statement_import=statement)
         body = self._detail(request, statement)
@@ -147,7 +161,8 @@ class StatementImportViewSet(HouseholdScopedViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
             OpenApiParameter("row_status", str, enum=RowStatus.values),
         ]
     )
@@ -189,8 +204,10 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         payload = s.ImportCommitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         statement = services.statement_import_commit(
-            statement_import=statement, user=request.user,  # type: ignore[arg-type]
-            merge=payload.validated_data["merge"], ignore=payload.validated_data["ignore"],
+            statement_import=statement,
+            user=request.user,  # type: ignore[arg-type]
+            merge=payload.validated_data["merge"],
+            ignore=payload.validated_data["ignore"],
         )
         return Response(self._detail(request, statement))
 
@@ -209,7 +226,9 @@ class TransactionsCsvExportView(APIView):
         filtered = TransactionFilter(request.query_params, queryset=queryset, request=request)
         if not filtered.is_valid():
             raise serializers.ValidationError(filtered.errors)
-        response = StreamingHttpResponse(transactions_csv_rows(export_queryset(filtered.qs)), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            transactions_csv_rows(export_queryset(filtered.qs)), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = content_disposition("transactions.csv")
         response["X-Content-Type-Options"] = "nosniff"
         return response

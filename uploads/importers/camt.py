@@ -106,7 +106,9 @@ def _rows_of_entry(entry: Element, line_number: int) -> Iterator[ParsedRow]:
             row.error = str(error)
         if detail is not None:
             row.payee = clip(_party(detail, indicator), 200)
-            row.description = clip(" ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd")) or info, 500)
+            row.description = clip(
+                " ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd")) or info, 500
+            )
             row.bank_id = (_text(detail, "Refs/AcctSvcrRef") or entry_ref)[:255]
         else:
             row.description = clip(info, 500)

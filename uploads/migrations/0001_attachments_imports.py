@@ -6,130 +6,280 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('ledger', '0003_search_trigram_on_upper'),
+        ("ledger", "0003_search_trigram_on_upper"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StatementImport',
+            name="StatementImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('format', models.CharField(choices=[('csv', 'CSV'), ('ofx', 'OFX'), ('qfx', 'QFX'), ('qif', 'QIF'), ('camt', 'CAMT.053')], max_length=4)),
-                ('status', models.CharField(choices=[('previewed', 'Previewed'), ('committed', 'Committed'), ('failed', 'Failed')], default='previewed', max_length=10)),
-                ('file', models.FileField(max_length=255, upload_to='')),
-                ('original_name', models.CharField(max_length=255)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size', models.PositiveBigIntegerField(default=0)),
-                ('mapping', models.JSONField(blank=True, default=dict, help_text='CSV mapping used for this file.')),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True, help_text='Why the whole file was refused (status failed).')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('committed_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.account')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("ofx", "OFX"), ("qfx", "QFX"), ("qif", "QIF"), ("camt", "CAMT.053")],
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("previewed", "Previewed"), ("committed", "Committed"), ("failed", "Failed")],
+                        default="previewed",
+                        max_length=10,
+                    ),
+                ),
+                ("file", models.FileField(max_length=255, upload_to="")),
+                ("original_name", models.CharField(max_length=255)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size", models.PositiveBigIntegerField(default=0)),
+                ("mapping", models.JSONField(blank=True, default=dict, help_text="CSV mapping used for this file.")),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True, help_text="Why the whole file was refused (status failed).")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("committed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ledger.account"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ledger.household"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ImportedKey',
+            name="ImportedKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=300)),
-                ('ignored', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.account')),
-                ('household', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household')),
-                ('transaction', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ledger.transaction')),
-                ('statement_import', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='uploads.statementimport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=300)),
+                ("ignored", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="ledger.household",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="ledger.transaction",
+                    ),
+                ),
+                (
+                    "statement_import",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="uploads.statementimport",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StatementImportRow',
+            name="StatementImportRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line_number', models.PositiveIntegerField()),
-                ('date', models.DateField(blank=True, null=True)),
-                ('amount', models.DecimalField(blank=True, decimal_places=4, max_digits=19, null=True)),
-                ('payee', models.CharField(blank=True, max_length=200)),
-                ('description', models.CharField(blank=True, max_length=500)),
-                ('bank_id', models.CharField(blank=True, help_text='OFX FITID, CAMT AcctSvcrRef, a CSV id column.', max_length=255)),
-                ('fingerprint', models.CharField(blank=True, max_length=64)),
-                ('occurrence', models.PositiveIntegerField(default=1)),
-                ('key', models.CharField(blank=True, max_length=300)),
-                ('status', models.CharField(choices=[('new', 'New'), ('duplicate', 'Duplicate'), ('near_match', 'Near match'), ('error', 'Error'), ('ignored', 'Ignored'), ('imported', 'Imported'), ('merged', 'Merged')], default='new', max_length=10)),
-                ('error', models.TextField(blank=True)),
-                ('reason', models.TextField(blank=True)),
-                ('matched_transaction_id', models.BigIntegerField(blank=True, null=True)),
-                ('transaction_id', models.BigIntegerField(blank=True, help_text='The transaction this row created.', null=True)),
-                ('household', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household')),
-                ('statement_import', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='uploads.statementimport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("line_number", models.PositiveIntegerField()),
+                ("date", models.DateField(blank=True, null=True)),
+                ("amount", models.DecimalField(blank=True, decimal_places=4, max_digits=19, null=True)),
+                ("payee", models.CharField(blank=True, max_length=200)),
+                ("description", models.CharField(blank=True, max_length=500)),
+                (
+                    "bank_id",
+                    models.CharField(
+                        blank=True, help_text="OFX FITID, CAMT AcctSvcrRef, a CSV id column.", max_length=255
+                    ),
+                ),
+                ("fingerprint", models.CharField(blank=True, max_length=64)),
+                ("occurrence", models.PositiveIntegerField(default=1)),
+                ("key", models.CharField(blank=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("duplicate", "Duplicate"),
+                            ("near_match", "Near match"),
+                            ("error", "Error"),
+                            ("ignored", "Ignored"),
+                            ("imported", "Imported"),
+                            ("merged", "Merged"),
+                        ],
+                        default="new",
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("reason", models.TextField(blank=True)),
+                ("matched_transaction_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "transaction_id",
+                    models.BigIntegerField(blank=True, help_text="The transaction this row created.", null=True),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="ledger.household",
+                    ),
+                ),
+                (
+                    "statement_import",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="uploads.statementimport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['line_number', 'id'],
+                "ordering": ["line_number", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to='')),
-                ('original_name', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household')),
-                ('transaction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attachments', to='ledger.transaction')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=255, upload_to="")),
+                ("original_name", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ledger.household"
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="attachments",
+                        to="ledger.transaction",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['household', 'transaction'], name='attachment_household_tx_idx')],
-                'constraints': [models.UniqueConstraint(fields=('household', 'sha256'), name='attachment_household_sha256_unique'), models.UniqueConstraint(fields=('household', 'id'), name='attachment_household_id_unique')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["household", "transaction"], name="attachment_household_tx_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("household", "sha256"), name="attachment_household_sha256_unique"),
+                    models.UniqueConstraint(fields=("household", "id"), name="attachment_household_id_unique"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CsvProfile',
+            name="CsvProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('mapping', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.account')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("mapping", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ledger.account"
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ledger.household"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('household', 'account', 'name'), name='csvprofile_household_account_name_unique')],
+                "ordering": ["name", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("household", "account", "name"), name="csvprofile_household_account_name_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='statementimport',
-            index=models.Index(fields=['household', 'account', '-created_at'], name='import_household_acct_idx'),
+            model_name="statementimport",
+            index=models.Index(fields=["household", "account", "-created_at"], name="import_household_acct_idx"),
         ),
         migrations.AddConstraint(
-            model_name='statementimport',
-            constraint=models.UniqueConstraint(fields=('household', 'id'), name='statementimport_household_id_unique'),
+            model_name="statementimport",
+            constraint=models.UniqueConstraint(fields=("household", "id"), name="statementimport_household_id_unique"),
         ),
         migrations.AddIndex(
-            model_name='importedkey',
-            index=models.Index(fields=['household', 'transaction'], name='importedkey_household_tx_idx'),
+            model_name="importedkey",
+            index=models.Index(fields=["household", "transaction"], name="importedkey_household_tx_idx"),
         ),
         migrations.AddConstraint(
-            model_name='importedkey',
-            constraint=models.UniqueConstraint(fields=('household', 'account', 'key'), name='importedkey_household_account_key_unique'),
+            model_name="importedkey",
+            constraint=models.UniqueConstraint(
+                fields=("household", "account", "key"), name="importedkey_household_account_key_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statementimportrow',
-            index=models.Index(fields=['household', 'statement_import', 'line_number'], name='importrow_import_line_idx'),
+            model_name="statementimportrow",
+            index=models.Index(
+                fields=["household", "statement_import", "line_number"], name="importrow_import_line_idx"
+            ),
         ),
     ]

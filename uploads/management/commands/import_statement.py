@@ -25,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--profile", help="A saved CSV mapping (CsvProfile) of this account.")
         parser.add_argument("--mapping", help='CSV mapping as JSON, e.g. {"date": "Datum", "decimal": ","}.')
         parser.add_argument("--save-profile", help="Save the mapping used under this name for the account.")
-        parser.add_argument("--dry-run", action="store_true", help="Preview only: parse and de-duplicate, write nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Preview only: parse and de-duplicate, write nothing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -44,8 +46,13 @@ class Command(BaseCommand):
         try:
             with path.open("rb") as handle:
                 statement = statement_import_upload(
-                    account=account, upload=handle, original_name=path.name, declared_size=path.stat().st_size,
-                    format=options["format"], mapping=mapping, profile=options["profile"],
+                    account=account,
+                    upload=handle,
+                    original_name=path.name,
+                    declared_size=path.stat().st_size,
+                    format=options["format"],
+                    mapping=mapping,
+                    profile=options["profile"],
                     save_profile=options["save_profile"],
                 )
             statement = statement_import_preview(statement_import=statement, progress=self._progress(interactive))
@@ -81,4 +88,3 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {rows} rows read")
 
         return report
-
