@@ -1,5 +1,6 @@
-"""Back office for budgets, schedules and rates, scoped like every admin page: querysets and foreign-key
-choices come from `visible_to(request.user)` unless the person is a superuser; writes go through services.
+"""Back office for budgets, schedules and rates, scoped exactly like the ledger admin (its
+`HouseholdScopedAdmin`): rows and foreign-key choices from the person's households unless superuser, the
+household role decides writes, and writes go through services.
 
 Two custom pages hang off the budget admin: the month view (every category of a month with an amount input)
 and the dashboard (balances, this month's budget progress, spending by category), linked from the index.
@@ -14,7 +15,6 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -24,50 +24,19 @@ from budgets import services
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
 from budgets.months import add_months, budget_month_of, parse_month
 from budgets.selectors import budget_report_for_month, spending_by_category
+from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, may_act, scoped_queryset
 from ledger.models import Account, Category, CategoryKind, Household
+from ledger.models.tenancy import WRITE_ROLES
 from ledger.money import format_amount
 from ledger.selectors import accounts_with_balance
 
 
-def _visible(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
-    if request.user.is_superuser:
-        return queryset
-    return queryset.visible_to(request.user)  # type: ignore[attr-defined]
-
-
 def _can_write(request: HttpRequest, household_id: int) -> bool:
-    if request.user.is_superuser:
-        return True
-    return Household.objects.writable_by(request.user).filter(pk=household_id).exists()
-
-
-class HouseholdScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Rows and foreign-key choices limited to the person's households; writes need an editor role."""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return _visible(super().get_queryset(request), request)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        related = db_field.related_model
-        if hasattr(related.objects, "visible_to") or related is Household:
-            kwargs["queryset"] = _visible(related.objects.all(), request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or _can_write(request, obj.household_id))  # type: ignore[attr-defined]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or _can_write(request, obj.household_id))  # type: ignore[attr-defined]
-
-    def _require_write(self, request: HttpRequest, household_id: int) -> None:
-        if not _can_write(request, household_id):
-            raise PermissionDenied("Your role in this household is read-only.")
+    return may_act(request, Household(pk=household_id), WRITE_ROLES)
 
 
 def _household_choice(request: HttpRequest) -> tuple[list[Household], Household | None]:
-    households = list(_visible(Household.objects.order_by("name", "id"), request))
+    households = list(scoped_queryset(Household, request).order_by("name", "id"))
     wanted = request.GET.get("household") or request.POST.get("household")
     chosen = next((h for h in households if str(h.pk) == wanted), households[0] if households else None)
     return households, chosen
@@ -76,7 +45,7 @@ def _household_choice(request: HttpRequest) -> tuple[list[Household], Household 
 @admin.register(Budget)
 class BudgetAdmin(HouseholdScopedAdmin):
     list_display = ["month_label", "category", "amount", "rollover", "household"]
-    list_filter = ["month", "rollover", "household"]
+    list_filter = ("month", "rollover", ("household", ScopedFilter))
     search_fields = ["category__name"]
     date_hierarchy = "month"
     list_select_related = ["category", "category__parent", "household"]
@@ -86,15 +55,26 @@ class BudgetAdmin(HouseholdScopedAdmin):
     def month_label(self, obj: Budget) -> str:
         return f"{obj.month:%Y-%m}"
 
-    def save_model(self, request: HttpRequest, obj: Budget, form: Any, change: bool) -> None:
-        self._require_write(request, obj.household_id)
-        saved = services.budget_set(
-            household=obj.household, category=obj.category, month=obj.month, amount=obj.amount, rollover=obj.rollover
-        )
-        obj.pk = saved.pk
+    fields = ("household", "category", "month", "amount", "rollover")
 
-    def delete_model(self, request: HttpRequest, obj: Budget) -> None:
-        self._require_write(request, obj.household_id)
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        # A line is (category, month): change those by deleting and adding.
+        return (*readonly, "category", "month") if obj is not None else readonly
+
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Budget:
+        return services.budget_set(
+            household=data["household"],
+            category=data["category"],
+            month=data["month"],
+            amount=data["amount"],
+            rollover=data.get("rollover", False),
+        )
+
+    def update_with_service(self, request: HttpRequest, current: Budget, changes: dict[str, Any]) -> Budget:
+        return services.budget_update(budget=current, amount=changes.get("amount"), rollover=changes.get("rollover"))
+
+    def delete_with_service(self, request: HttpRequest, obj: Budget) -> None:
         services.budget_delete(budget=obj)
 
     def get_urls(self) -> list[URLPattern]:
@@ -281,23 +261,23 @@ class ScheduledOccurrenceInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(ScheduledTransaction)
 class ScheduledTransactionAdmin(HouseholdScopedAdmin):
     list_display = ["__str__", "account", "amount", "next_due", "active", "household"]
-    list_filter = ["active", "household"]
+    list_filter = ("active", ("household", ScopedFilter))
     search_fields = ["payee", "description"]
     list_select_related = ["account", "household"]
     readonly_fields = ["next_due"]
     inlines = [ScheduledOccurrenceInline]
 
-    def save_model(self, request: HttpRequest, obj: ScheduledTransaction, form: Any, change: bool) -> None:
-        self._require_write(request, obj.household_id)
-        fields = {name: form.cleaned_data[name] for name in services.SCHEDULED_FIELDS if name in form.cleaned_data}
-        if change:
-            saved = services.scheduled_update(scheduled=obj, **fields)
-        else:
-            saved = services.scheduled_create(household=obj.household, **fields)
-        obj.pk, obj.next_due = saved.pk, saved.next_due
+    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> ScheduledTransaction:
+        fields = {name: data[name] for name in services.SCHEDULED_FIELDS if name in data}
+        return services.scheduled_create(household=data["household"], **fields)
 
-    def delete_model(self, request: HttpRequest, obj: ScheduledTransaction) -> None:
-        self._require_write(request, obj.household_id)
+    def update_with_service(
+        self, request: HttpRequest, current: ScheduledTransaction, changes: dict[str, Any]
+    ) -> ScheduledTransaction:
+        fields = {name: value for name, value in changes.items() if name in services.SCHEDULED_FIELDS}
+        return services.scheduled_update(scheduled=current, **fields)
+
+    def delete_with_service(self, request: HttpRequest, obj: ScheduledTransaction) -> None:
         services.scheduled_delete(scheduled=obj)
 
 

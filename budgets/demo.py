@@ -92,7 +92,7 @@ def seed_planning_demo(*, household: Household, today: date) -> None:
         payee="StreamFlix",
         account=checking,
         amount=Decimal("-12.99"),
-        category=_category(household, ("Subscriptions", "Entertainment"), CategoryKind.EXPENSE),
+        category=_category(household, ("Subscriptions", "Streaming", "Entertainment"), CategoryKind.EXPENSE),
         recurrence="FREQ=MONTHLY;BYMONTHDAY=15",
         start_date=today + timedelta(days=1),
         description="Subscription",

@@ -129,3 +129,41 @@ def test_an_outsider_sees_none_of_the_households_lines_or_categories(
     assert list(choices) == [mine]
     dashboard = client.get(f"/admin/budgets/budget/dashboard/?household={books.household.pk}")
     assert books.household.name.encode() not in dashboard.content
+
+
+def test_an_editor_adds_a_budget_line_through_the_admin_form(books: Books, editor) -> None:
+    response = staff_client(editor).post(
+        "/admin/budgets/budget/add/",
+        {
+            "household": books.household.pk,
+            "category": books.rent.pk,
+            "month": "2024-03-01",
+            "amount": "900.00",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    line = Budget.objects.get()
+    assert (line.category_id, line.month, line.amount) == (books.rent.pk, datetime.date(2024, 3, 1), Decimal("900"))
+
+
+def test_the_schedule_form_shows_a_bad_recurrence_next_to_the_field(books: Books, owner) -> None:
+    from budgets.models import ScheduledTransaction
+
+    response = staff_client(owner).post(
+        "/admin/budgets/scheduledtransaction/add/",
+        {
+            "household": books.household.pk,
+            "account": books.checking.pk,
+            "amount": "-10.00",
+            "recurrence": "FREQ=EVERY",
+            "start_date": "2024-01-01",
+            "active": "on",
+            "occurrences-TOTAL_FORMS": "0",
+            "occurrences-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "RFC 5545" in response.content.decode()
+    assert not ScheduledTransaction.objects.exists()
