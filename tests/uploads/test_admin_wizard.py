@@ -1,0 +1,45 @@
+"""The admin import wizard: upload, map columns (first rows shown), preview, commit; scoped to households."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from ledger.models import Transaction
+from uploads.models import StatementImport
+
+pytestmark = pytest.mark.django_db
+
+DATA = b"When;Who;How much\n15.03.2024;Kiosk;-1,50\n16.03.2024;Bakery;-2,00\n"
+
+
+def test_the_wizard_maps_previews_and_commits(admin_client, account):
+    handle = io.BytesIO(DATA)
+    handle.name = "bank.csv"
+    response = admin_client.post("/admin/uploads/statementimport/wizard/", {"account": account.pk, "file": handle})
+    assert response.status_code == 302
+    statement = StatementImport.objects.get()
+    page = admin_client.get(response["Location"])
+    assert b"Kiosk" in page.content and b"How much" in page.content
+    response = admin_client.post(response["Location"], {
+        "delimiter": ";", "date": "When", "payee": "Who", "amount": "How much", "decimal": ",", "date_format": "%d.%m.%Y"})
+    assert response.status_code == 302
+    preview = admin_client.get(response["Location"])
+    assert b"new: 2" in preview.content
+    committed = admin_client.post(response["Location"], {})
+    assert committed.status_code == 302
+    statement.refresh_from_db()
+    assert statement.status == "committed"
+    assert Transaction.objects.filter(account=account).count() == 2
+
+
+def test_a_staff_outsider_cannot_open_anothers_import(client, account, import_bytes, outsider):
+    statement = import_bytes(account, DATA, mapping={"delimiter": ";", "date": "When", "payee": "Who", "amount": "How much"})
+    outsider.is_staff = True
+    outsider.save(update_fields=["is_staff"])
+    client.force_login(outsider)
+    assert client.get(f"/admin/uploads/statementimport/{statement.pk}/wizard/preview/").status_code == 404
+    assert client.post(f"/admin/uploads/statementimport/{statement.pk}/wizard/preview/", {}).status_code == 404
+    statement.refresh_from_db()
+    assert statement.status == "previewed"

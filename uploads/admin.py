@@ -1,0 +1,211 @@
+"""Back office for uploads: attachments, CSV profiles, and the statement import wizard
+(upload → map columns with the file's first rows shown → preview → commit).
+
+Scoped like the ledger admin: querysets and account choices come from `visible_to`/`writable_by(request.user)`
+unless the person is a superuser; another household's import is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+
+from ledger.errors import ConflictError
+from ledger.models import Account
+from uploads import services
+from uploads.importers import ImportFileError
+from uploads.importers.csvfile import read_head
+from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, RowStatus, StatementImport
+
+MAPPING_FIELDS = ("date", "amount", "debit", "credit", "payee", "description", "bank_id")
+
+
+def _scoped(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset if request.user.is_superuser else queryset.visible_to(request.user)
+
+
+def _writable_accounts(request: HttpRequest) -> QuerySet[Account]:
+    accounts = Account.objects.filter(archived=False)
+    return accounts if request.user.is_superuser else accounts.writable_by(request.user)
+
+
+class ScopedReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _scoped(request, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ScopedReadOnlyAdmin):
+    list_display = ["original_name", "content_type", "size", "transaction", "created_at"]
+    list_filter = ["content_type"]
+    search_fields = ["original_name", "sha256"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["transaction"]
+
+
+@admin.register(CsvProfile)
+class CsvProfileAdmin(ScopedReadOnlyAdmin):
+    list_display = ["name", "account", "updated_at"]
+    search_fields = ["name"]
+
+
+class UploadForm(forms.Form):
+    account = forms.ModelChoiceField(queryset=Account.objects.none())
+    file = forms.FileField()
+    format = forms.ChoiceField(choices=[("", "Detect from the content"), *ImportFormat.choices], required=False)
+    profile = forms.CharField(required=False, help_text="A saved CSV mapping of this account, if any.")
+
+    def __init__(self, *args: Any, accounts: QuerySet[Account], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+
+
+class MappingForm(forms.Form):
+    delimiter = forms.CharField(required=False, max_length=2)
+    date_format = forms.CharField(required=False, help_text="e.g. %d.%m.%Y or %m/%d/%y; empty: detect.")
+    decimal = forms.ChoiceField(choices=[("", "Detect"), (".", "1,234.56"), (",", "1.234,56")], required=False)
+    save_profile = forms.CharField(required=False, help_text="Save this mapping for the account under a name.")
+
+    def __init__(self, *args: Any, columns: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "—"), *((name, name) for name in columns)]
+        for field in MAPPING_FIELDS:
+            self.fields[field] = forms.ChoiceField(choices=choices, required=False)
+
+    def mapping(self) -> dict[str, Any]:
+        data = {key: value for key, value in self.cleaned_data.items() if value and key != "save_profile"}
+        data["explicit"] = True
+        return data
+
+
+@admin.register(StatementImport)
+class StatementImportAdmin(ScopedReadOnlyAdmin):
+    list_display = ["original_name", "account", "format", "status", "created_at", "committed_at"]
+    list_filter = ["status", "format"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+    change_list_template = "admin/uploads/statementimport/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("wizard/", wrap(self.wizard_upload), name="uploads_import_wizard"),
+            path("<int:pk>/wizard/map/", wrap(self.wizard_map), name="uploads_import_wizard_map"),
+            path("<int:pk>/wizard/preview/", wrap(self.wizard_preview), name="uploads_import_wizard_preview"),
+            *super().get_urls(),
+        ]
+
+    def _import(self, request: HttpRequest, pk: int) -> StatementImport:
+        statement = self.get_queryset(request).select_related("account").filter(pk=pk).first()
+        if statement is None:
+            raise Http404
+        return statement
+
+    def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def wizard_upload(self, request: HttpRequest) -> HttpResponse:
+        form = UploadForm(request.POST or None, request.FILES or None, accounts=_writable_accounts(request))
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                statement = services.statement_import_upload(
+                    account=form.cleaned_data["account"],
+                    upload=upload,
+                    original_name=upload.name or "",
+                    declared_size=upload.size,
+                    format=form.cleaned_data["format"] or None,
+                    profile=form.cleaned_data["profile"] or None,
+                    user=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if statement.format == ImportFormat.CSV and not statement.mapping:
+                    return HttpResponseRedirect(reverse("admin:uploads_import_wizard_map", args=[statement.pk]))
+                services.statement_import_preview(statement_import=statement)
+                return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+        return render(
+            request, "admin/uploads/wizard_upload.html", self._context(request, form=form, title="Import a statement")
+        )
+
+    def wizard_map(self, request: HttpRequest, pk: int) -> HttpResponse:
+        statement = self._import(request, pk)
+        with default_storage.open(statement.file.name, "rb") as stream:
+            head = read_head(stream, statement.mapping)  # type: ignore[arg-type]
+        columns = head["rows"][0] if head["rows"] else []
+        form = MappingForm(request.POST or None, columns=columns, initial={"delimiter": head["delimiter"]})
+        if request.method == "POST" and form.is_valid():
+            statement.mapping = form.mapping()
+            statement.save(update_fields=["mapping"])
+            if form.cleaned_data["save_profile"]:
+                services.csv_profile_save(
+                    account=statement.account, name=form.cleaned_data["save_profile"], mapping=statement.mapping
+                )
+            services.statement_import_preview(statement_import=statement)
+            return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+        if request.method == "GET" and "auto" in request.GET:
+            services.statement_import_preview(statement_import=statement)
+            return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+        return render(
+            request,
+            "admin/uploads/wizard_map.html",
+            self._context(
+                request,
+                statement=statement,
+                form=form,
+                head=head["rows"],
+                encoding=head["encoding"],
+                title="Map columns",
+            ),
+        )
+
+    def wizard_preview(self, request: HttpRequest, pk: int) -> HttpResponse:
+        statement = self._import(request, pk)
+        if request.method == "POST":
+            if statement.account not in _writable_accounts(request):
+                raise Http404
+            try:
+                services.statement_import_commit(
+                    statement_import=statement,
+                    user=request.user,  # type: ignore[arg-type]
+                    merge=request.POST.getlist("merge"),
+                    ignore=request.POST.getlist("ignore"),
+                )
+            except (ValidationError, ConflictError, ImportFileError) as error:
+                messages.error(
+                    request, getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
+                )
+            else:
+                messages.success(request, f"Committed: {statement.counts.get('imported', 0)} imported.")
+                return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
+            statement.refresh_from_db()
+        shown = statement.rows.exclude(status=RowStatus.DUPLICATE).order_by("line_number")[:500]
+        return render(
+            request,
+            "admin/uploads/wizard_preview.html",
+            self._context(
+                request,
+                statement=statement,
+                rows=shown,
+                can_commit=statement.status == ImportStatus.PREVIEWED,
+                title="Preview and commit",
+            ),
+        )
