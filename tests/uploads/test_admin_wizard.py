@@ -22,8 +22,17 @@ def test_the_wizard_maps_previews_and_commits(admin_client, account):
     statement = StatementImport.objects.get()
     page = admin_client.get(response["Location"])
     assert b"Kiosk" in page.content and b"How much" in page.content
-    response = admin_client.post(response["Location"], {
-        "delimiter": ";", "date": "When", "payee": "Who", "amount": "How much", "decimal": ",", "date_format": "%d.%m.%Y"})
+    response = admin_client.post(
+        response["Location"],
+        {
+            "delimiter": ";",
+            "date": "When",
+            "payee": "Who",
+            "amount": "How much",
+            "decimal": ",",
+            "date_format": "%d.%m.%Y",
+        },
+    )
     assert response.status_code == 302
     preview = admin_client.get(response["Location"])
     assert b"new: 2" in preview.content
@@ -35,7 +44,9 @@ def test_the_wizard_maps_previews_and_commits(admin_client, account):
 
 
 def test_a_staff_outsider_cannot_open_anothers_import(client, account, import_bytes, outsider):
-    statement = import_bytes(account, DATA, mapping={"delimiter": ";", "date": "When", "payee": "Who", "amount": "How much"})
+    statement = import_bytes(
+        account, DATA, mapping={"delimiter": ";", "date": "When", "payee": "Who", "amount": "How much"}
+    )
     outsider.is_staff = True
     outsider.save(update_fields=["is_staff"])
     client.force_login(outsider)
