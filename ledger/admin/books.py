@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 
@@ -16,11 +15,13 @@ from ledger.admin.scoping import (
     HouseholdScopedInline,
     ScopedFilter,
     ScopedModelForm,
+    adopt,
     scoped_queryset,
 )
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
 from ledger.models.books import TransactionStatus
 from ledger.money import format_amount
+from ledger.rules import rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
 from ledger.services.books import (
     ACCOUNT_FIELDS,
@@ -36,6 +37,8 @@ from ledger.services.books import (
     tag_update,
 )
 from ledger.services.transactions import account_reconcile, transfer_create, transfer_delete
+
+RULE_FIELDS = {"name", "conditions", "match", "position", "is_active", "set_category", "set_payee"}
 
 
 @admin.register(Account)
@@ -238,16 +241,6 @@ class ReconciliationAdmin(HouseholdScopedAdmin):
         obj.delete()
 
 
-class RuleForm(ScopedModelForm):
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        household_id = cleaned["household"].pk if cleaned.get("household") else self.instance.household_id
-        category = cleaned.get("set_category")
-        if category is not None and household_id is not None and category.household_id != household_id:
-            self.add_error("set_category", "Choose a category of the rule's household.")
-        return cleaned
-
-
 class RuleTagInline(HouseholdScopedInline):
     model = RuleTag
     fields = ("tag",)
@@ -257,7 +250,6 @@ class RuleTagInline(HouseholdScopedInline):
 
 @admin.register(Rule)
 class RuleAdmin(HouseholdScopedAdmin):
-    form = RuleForm
     list_display = ("name", "position", "is_active", "match", "set_category", "set_payee", "household")
     list_filter = ("is_active", "match", ("household", ScopedFilter))
     list_select_related = ("set_category__parent", "household")
@@ -266,19 +258,30 @@ class RuleAdmin(HouseholdScopedAdmin):
     fields = ("household", "name", "position", "is_active", "match", "conditions", "set_category", "set_payee")
     inlines = (RuleTagInline,)
 
-    # Rules are configuration, not ledger rows, and have no service yet: the model form's validation is theirs.
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        obj.save()
+        """Nothing yet: the rule and its tags are written together in save_related."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        tags: list[Tag] = []
+        tags_changed = False
+        for formset in formsets:
+            # Django's change message reads these; the service, not formset.save(), wrote the rows.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is RuleTag:
+                tags_changed = formset.has_changed()
+                tags = [
+                    f.cleaned_data["tag"]
+                    for f in formset.forms
+                    if f.cleaned_data.get("tag") and not f.cleaned_data.get("DELETE")
+                ]
+        data = {name: value for name, value in form.cleaned_data.items() if name in RULE_FIELDS}
+        if change:
+            changes = {name: data[name] for name in form.changed_data if name in data}
+            current = Rule.objects.get(pk=form.instance.pk)
+            saved = rule_update(rule=current, add_tags=tags if tags_changed else None, **changes)
+        else:
+            saved = rule_create(household=form.cleaned_data["household"], add_tags=tags, **data)
+        adopt(form.instance, saved)
 
     def delete_with_service(self, request: HttpRequest, obj: Rule) -> None:
-        obj.delete()
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        for instance in formset.save(commit=False):
-            if instance.tag.household_id != form.instance.household_id:
-                # The composite foreign key would refuse it at commit, as a 500; say it on the form instead.
-                raise ValidationError({"add_tags": [f"Tag {instance.tag} belongs to another household."]})
-            instance.household_id = form.instance.household_id
-            instance.save()
-        for instance in formset.deleted_objects:
-            instance.delete()
+        rule_delete(rule=obj)

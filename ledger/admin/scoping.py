@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.errors import ConflictError
 from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
 from ledger.models.tenancy import WRITE_ROLES, Role
@@ -119,8 +120,8 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
-class HouseholdScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Base for every household-owned model's admin."""
+class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Base for every household-owned model's admin; its History page shows our audit entries."""
 
     form = ScopedModelForm
     # The household foreign key: chosen when adding, read-only afterwards (services never move rows).
