@@ -26,8 +26,10 @@ class MoneyField(serializers.Field):  # type: ignore[type-arg]
 
     def get_attribute(self, instance: Any) -> Any:
         amount = super().get_attribute(instance)
+        if not self.currency_path:
+            return amount, None
         currency = instance
-        for part in self.currency_path or []:
+        for part in self.currency_path:
             currency = getattr(currency, part, None) if currency is not None else None
         return amount, currency
 
