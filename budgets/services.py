@@ -17,8 +17,10 @@ from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledT
 from budgets.months import add_months
 from budgets.selectors import scheduled_next_due, scheduled_occurrences, spending_by_category
 from ledger import metrics
+from ledger.audit import audit_record, audit_record_many, snapshot
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, CategoryKind, Household
+from ledger.models.audit import AuditAction
 from ledger.money import parse_amount, quantize, validate_amount_for_currency, validate_currency
 from ledger.services.transactions import transaction_create, transfer_create
 
@@ -61,29 +63,55 @@ def budget_set(
     line = Budget.objects.select_for_update().filter(
         household=household, category=category, month=month
     ).first() or Budget(household=household, category=category, month=month)
+    before = snapshot(line) if line.pk else None
     line.amount = value
     if rollover is not None:
         line.rollover = rollover
     line.full_clean(exclude=["household", "category"], validate_unique=False)
     line.save()
+    _audit_saved(line, before)
     return line
+
+
+def _audit_saved(line: Budget, before: dict[str, Any] | None) -> None:
+    action = AuditAction.CREATE if before is None else AuditAction.UPDATE
+    audit_record(action=action, instance=line, household_id=line.household_id, before=before, after=snapshot(line))
 
 
 @transaction.atomic
 def budget_update(*, budget: Budget, amount: Decimal | str | int | None = None, rollover: bool | None = None) -> Budget:
     line = Budget.objects.select_for_update().select_related("household").get(pk=budget.pk)
+    before = snapshot(line)
     if amount is not None:
         line.amount = _budget_amount(amount, line.household)
     if rollover is not None:
         line.rollover = rollover
     line.full_clean(exclude=["household", "category"], validate_unique=False)
     line.save()
+    _audit_saved(line, before)
     return line
 
 
 @transaction.atomic
 def budget_delete(*, budget: Budget) -> None:
-    Budget.objects.filter(pk=budget.pk).delete()
+    line = Budget.objects.select_for_update().filter(pk=budget.pk).first()
+    if line is None:
+        return
+    audit_record(action=AuditAction.DELETE, instance=line, household_id=line.household_id, before=snapshot(line))
+    line.delete()
+
+
+def _audit_bulk(created: list[Budget], updated: list[Budget], before: dict[int, dict[str, Any]]) -> None:
+    """One entry per line written by a copy or a fill, in one INSERT for the new lines."""
+    audit_record_many(action=AuditAction.CREATE, instances=created)
+    for line in updated:
+        audit_record(
+            action=AuditAction.UPDATE,
+            instance=line,
+            household_id=line.household_id,
+            before=before.get(line.pk),
+            after=snapshot(line),
+        )
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,7 @@ def budget_copy_month(
     }
     created: list[Budget] = []
     updated: list[Budget] = []
+    before: dict[int, dict[str, Any]] = {}
     skipped = 0
     for line in source:
         target = existing.get(line.category_id)
@@ -123,12 +152,14 @@ def budget_copy_month(
                 )
             )
         elif overwrite:
+            before[target.pk] = snapshot(target)
             target.amount, target.rollover = line.amount, line.rollover
             updated.append(target)
         else:
             skipped += 1
     Budget.objects.bulk_create(created)
     Budget.objects.bulk_update(updated, ["amount", "rollover", "updated_at"])
+    _audit_bulk(created, updated, before)
     return BudgetCopyResult(created=len(created), updated=len(updated), skipped=skipped)
 
 
@@ -154,18 +185,21 @@ def budget_fill_from_average(
     }
     created: list[Budget] = []
     updated: list[Budget] = []
+    before: dict[int, dict[str, Any]] = {}
     skipped = 0
     for category_id, amount in averages.items():
         target = existing.get(category_id)
         if target is None:
             created.append(Budget(household=household, category_id=category_id, month=month, amount=amount))
         elif overwrite:
+            before[target.pk] = snapshot(target)
             target.amount = amount
             updated.append(target)
         else:
             skipped += 1
     Budget.objects.bulk_create(created)
     Budget.objects.bulk_update(updated, ["amount", "updated_at"])
+    _audit_bulk(created, updated, before)
     return BudgetCopyResult(created=len(created), updated=len(updated), skipped=skipped)
 
 
@@ -231,6 +265,9 @@ def scheduled_create(*, household: Household, **fields: Any) -> ScheduledTransac
     _validate_scheduled(scheduled)
     scheduled.next_due = scheduled_next_due(scheduled, after=None)
     scheduled.save()
+    audit_record(
+        action=AuditAction.CREATE, instance=scheduled, household_id=scheduled.household_id, after=snapshot(scheduled)
+    )
     return scheduled
 
 
@@ -240,6 +277,7 @@ def scheduled_update(*, scheduled: ScheduledTransaction, **fields: Any) -> Sched
     if unknown:
         raise ValidationError(f"Unknown scheduled transaction fields: {', '.join(sorted(unknown))}.")
     locked = ScheduledTransaction.objects.select_for_update().get(pk=scheduled.pk)
+    before = snapshot(locked)
     for name, value in fields.items():
         setattr(locked, name, value)
     _validate_scheduled(locked)
@@ -248,13 +286,24 @@ def scheduled_update(*, scheduled: ScheduledTransaction, **fields: Any) -> Sched
         last = locked.occurrences.order_by("-occurrence_date").values_list("occurrence_date", flat=True).first()
         locked.next_due = scheduled_next_due(locked, after=last)
     locked.save()
+    audit_record(
+        action=AuditAction.UPDATE,
+        instance=locked,
+        household_id=locked.household_id,
+        before=before,
+        after=snapshot(locked),
+    )
     return locked
 
 
 @transaction.atomic
 def scheduled_delete(*, scheduled: ScheduledTransaction) -> None:
     """Posted transactions stay; only the schedule and its posting records go."""
-    ScheduledTransaction.objects.filter(pk=scheduled.pk).delete()
+    locked = ScheduledTransaction.objects.select_for_update().filter(pk=scheduled.pk).first()
+    if locked is None:
+        return
+    audit_record(action=AuditAction.DELETE, instance=locked, household_id=locked.household_id, before=snapshot(locked))
+    locked.delete()
 
 
 @dataclass(frozen=True)

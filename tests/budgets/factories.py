@@ -6,13 +6,12 @@ import datetime
 from decimal import Decimal
 
 import factory
-from factory.django import DjangoModelFactory
 
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
-from tests.factories import AccountFactory, CategoryFactory
+from tests.factories import AccountFactory, CategoryFactory, DjangoModelFactory
 
 
-class BudgetFactory(DjangoModelFactory):
+class BudgetFactory(DjangoModelFactory[Budget]):
     class Meta:
         model = Budget
 
@@ -23,7 +22,7 @@ class BudgetFactory(DjangoModelFactory):
     rollover = False
 
 
-class ScheduledTransactionFactory(DjangoModelFactory):
+class ScheduledTransactionFactory(DjangoModelFactory[ScheduledTransaction]):
     """Writes a row directly; `next_due` defaults to the start date like `scheduled_create` would set."""
 
     class Meta:
@@ -38,7 +37,7 @@ class ScheduledTransactionFactory(DjangoModelFactory):
     next_due = factory.SelfAttribute("start_date")
 
 
-class ExchangeRateFactory(DjangoModelFactory):
+class ExchangeRateFactory(DjangoModelFactory[ExchangeRate]):
     class Meta:
         model = ExchangeRate
         django_get_or_create = ("date", "base", "quote")
