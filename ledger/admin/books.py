@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 
@@ -133,7 +134,7 @@ class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
 class TransferForm(ScopedModelForm):
     from_account = forms.ModelChoiceField(queryset=Account.objects.none())
     to_account = forms.ModelChoiceField(queryset=Account.objects.none())
-    date = forms.DateField(widget=admin.widgets.AdminDateWidget)
+    date = forms.DateField(widget=AdminDateWidget)
     amount = forms.DecimalField(help_text="The amount sent, positive.")
     to_amount = forms.DecimalField(
         required=False, help_text="The amount received, when the accounts' currencies differ."

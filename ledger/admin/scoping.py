@@ -109,7 +109,7 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
     request: HttpRequest | None = None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         error: ValidationError | None = getattr(self.request, "_ledger_service_error", None)
         if error is not None:
             if hasattr(error, "error_dict"):
@@ -137,7 +137,7 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: i
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.visible_to(request.user)
+        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -189,7 +189,7 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: i
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
         # modelform_factory builds a new class per call, so this binds the request to this request's form only.
-        form.request = request
+        form.request = request  # type: ignore[attr-defined]
         return form
 
     # --- writes through services -------------------------------------------------------------------
@@ -277,7 +277,7 @@ class HouseholdScopedInline(admin.TabularInline):  # type: ignore[type-arg]
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.visible_to(request.user)
+        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if "queryset" not in kwargs:

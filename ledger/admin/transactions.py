@@ -260,6 +260,10 @@ class TransactionAdmin(HouseholdScopedAdmin):
         writable = self._writable(request, queryset)
         changed = 0
         for household in Household.objects.filter(pk__in=writable.values("household_id")):
-            result = rules_apply(household=household, queryset=writable.filter(household=household), user=request.user)
+            result = rules_apply(
+                household=household,
+                queryset=writable.filter(household=household),
+                user=request.user,  # type: ignore[arg-type]
+            )
             changed += result.changed
         self.message_user(request, f"Rules changed {changed} transaction(s).", messages.SUCCESS)

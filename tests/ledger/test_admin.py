@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -241,7 +242,7 @@ def test_outsider_cannot_post_to_another_households_objects(
     assert books["account"].name == "Checking"
 
 
-@pytest.mark.parametrize("model", ["account", "category", "tag", "transaction", "rule", "household", "membership"])
+@pytest.mark.parametrize("model", MODELS)
 def test_lists_contain_nothing_of_another_household(
     client: Client, personas: dict[str, User], books: dict[str, Any], outsider_books: dict[str, Any], model: str
 ) -> None:
@@ -434,8 +435,8 @@ def test_the_last_owner_cannot_leave(client: Client, personas: dict[str, User], 
 
 
 def split_post(
-    account: Account, amount: str, lines: list[tuple[Category, str]], tags: list[Tag] = ()
-) -> dict[str, Any]:  # type: ignore[assignment]
+    account: Account, amount: str, lines: list[tuple[Category, str]], tags: Sequence[Tag] = ()
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "account": account.pk,
         "date": "2024-04-02",
@@ -809,3 +810,18 @@ def test_history_pages_are_scoped(client: Client, personas: dict[str, User], boo
     response = login(client, personas["viewer"]).get(admin_url("transaction", "history", books["tx"].pk))
     assert response.status_code == 200
     assert "Corner shop" in response.content.decode()
+
+
+def test_owner_deletes_a_whole_household_reconciled_history_included(
+    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+) -> None:
+    reconciled_transaction(books)
+    refused = login(client, personas["editor"]).post(admin_url("household", "delete", household.pk), {"post": "yes"})
+    assert refused.status_code == 403
+    confirm = login(client, personas["owner"]).get(admin_url("household", "delete", household.pk))
+    assert dict(confirm.context["model_count"])["transactions"] == 2
+    assert not confirm.context["protected"]
+    response = login(client, personas["owner"]).post(admin_url("household", "delete", household.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Household.objects.filter(pk=household.pk).exists()
+    assert not Transaction.objects.filter(pk=books["tx"].pk).exists()
