@@ -335,7 +335,7 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
     # All or nothing: a failure halfway leaves no demo user behind, so the next run starts over.
     with transaction.atomic():
         demo, _viewer, household = _people()
-        start = _on(today.replace(year=today.year - 2), today.day).replace(day=1)
+        start = datetime.date(today.year - 2, today.month, 1)
         books = _Books(household=household, user=demo, today=today, rng=random.Random(RANDOM_SEED))
         _chart(books, start)
         months = _months(start, today)

@@ -90,11 +90,12 @@ def test_it_seeds_two_years_of_books_once_and_the_ledger_checks_out() -> None:
     call_command("check_ledger", stdout=io.StringIO())
 
 
-def test_it_is_deterministic_for_a_given_day(db: None) -> None:
-    seed()
+def test_it_is_deterministic_for_a_given_day_even_a_leap_day(db: None) -> None:
+    leap_day = datetime.date(2024, 2, 29)
+    seed(leap_day)
     first = list(Transaction.objects.order_by("date", "payee", "amount").values_list("date", "payee", "amount"))
     household_delete(household=Household.objects.get(name="Demo household"))
     User.objects.filter(username__startswith="demo").delete()
-    seed()
+    seed(leap_day)
     second = list(Transaction.objects.order_by("date", "payee", "amount").values_list("date", "payee", "amount"))
     assert first == second
