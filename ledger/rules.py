@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from ledger.audit import audit_record, snapshot
 from ledger.models import (
     Account,
     Category,
@@ -39,6 +40,7 @@ from ledger.models import (
     TransactionTag,
     User,
 )
+from ledger.models.audit import AuditAction
 from ledger.models.rules import RuleMatch
 from ledger.money import parse_amount
 
@@ -180,6 +182,7 @@ def rule_create(
     rule.full_clean(exclude=["household", "set_category"])
     rule.save()
     RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
+    audit_record(action=AuditAction.CREATE, instance=rule, household_id=rule.household_id, after=snapshot(rule))
     return rule
 
 
@@ -190,6 +193,7 @@ def rule_update(*, rule: Rule, add_tags: Iterable[Tag] | None = None, **fields: 
     if unknown:
         raise ValidationError(f"Unknown rule fields: {', '.join(sorted(unknown))}.")
     household = rule.household
+    before = snapshot(rule)
     if "conditions" in fields:
         fields["conditions"] = validate_conditions(fields["conditions"], household_id=household.pk)
     for name, value in fields.items():
@@ -200,11 +204,15 @@ def rule_update(*, rule: Rule, add_tags: Iterable[Tag] | None = None, **fields: 
     if add_tags is not None:
         RuleTag.objects.filter(household=household, rule=rule).delete()
         RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
+    audit_record(
+        action=AuditAction.UPDATE, instance=rule, household_id=rule.household_id, before=before, after=snapshot(rule)
+    )
     return rule
 
 
 @transaction.atomic
 def rule_delete(*, rule: Rule) -> None:
+    audit_record(action=AuditAction.DELETE, instance=rule, household_id=rule.household_id, before=snapshot(rule))
     rule.delete()
 
 

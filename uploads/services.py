@@ -28,6 +28,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ledger import metrics
+from ledger.audit import audit_record_import
 from ledger.errors import ConflictError
 from ledger.models import Account, Household, Transaction, TransactionStatus, User
 from ledger.money import currency_exponent
@@ -515,6 +516,19 @@ def statement_import_commit(
         locked.status = ImportStatus.COMMITTED
         locked.committed_at = timezone.now()
         locked.save(update_fields=["counts", "status", "committed_at"])
+        # One history entry for the whole import, not one per row.
+        audit_record_import(
+            household_id=locked.household_id,
+            import_id=locked.pk,
+            summary={
+                "file": locked.original_name,
+                "account": locked.account_id,
+                "format": locked.format,
+                **locked.counts,
+            },
+            actor=user,
+            object_repr=f"import of {locked.original_name}",
+        )
     counts = locked.counts
     metrics.imports.labels(format=locked.format, outcome="committed").inc()
     for outcome in ("imported", "duplicate", "error", "ignored", "merged"):

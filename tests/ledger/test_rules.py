@@ -190,3 +190,27 @@ def test_the_apply_rules_command(household, account, capsys):
     call_command("apply_rules", "--household", str(household.pk), stdout=io.StringIO())
     row.refresh_from_db()
     assert row.category_id == category.pk
+
+
+def test_rule_changes_are_audited(household):
+    from ledger.models import AuditEntry
+    from ledger.rules import rule_create, rule_delete, rule_update
+    from tests.factories import CategoryFactory
+
+    food = CategoryFactory(household=household, name="Food")
+    rule = rule_create(
+        household=household,
+        name="Bakery",
+        set_category=food,
+        conditions=[{"field": "payee", "operator": "contains", "value": "bakery"}],
+    )
+    rule_id = rule.pk
+    rule_update(rule=rule, name="Bakeries")
+    rule_delete(rule=rule)
+
+    actions = list(
+        AuditEntry.objects.filter(object_type="ledger.rule", object_id=rule_id)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["create", "update", "delete"]

@@ -346,3 +346,14 @@ def test_the_command_fails_loudly(account, tmp_path):
     bad.write_bytes(b"MZ\x90\x00")
     with pytest.raises(CommandError, match="executable"):
         call_command("import_statement", str(bad), "--account", str(account.pk))
+
+
+def test_a_commit_records_one_history_entry_for_the_whole_import(account, import_bytes):
+    from ledger.models import AuditEntry
+
+    committed = import_bytes(account, TRAM_DAY, commit=True)
+
+    entries = AuditEntry.objects.filter(household_id=account.household_id, action="import")
+    assert entries.count() == 1
+    assert entries.get().object_id == committed.pk
+    assert entries.get().changes["imported"] == 3
