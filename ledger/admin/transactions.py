@@ -29,6 +29,7 @@ from ledger.services.transactions import (
     SplitLine,
     transaction_create,
     transaction_delete,
+    transaction_unreconcile,
     transaction_update,
     transactions_mark_cleared,
     transactions_set_category,
@@ -68,7 +69,13 @@ class TransactionForm(ScopedModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         status = self.fields.get("status")
-        if status is not None and self.instance.status != TransactionStatus.RECONCILED:
+        if status is None:
+            return
+        if self.instance.status == TransactionStatus.RECONCILED:
+            # Un-reconciling is its own deliberate step (the "Un-reconcile" action), never a side effect of an edit.
+            status.choices = [(TransactionStatus.RECONCILED, "Reconciled")]  # type: ignore[attr-defined]
+            status.help_text = "Use the “Un-reconcile” action on the list to change a reconciled transaction."
+        else:
             # Only a reconciliation marks rows reconciled.
             status.choices = [c for c in status.choices if c[0] != TransactionStatus.RECONCILED]  # type: ignore[attr-defined]
 
@@ -100,7 +107,7 @@ class TransactionAdmin(HouseholdScopedAdmin):
     autocomplete_fields = ("category",)
     inlines = (SplitInline, TagLinkInline)
     readonly_fields = ("transfer", "created_by", "created_at", "updated_by", "updated_at")
-    actions = ("mark_cleared", "set_category", "export_csv", "apply_rules")
+    actions = ("mark_cleared", "set_category", "export_csv", "apply_rules", "unreconcile")
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -218,6 +225,15 @@ class TransactionAdmin(HouseholdScopedAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/ledger/transaction/set_category.html", context)
+
+    @admin.action(description="Un-reconcile selected transactions", permissions=["change"])
+    def unreconcile(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
+        reconciled = self._writable(request, queryset).filter(status=TransactionStatus.RECONCILED)
+        count = 0
+        for tx in reconciled:
+            transaction_unreconcile(transaction_obj=tx, user=request.user)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, f"Un-reconciled {count} transaction(s).", messages.SUCCESS)
 
     @admin.action(description="Export selected transactions to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> HttpResponse:

@@ -825,3 +825,36 @@ def test_owner_deletes_a_whole_household_reconciled_history_included(
     assert response.status_code == 302
     assert not Household.objects.filter(pk=household.pk).exists()
     assert not Transaction.objects.filter(pk=books["tx"].pk).exists()
+
+
+def test_editor_un_reconciles_with_the_action_not_with_an_edit(
+    client: Client, personas: dict[str, User], books: dict[str, Any]
+) -> None:
+    tx = reconciled_transaction(books)
+    login(client, personas["editor"])
+    page = client.get(admin_url("transaction", "change", tx.pk))
+    assert [value for value, _label in page.context["adminform"].form.fields["status"].choices] == ["reconciled"]
+    response = client.post(
+        admin_url("transaction"), {"action": "unreconcile", "_selected_action": [tx.pk]}, follow=True
+    )
+    assert "Un-reconciled 1 transaction(s)." in messages_of(response)
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.CLEARED
+
+
+def test_viewer_with_a_household_of_their_own_still_cannot_touch_the_one_they_view(
+    client: Client, viewer: User, books: dict[str, Any]
+) -> None:
+    # Unlike the `personas` viewer, this one keeps the personal household sign-up gave them, so the
+    # actions are offered: they must change nothing outside that household.
+    login(client, make_staff(viewer))
+    selection = {"_selected_action": [books["tx"].pk]}
+    response = client.post(admin_url("transaction"), {**selection, "action": "mark_cleared"}, follow=True)
+    assert "Marked cleared 0 transaction(s)." in messages_of(response)
+    client.post(
+        admin_url("transaction"), {**selection, "action": "set_category", "apply": "1", "category": books["travel"].pk}
+    )
+    client.post(admin_url("transaction"), {**selection, "action": "delete_selected", "post": "yes"})
+    books["tx"].refresh_from_db()
+    assert (books["tx"].status, books["tx"].category) == (TransactionStatus.PENDING, books["groceries"])
+    assert client.post(admin_url("transaction", "change", books["tx"].pk), {"payee": "x"}).status_code == 403
