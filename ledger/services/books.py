@@ -11,12 +11,17 @@ from django.db.models import ProtectedError
 
 from ledger.audit import audit_record, snapshot
 from ledger.errors import ConflictError
-from ledger.models import Account, Category, Household, Tag
+from ledger.models import Account, Category, Household, Tag, Transaction
 from ledger.models.audit import AuditAction
 from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
 
 ACCOUNT_FIELDS = {"name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived"}
 CATEGORY_FIELDS = {"name", "parent", "kind", "archived"}
+
+
+def _has_transactions(account: Account) -> bool:
+    # Through the (household_id, account_id, date) index: transactions have no account-only index.
+    return Transaction.objects.filter(household_id=account.household_id, account_id=account.pk).exists()
 
 
 def _validate_account(account: Account) -> None:
@@ -64,7 +69,7 @@ def account_update(*, account: Account, **fields: object) -> Account:
     unknown = set(fields) - ACCOUNT_FIELDS
     if unknown:
         raise ValidationError(f"Unknown account fields: {', '.join(sorted(unknown))}.")
-    if "currency" in fields and fields["currency"] != account.currency and account.transactions.exists():
+    if "currency" in fields and fields["currency"] != account.currency and _has_transactions(account):
         raise ValidationError({"currency": ["An account with transactions cannot change currency."]})
     before = snapshot(account)
     for name, value in fields.items():
@@ -83,7 +88,7 @@ def account_update(*, account: Account, **fields: object) -> Account:
 
 @transaction.atomic
 def account_delete(*, account: Account) -> None:
-    if account.transactions.exists():
+    if _has_transactions(account):
         raise ConflictError("This account has transactions: archive it instead, or delete them first.")
     audit_record(
         action=AuditAction.DELETE, instance=account, household_id=account.household_id, before=snapshot(account)
