@@ -126,9 +126,12 @@ class StatementImportRow(models.Model):
     it proves both columns, and each foreign key costs a check per row on a 100k-row statement.
     """
 
-    household = models.ForeignKey("ledger.Household", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # Indexed only through (household_id, statement_import_id, line_number): every index costs per staged row.
+    household = models.ForeignKey(
+        "ledger.Household", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     statement_import = models.ForeignKey(
-        StatementImport, on_delete=models.CASCADE, related_name="rows", db_constraint=False
+        StatementImport, on_delete=models.CASCADE, related_name="rows", db_constraint=False, db_index=False
     )
     line_number = models.PositiveIntegerField()
     date = models.DateField(null=True, blank=True)
@@ -168,15 +171,33 @@ class ImportedKey(HouseholdOwned):
     `statement_import` is provenance only (no database constraint; the ORM nulls it when an import is deleted).
     """
 
-    household = models.ForeignKey("ledger.Household", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # Indexed only through the unique (household_id, account_id, key) and (household_id, transaction_id):
+    # single-column indexes would cost per imported row and serve no query.
+    household = models.ForeignKey(
+        "ledger.Household", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     key = models.CharField(max_length=300)
     transaction = models.ForeignKey(
-        Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+        Transaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     ignored = models.BooleanField(default=False)
     statement_import = models.ForeignKey(
-        StatementImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+        StatementImport,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
