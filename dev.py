@@ -117,7 +117,10 @@ def test(args: list[str]) -> int:
             log("CI=true and REDIS_URL is unset: refusing to fall back to embedded servers")
             return 2
         os.environ["REDIS_URL"] = start_embedded_redis()
-    command = [sys.executable, "-m", "pytest", *args]
+    # Parallel across the machine's cores unless the caller chose otherwise; each worker gets its own
+    # test database and cache keys.
+    parallel = [] if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in args) else ["-n", "auto"]
+    command = [sys.executable, "-m", "pytest", *parallel, *args]
     log("running: " + " ".join(command[2:]))
     return subprocess.run(command, cwd=ROOT).returncode
 

@@ -18,7 +18,8 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 # The root filesystem is read-only in the container: worker heartbeat files go to /dev/shm.
-worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+_SHARED_MEMORY = "/dev/shm"  # noqa: S108 - a tmpfs gunicorn itself recommends, not a predictable file
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None)
 accesslog = "-"
 errorlog = "-"
 # The path without the query string (which may carry secrets) and our request id; the JSON formatter

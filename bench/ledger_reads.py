@@ -85,11 +85,15 @@ def seed(rows: int) -> tuple[User, Household]:
     household = Household.objects.get(memberships__user=user)
     start = date.today() - timedelta(days=3650)
     accounts = [
-        account_create(household=household, name=f"Account {n}", currency="EUR", opening_date=start, opening_balance="1000.00")
+        account_create(
+            household=household, name=f"Account {n}", currency="EUR", opening_date=start, opening_balance="1000.00"
+        )
         for n in range(ACCOUNTS)
     ]
     parents = [category_create(household=household, name=f"Group {n}") for n in range(10)]
-    categories = [category_create(household=household, name=f"Leaf {p.pk}-{n}", parent=p) for p in parents for n in range(4)]
+    categories = [
+        category_create(household=household, name=f"Leaf {p.pk}-{n}", parent=p) for p in parents for n in range(4)
+    ]
     tags = [tag_create(household=household, name=f"tag-{n}") for n in range(20)]
     rng = random.Random(42)
     t0 = time.perf_counter()
@@ -196,16 +200,16 @@ def main() -> None:
         assert client.get("/api/v1/transactions/?search=bakery%20123&page_size=50").status_code == 200
 
     def naive_balances() -> None:
-        dict(
-            Transaction.objects.filter(household=household).values_list("account_id").annotate(total=Sum("amount"))
-        )
+        dict(Transaction.objects.filter(household=household).values_list("account_id").annotate(total=Sum("amount")))
 
     def naive_list_page() -> None:
         for row in Transaction.objects.filter(household=household).order_by("-date", "-id")[:50]:
             _ = (row.account.currency, row.category and row.category.name, list(row.splits.all()), list(row.tags.all()))
 
-    print(f"\nhousehold {household.pk}: {Transaction.objects.filter(household=household).count():,} transactions, "
-          f"{Category.objects.filter(household=household).count()} categories, {Tag.objects.filter(household=household).count()} tags\n")
+    print(
+        f"\nhousehold {household.pk}: {Transaction.objects.filter(household=household).count():,} transactions, "
+        f"{Category.objects.filter(household=household).count()} categories, {Tag.objects.filter(household=household).count()} tags\n"
+    )
     print("financetracker (through the API, full request stack):")
     results = {
         "list": timed("transaction list page, 50 rows with splits and tags", list_page, args.repeat),
@@ -218,10 +222,16 @@ def main() -> None:
     baseline_balances = timed("balances by SUM over every transaction", naive_balances, max(5, args.repeat // 5))
     baseline_list = timed("list page without select/prefetch (N+1 queries)", naive_list_page, args.repeat)
     print("\nqueries per request (must not grow with page size or data size):")
-    print(f"  list page: {count_queries(list_page)}   balances: {count_queries(balances)}   as-of: {count_queries(balance_as_of)}")
+    print(
+        f"  list page: {count_queries(list_page)}   balances: {count_queries(balances)}   as-of: {count_queries(balance_as_of)}"
+    )
     print("\ntargets (PRODUCT.md) and ratios:")
-    print(f"  list page       {results['list']:7.2f} ms  target ≤ 20 ms  -> {'OK' if results['list'] <= 20 else 'MISSED'}")
-    print(f"  all balances    {results['balances']:7.2f} ms  target ≤ 10 ms  -> {'OK' if results['balances'] <= 10 else 'MISSED'}")
+    print(
+        f"  list page       {results['list']:7.2f} ms  target ≤ 20 ms  -> {'OK' if results['list'] <= 20 else 'MISSED'}"
+    )
+    print(
+        f"  all balances    {results['balances']:7.2f} ms  target ≤ 10 ms  -> {'OK' if results['balances'] <= 10 else 'MISSED'}"
+    )
     print(f"  balances vs naive SUM:       {baseline_balances / results['balances']:6.1f}x faster")
     print(f"  list page vs naive N+1:      {baseline_list / results['list']:6.1f}x faster")
 

@@ -6,6 +6,7 @@ DEBUG and points DATABASE_URL at an embedded PostgreSQL when none is given.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,9 +24,7 @@ RUNNING_TESTS = "pytest" in sys.modules
 _secret_key = env_str("SECRET_KEY")
 if not _secret_key:
     if not (DEBUG or RUNNING_TESTS):
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)."
-        )
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE).")
     _secret_key = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105
 SECRET_KEY: str = _secret_key
 
@@ -104,12 +103,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "ft") or "ft"
+if RUNNING_TESTS:
+    # Parallel test workers share one Redis database; each keeps to its own keys.
+    CACHE_KEY_PREFIX += "-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ft") or "ft",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 # Redis is a cache: losing it must degrade, never fail a request.

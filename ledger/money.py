@@ -60,15 +60,15 @@ def parse_amount(value: object) -> Decimal:
     if isinstance(value, Decimal):
         text = str(value)
     elif isinstance(value, bool | float):
-        raise ValidationError("Send amounts as decimal strings such as \"-12.30\".", code="invalid")
+        raise ValidationError('Send amounts as decimal strings such as "-12.30".', code="invalid")
     elif isinstance(value, int):
         text = str(value)
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise ValidationError("Send amounts as decimal strings such as \"-12.30\".", code="invalid")
+        raise ValidationError('Send amounts as decimal strings such as "-12.30".', code="invalid")
     if not _PLAIN_DECIMAL.match(text):
-        raise ValidationError(f"{text!r} is not a plain decimal amount such as \"-12.30\".", code="invalid")
+        raise ValidationError(f'{text!r} is not a plain decimal amount such as "-12.30".', code="invalid")
     try:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern above already guards this

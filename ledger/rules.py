@@ -113,9 +113,9 @@ def validate_conditions(conditions: Any, *, household_id: int) -> list[dict[str,
         elif name == "amount":
             if operator not in AMOUNT_OPERATORS:
                 raise _condition_error(index, f"amount takes one of {', '.join(AMOUNT_OPERATORS)}.")
-            values = value if operator == "between" else [value]
             if operator == "between" and (not isinstance(value, list) or len(value) != 2):
                 raise _condition_error(index, "between takes [low, high].")
+            values: list[Any] = value if isinstance(value, list) else [value]
             try:
                 amounts = [parse_amount(item) for item in values]
             except ValidationError as error:
@@ -130,7 +130,7 @@ def validate_conditions(conditions: Any, *, household_id: int) -> list[dict[str,
             if operator != "is":
                 raise _condition_error(index, "account takes the operator is.")
             try:
-                account_id = int(value)
+                account_id = int(value)  # type: ignore[arg-type]  # anything else is caught below
             except (TypeError, ValueError):
                 raise _condition_error(index, "give an account id.") from None
             if not Account.objects.filter(pk=account_id, household_id=household_id).exists():

@@ -32,7 +32,8 @@ def accounts_with_balance(queryset: QuerySet[Account]) -> QuerySet[Account]:
         .values("total")
     )
     return queryset.annotate(
-        balance=F("opening_balance") + Coalesce(Subquery(totals, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
+        balance=F("opening_balance")
+        + Coalesce(Subquery(totals, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
     )
 
 

@@ -12,7 +12,9 @@ from ledger.models import User
 
 
 @receiver(post_save, sender=User, dispatch_uid="ledger.personal_household")
-def create_personal_household(sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def create_personal_household(
+    sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     if created and not raw:
         from ledger.services.households import household_create_personal
 

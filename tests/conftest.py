@@ -27,10 +27,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 raise pytest.UsageError(f"CI=true but {name} is not set: the suite needs real services.")
 
 
+def clear_this_workers_cache() -> None:
+    """Delete this test worker's cache keys only: a FLUSHDB would pull keys from under other workers."""
+    delete_pattern = getattr(cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     # Throttles and cached values must not leak between tests.
-    cache.clear()
+    clear_this_workers_cache()
 
 
 @pytest.fixture

@@ -36,7 +36,9 @@ class UserFactory(DjangoModelFactory[User]):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
 
     @factory.post_generation
-    def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # factory-boy passes the built object
+    def save_password(
+        obj: User, create: bool, extracted: object, **kwargs: object
+    ) -> None:  # factory-boy passes the built object
         if create:
             obj.save(update_fields=["password"])
 

@@ -28,8 +28,13 @@ from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, R
 MAPPING_FIELDS = ("date", "amount", "debit", "credit", "payee", "description", "bank_id")
 
 
+def _row_ids(values: list[str]) -> list[int]:
+    # Row ids come from checkboxes; anything else is tampering and is simply not a row.
+    return [int(value) for value in values if value.isdigit()]
+
+
 def _scoped(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset if request.user.is_superuser else queryset.visible_to(request.user)
+    return queryset if request.user.is_superuser else queryset.visible_to(request.user)  # type: ignore[attr-defined]
 
 
 def _writable_accounts(request: HttpRequest) -> QuerySet[Account]:
@@ -148,7 +153,7 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
 
     def wizard_map(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._import(request, pk)
-        with default_storage.open(statement.file.name, "rb") as stream:
+        with default_storage.open(statement.file.name or "", "rb") as stream:
             head = read_head(stream, statement.mapping)  # type: ignore[arg-type]
         columns = head["rows"][0] if head["rows"] else []
         form = MappingForm(request.POST or None, columns=columns, initial={"delimiter": head["delimiter"]})
@@ -186,8 +191,8 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                 services.statement_import_commit(
                     statement_import=statement,
                     user=request.user,  # type: ignore[arg-type]
-                    merge=request.POST.getlist("merge"),
-                    ignore=request.POST.getlist("ignore"),
+                    merge=_row_ids(request.POST.getlist("merge")),
+                    ignore=_row_ids(request.POST.getlist("ignore")),
                 )
             except (ValidationError, ConflictError, ImportFileError) as error:
                 messages.error(

@@ -148,11 +148,11 @@ def attachment_update(*, attachment: Attachment, transaction_obj: Transaction | 
 
 
 def attachment_delete(*, attachment: Attachment) -> None:
-    name = attachment.file.name
+    name = attachment.file.name or ""
     with transaction.atomic():
         attachment.delete()
         # The file goes only once the row is gone for good.
-        transaction.on_commit(lambda: default_storage.delete(name))
+        transaction.on_commit(lambda: _delete_file(name))
 
 
 # --- statement import: upload -----------------------------------------------------------------------
@@ -332,7 +332,12 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
 
 
 def _open(statement_import: StatementImport) -> BinaryIO:
-    return default_storage.open(statement_import.file.name, "rb")  # type: ignore[return-value]
+    return default_storage.open(statement_import.file.name or "", "rb")  # type: ignore[return-value]
+
+
+def _delete_file(name: str) -> None:
+    if name:
+        default_storage.delete(name)
 
 
 def _counts(statement_import: StatementImport) -> dict[str, int]:
@@ -548,7 +553,7 @@ def _check_row_choices(rows: Any, ids: list[int], statuses: set[str], field: str
 
 
 def statement_import_delete(*, statement_import: StatementImport) -> None:
-    name = statement_import.file.name
+    name = statement_import.file.name or ""
     with transaction.atomic():
         statement_import.delete()
-        transaction.on_commit(lambda: default_storage.delete(name))
+        transaction.on_commit(lambda: _delete_file(name))

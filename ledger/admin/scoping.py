@@ -16,7 +16,7 @@ from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -39,8 +39,13 @@ LABEL_RELATIONS: dict[type[models.Model], tuple[str, ...]] = {
 def household_members_group() -> Group:
     """The group non-superusers join to use the admin: model permissions open the pages, roles decide the rest."""
     group, _created = Group.objects.get_or_create(name=HOUSEHOLD_MEMBERS_GROUP)
+    household_apps = Q(content_type__app_label__in=["ledger", "budgets", "uploads"])
+    # Exchange rates are shared reference data: members read them, only staff with the permission write.
+    shared_data_writes = Q(content_type__app_label="budgets", codename__regex=r"^(add|change|delete)_exchangerate$")
     group.permissions.set(
-        Permission.objects.filter(content_type__app_label="ledger", codename__regex=r"^(view|add|change|delete)_")
+        Permission.objects.filter(household_apps, codename__regex=r"^(view|add|change|delete)_").exclude(
+            shared_data_writes
+        )
     )
     return group
 

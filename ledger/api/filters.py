@@ -12,7 +12,9 @@ from ledger.selectors import transactions_in_category
 class TransactionFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     household = django_filters.NumberFilter(field_name="household_id")
-    category = django_filters.NumberFilter(method="filter_category", label="Category (and its subcategories, splits included)")
+    category = django_filters.NumberFilter(
+        method="filter_category", label="Category (and its subcategories, splits included)"
+    )
     uncategorized = django_filters.BooleanFilter(method="filter_uncategorized")
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])

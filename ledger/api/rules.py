@@ -92,8 +92,8 @@ class RuleViewSet(HouseholdScopedViewSet):
         result = rules_engine.rules_apply(
             household=household,
             queryset=queryset,
-            user=request.user,
-            dry_run=payload.validated_data["dry_run"],  # type: ignore[arg-type]
+            user=request.user,  # type: ignore[arg-type]
+            dry_run=payload.validated_data["dry_run"],
         )
         return Response(
             {

@@ -88,8 +88,18 @@ class AccountSerializer(HouseholdOwnedSerializer):
         model = Account
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         fields = [
-            "id", "household", "name", "kind", "currency", "opening_balance", "opening_date", "balance",
-            "institution", "archived", "created_at", "updated_at",
+            "id",
+            "household",
+            "name",
+            "kind",
+            "currency",
+            "opening_balance",
+            "opening_date",
+            "balance",
+            "institution",
+            "archived",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
@@ -147,8 +157,21 @@ class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     class Meta:
         model = Transaction
         fields = [
-            "id", "household", "account", "date", "amount", "currency", "payee", "description", "category",
-            "splits", "tags", "status", "transfer", "created_at", "updated_at",
+            "id",
+            "household",
+            "account",
+            "date",
+            "amount",
+            "currency",
+            "payee",
+            "description",
+            "category",
+            "splits",
+            "tags",
+            "status",
+            "transfer",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "household", "currency", "transfer", "created_at", "updated_at"]
 
@@ -177,8 +200,12 @@ class TransferSerializer(serializers.Serializer):  # type: ignore[type-arg]
             "from_account": outgoing.account_id if outgoing else None,
             "to_account": incoming.account_id if incoming else None,
             "date": outgoing.date.isoformat() if outgoing else None,
-            "amount": MoneyField().to_representation((-outgoing.amount, outgoing.account.currency)) if outgoing else None,
-            "to_amount": MoneyField().to_representation((incoming.amount, incoming.account.currency)) if incoming else None,
+            "amount": MoneyField().to_representation((-outgoing.amount, outgoing.account.currency))
+            if outgoing
+            else None,
+            "to_amount": MoneyField().to_representation((incoming.amount, incoming.account.currency))
+            if incoming
+            else None,
             "description": outgoing.description if outgoing else "",
             "transactions": [side.pk for side in sorted(sides, key=lambda side: side.amount)],
         }

@@ -104,7 +104,17 @@ class AccountViewSet(HouseholdScopedViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default: today")],
-        responses={200: {"type": "object", "properties": {"account": {"type": "integer"}, "as_of": {"type": "string"}, "balance": {"type": "string"}, "currency": {"type": "string"}}}},
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "account": {"type": "integer"},
+                    "as_of": {"type": "string"},
+                    "balance": {"type": "string"},
+                    "currency": {"type": "string"},
+                },
+            }
+        },
     )
     @action(detail=True, methods=["get"])
     def balance(self, request: Request, pk: str | None = None) -> Response:
@@ -117,8 +127,12 @@ class AccountViewSet(HouseholdScopedViewSet):
         as_of = query.validated_data.get("as_of") or timezone.localdate()
         value = account_balance_as_of(account, as_of)
         return Response(
-            {"account": account.pk, "as_of": as_of.isoformat(), "balance": format_amount(value, account.currency),
-             "currency": account.currency}
+            {
+                "account": account.pk,
+                "as_of": as_of.isoformat(),
+                "balance": format_amount(value, account.currency),
+                "currency": account.currency,
+            }
         )
 
     @extend_schema(request=s.ReconcileSerializer, responses={201: {"type": "object"}})
@@ -130,10 +144,13 @@ class AccountViewSet(HouseholdScopedViewSet):
         payload.is_valid(raise_exception=True)
         reconciliation = tx_services.account_reconcile(account=account, user=request.user, **payload.validated_data)  # type: ignore[arg-type]
         return Response(
-            {"id": reconciliation.pk, "account": account.pk,
-             "statement_date": reconciliation.statement_date.isoformat(),
-             "statement_balance": format_amount(reconciliation.statement_balance, account.currency),
-             "reconciled_transactions": reconciliation.transaction_count},
+            {
+                "id": reconciliation.pk,
+                "account": account.pk,
+                "statement_date": reconciliation.statement_date.isoformat(),
+                "statement_balance": format_amount(reconciliation.statement_balance, account.currency),
+                "reconciled_transactions": reconciliation.transaction_count,
+            },
             status=status.HTTP_201_CREATED,
         )
 
@@ -180,7 +197,10 @@ class TagViewSet(HouseholdScopedViewSet):
 def _split_lines(splits: list[dict[str, Any]] | None) -> list[tx_services.SplitLine] | None:
     if splits is None:
         return None
-    return [tx_services.SplitLine(category=line["category"], amount=line["amount"], memo=line.get("memo", "")) for line in splits]
+    return [
+        tx_services.SplitLine(category=line["category"], amount=line["amount"], memo=line.get("memo", ""))
+        for line in splits
+    ]
 
 
 class TransactionViewSet(HouseholdScopedViewSet):
@@ -201,8 +221,11 @@ class TransactionViewSet(HouseholdScopedViewSet):
         account: Account = data.pop("account")
         ensure_can_write(self.request.user, account.household_id)
         tx = tx_services.transaction_create(
-            account=account, user=self.request.user, splits=_split_lines(data.pop("splits", None)) or (),  # type: ignore[arg-type]
-            tags=data.pop("tags", ()), **data,
+            account=account,
+            user=self.request.user,  # type: ignore[arg-type]
+            splits=_split_lines(data.pop("splits", None)) or (),
+            tags=data.pop("tags", ()),
+            **data,
         )
         serializer.instance = self._reload(tx.pk)
 
@@ -211,8 +234,11 @@ class TransactionViewSet(HouseholdScopedViewSet):
         if "account" in data:
             ensure_can_write(self.request.user, data["account"].household_id)
         tx = tx_services.transaction_update(
-            transaction_obj=serializer.instance, user=self.request.user,  # type: ignore[arg-type]
-            splits=_split_lines(data.pop("splits", None)), tags=data.pop("tags", None), **data,
+            transaction_obj=serializer.instance,  # type: ignore[arg-type]
+            user=self.request.user,  # type: ignore[arg-type]
+            splits=_split_lines(data.pop("splits", None)),
+            tags=data.pop("tags", None),
+            **data,
         )
         serializer.instance = self._reload(tx.pk)
 
@@ -285,5 +311,3 @@ class TokenObtainView(APIView):
             raise AuthenticationFailed("Unable to log in with these credentials.")
         _token, secret = tokens.api_token_create(user=user, name=payload.validated_data["name"])  # type: ignore[arg-type]
         return Response({"token": secret}, status=status.HTTP_201_CREATED)
-
-

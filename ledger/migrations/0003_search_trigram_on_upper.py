@@ -6,26 +6,35 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0002_database_invariants'),
+        ("ledger", "0002_database_invariants"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='transaction',
-            name='tx_payee_trgm_idx',
+            model_name="transaction",
+            name="tx_payee_trgm_idx",
         ),
         migrations.RemoveIndex(
-            model_name='transaction',
-            name='tx_description_trgm_idx',
+            model_name="transaction",
+            name="tx_description_trgm_idx",
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('payee'), name='gin_trgm_ops'), name='tx_payee_upper_trgm_idx'),
+            model_name="transaction",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("payee"), name="gin_trgm_ops"
+                ),
+                name="tx_payee_upper_trgm_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('description'), name='gin_trgm_ops'), name='tx_description_upper_trgm_idx'),
+            model_name="transaction",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("description"), name="gin_trgm_ops"
+                ),
+                name="tx_description_upper_trgm_idx",
+            ),
         ),
     ]

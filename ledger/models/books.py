@@ -67,9 +67,7 @@ class CategoryKind(models.TextChoices):
 
 class Category(HouseholdOwned):
     name = models.CharField(max_length=120)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     kind = models.CharField(max_length=10, choices=CategoryKind.choices, default=CategoryKind.EXPENSE)
     archived = models.BooleanField(default=False)
 
@@ -128,26 +126,40 @@ class TransactionStatus(models.TextChoices):
 # The hottest table: every index and foreign-key check is paid per imported row. The composite
 # (household_id, x_id) foreign keys of migration 0002 already guarantee what the single-column ones did
 # (and the household through the account), and the (household_id, …) indexes serve their lookups, so
-# the single-column constraints and indexes are left out here. Django still applies on_delete.
-_COVERED_BY_COMPOSITE = {"db_index": False, "db_constraint": False}
+# the single-column constraints and indexes are left out here (db_index/db_constraint False). Django
+# still applies on_delete.
 
 
 class Transaction(HouseholdOwned):
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", **_COVERED_BY_COMPOSITE)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions", **_COVERED_BY_COMPOSITE)
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="transactions", db_index=False, db_constraint=False
+    )
     date = models.DateField()
     # Signed: negative is money out of the account.
     amount = amount_field()
     payee = models.CharField(max_length=200, blank=True)
     description = models.CharField(max_length=500, blank=True)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions", **_COVERED_BY_COMPOSITE
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
+        db_constraint=False,
     )
-    status = models.CharField(
-        max_length=10, choices=TransactionStatus.choices, default=TransactionStatus.CLEARED
-    )
+    status = models.CharField(max_length=10, choices=TransactionStatus.choices, default=TransactionStatus.CLEARED)
     transfer = models.ForeignKey(
-        Transfer, null=True, blank=True, on_delete=models.CASCADE, related_name="transactions", **_COVERED_BY_COMPOSITE
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="transactions",
+        db_index=False,
+        db_constraint=False,
     )
     tags = models.ManyToManyField(Tag, through="TransactionTag", related_name="transactions", blank=True)
     # No index: nothing looks rows up by author, and deleting a person is rare enough to scan.
@@ -260,6 +272,4 @@ class Reconciliation(HouseholdOwned):
 
     class Meta:
         ordering = ["-statement_date", "-id"]
-        indexes = [
-            models.Index(fields=["household", "account", "-statement_date"], name="reconciliation_account_idx")
-        ]
+        indexes = [models.Index(fields=["household", "account", "-statement_date"], name="reconciliation_account_idx")]

@@ -95,9 +95,7 @@ class Household(models.Model):
                 condition=Q(budget_month_start_day__gte=1) & Q(budget_month_start_day__lte=28),
                 name="household_budget_month_start_day_1_28",
             ),
-            models.CheckConstraint(
-                condition=Q(base_currency__regex=r"^[A-Z]{3}$"), name="household_base_currency_iso"
-            ),
+            models.CheckConstraint(condition=Q(base_currency__regex=r"^[A-Z]{3}$"), name="household_base_currency_iso"),
         ]
 
     def __str__(self) -> str:

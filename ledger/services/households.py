@@ -11,7 +11,9 @@ from ledger.models.tenancy import forget_household_roles
 
 
 @transaction.atomic
-def household_create(*, owner: User, name: str, base_currency: str = "EUR", budget_month_start_day: int = 1) -> Household:
+def household_create(
+    *, owner: User, name: str, base_currency: str = "EUR", budget_month_start_day: int = 1
+) -> Household:
     household = Household(name=name, base_currency=base_currency, budget_month_start_day=budget_month_start_day)
     household.full_clean()
     household.save()
@@ -34,7 +36,10 @@ def household_update(*, household: Household, **fields: object) -> Household:
     household.full_clean()
     household.save()
     audit_record(
-        action=AuditAction.UPDATE, instance=household, household_id=household.pk, before=before,
+        action=AuditAction.UPDATE,
+        instance=household,
+        household_id=household.pk,
+        before=before,
         after=snapshot(household),
     )
     return household
@@ -48,7 +53,9 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
         household=household, user=user, defaults={"role": role}
     )
     if created:
-        audit_record(action=AuditAction.CREATE, instance=membership, household_id=household.pk, after=snapshot(membership))
+        audit_record(
+            action=AuditAction.CREATE, instance=membership, household_id=household.pk, after=snapshot(membership)
+        )
     if membership.role != role:
         _ensure_an_owner_remains(household=household, leaving=membership, new_role=role)
         before = snapshot(membership)
@@ -56,7 +63,10 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
         membership.full_clean()
         membership.save(update_fields=["role"])
         audit_record(
-            action=AuditAction.UPDATE, instance=membership, household_id=household.pk, before=before,
+            action=AuditAction.UPDATE,
+            instance=membership,
+            household_id=household.pk,
+            before=before,
             after=snapshot(membership),
         )
     forget_household_roles(user)
@@ -67,7 +77,9 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
 def membership_remove(*, membership: Membership) -> None:
     _ensure_an_owner_remains(household=membership.household, leaving=membership, new_role=None)
     audit_record(
-        action=AuditAction.DELETE, instance=membership, household_id=membership.household_id,
+        action=AuditAction.DELETE,
+        instance=membership,
+        household_id=membership.household_id,
         before=snapshot(membership),
     )
     membership.delete()

@@ -21,7 +21,9 @@ def token_hash(secret: str) -> str:
 @transaction.atomic
 def api_token_create(*, user: User, name: str = "API token") -> tuple[ApiToken, str]:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100] or "API token", prefix=secret[:10], key_hash=token_hash(secret))
+    token = ApiToken.objects.create(
+        user=user, name=name[:100] or "API token", prefix=secret[:10], key_hash=token_hash(secret)
+    )
     return token, secret
 
 

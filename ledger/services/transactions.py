@@ -221,7 +221,12 @@ def transaction_update(
     if tx.transfer_id and (TRANSFER_SHARED_FIELDS & set(changes)):
         Transaction.objects.filter(transfer_id=tx.transfer_id).exclude(pk=tx.pk).update(date=tx.date, updated_by=user)
     audit_record(
-        action=AuditAction.UPDATE, instance=tx, household_id=tx.household_id, before=before, after=snapshot(tx), actor=user
+        action=AuditAction.UPDATE,
+        instance=tx,
+        household_id=tx.household_id,
+        before=before,
+        after=snapshot(tx),
+        actor=user,
     )
     return tx
 
@@ -247,7 +252,13 @@ def _audit_transfer_delete(transfer: Transfer, sides: Sequence[Transaction], use
     before = {side.pk: snapshot(side) for side in sides}
     before[transfer.pk] = snapshot(transfer)
     audit_record_many(action=AuditAction.DELETE, instances=[*sides], before=before, actor=user)
-    audit_record(action=AuditAction.DELETE, instance=transfer, household_id=transfer.household_id, before=before[transfer.pk], actor=user)
+    audit_record(
+        action=AuditAction.DELETE,
+        instance=transfer,
+        household_id=transfer.household_id,
+        before=before[transfer.pk],
+        actor=user,
+    )
 
 
 @transaction.atomic
@@ -281,8 +292,15 @@ def transfer_create(
         if from_account.currency == to_account.currency and received != sent:
             raise _field_error("to_amount", "Both accounts use one currency, so both amounts must be equal.")
     transfer = Transfer.objects.create(household_id=from_account.household_id, created_by=user)
-    common = {"household_id": from_account.household_id, "date": date, "transfer": transfer, "status": status,
-              "description": description, "created_by": user, "updated_by": user}
+    common = {
+        "household_id": from_account.household_id,
+        "date": date,
+        "transfer": transfer,
+        "status": status,
+        "description": description,
+        "created_by": user,
+        "updated_by": user,
+    }
     sides = Transaction.objects.bulk_create(
         [
             Transaction(account=from_account, amount=-sent, payee=to_account.name, **common),
@@ -354,7 +372,9 @@ def account_reconcile(
             f"statement says {format_amount(balance, account.currency)} (difference "
             f"{format_amount(difference, account.currency)}). Clear or fix transactions, then try again."
         )
-    count = cleared.filter(status=TransactionStatus.CLEARED).update(status=TransactionStatus.RECONCILED, updated_by=user)
+    count = cleared.filter(status=TransactionStatus.CLEARED).update(
+        status=TransactionStatus.RECONCILED, updated_by=user
+    )
     reconciliation = Reconciliation.objects.create(
         household_id=account.household_id,
         account=account,
@@ -365,8 +385,11 @@ def account_reconcile(
     )
     # One entry per reconciliation (it names the count), not one per transaction it locked.
     audit_record(
-        action=AuditAction.CREATE, instance=reconciliation, household_id=account.household_id,
-        after=snapshot(reconciliation), actor=user,
+        action=AuditAction.CREATE,
+        instance=reconciliation,
+        household_id=account.household_id,
+        after=snapshot(reconciliation),
+        actor=user,
     )
     return reconciliation
 
@@ -380,7 +403,11 @@ def transaction_unreconcile(*, transaction_obj: Transaction, user: User | None =
         tx.updated_by = user
         tx.save(update_fields=["status", "updated_by", "updated_at"])
         audit_record(
-            action=AuditAction.UPDATE, instance=tx, household_id=tx.household_id, before=before, after=snapshot(tx),
+            action=AuditAction.UPDATE,
+            instance=tx,
+            household_id=tx.household_id,
+            before=before,
+            after=snapshot(tx),
             actor=user,
         )
     return tx

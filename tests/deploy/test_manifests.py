@@ -326,10 +326,11 @@ def test_redis_is_bounded_and_pinned(target: tuple[str, list[Obj]]) -> None:
 
 def test_cronjobs_post_scheduled_and_back_up(target: tuple[str, list[Obj]]) -> None:
     _, objs = target
-    post = one(objs, "CronJob", "post-scheduled")
-    assert pod_template(post)["spec"]["containers"][0]["command"] == ["python", "manage.py", "post_scheduled"]
-    backup = one(objs, "CronJob", "postgres-backup")
-    script = " ".join(pod_template(backup)["spec"]["containers"][0]["args"])
+    post, backup = one(objs, "CronJob", "post-scheduled"), one(objs, "CronJob", "postgres-backup")
+    post_pod, backup_pod = pod_template(post), pod_template(backup)
+    assert post_pod is not None and backup_pod is not None
+    assert post_pod["spec"]["containers"][0]["command"] == ["python", "manage.py", "post_scheduled"]
+    script = " ".join(backup_pod["spec"]["containers"][0]["args"])
     assert "pg_dump" in script and "-delete" in script
     for cron in (post, backup):
         assert cron["spec"]["concurrencyPolicy"] == "Forbid"

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -39,6 +38,7 @@ from ledger.services.books import account_create, category_create, tag_create
 from ledger.services.households import household_delete
 from ledger.services.tokens import api_token_create, token_hash
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
+from tests.conftest import clear_this_workers_cache
 from tests.factories import TransactionFactory, UserFactory
 
 MODELS = [
@@ -708,7 +708,7 @@ def fill_household(books: dict[str, Any], count: int) -> None:
 
 def changelist_queries(client: Client, url: str) -> int:
     # Sessions are cached in Redis, which parallel test workers clear: always read the session from the database.
-    cache.clear()
+    clear_this_workers_cache()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)

@@ -198,7 +198,7 @@ def test_the_admin_history_page_shows_audit_entries(staff_owner: User, account: 
     request = RequestFactory().get("/")
     request.user = staff_owner
     response = AccountAdmin(Account, site).history_view(request, str(account.pk))
-    html = response.render().content.decode()
+    html = response.render().content.decode()  # type: ignore[attr-defined]  # a TemplateResponse
     assert "Joint checking" in html
     assert staff_owner.username in html
     assert 'id="audit-history"' in html

@@ -73,7 +73,7 @@ def _facts(household):
                 t.amount,
                 t.payee,
                 t.status,
-                categories.get(t.category_id),
+                categories.get(t.category_id or 0),
                 t.transfer_id is not None,
                 tuple(sorted(tag.name for tag in t.tags.all())),
                 tuple(sorted((categories[s.category_id], s.amount) for s in t.splits.all())),
@@ -89,7 +89,7 @@ def _facts(household):
             (
                 r.name,
                 r.position,
-                categories.get(r.set_category_id),
+                categories.get(r.set_category_id or 0),
                 r.set_payee,
                 tuple(
                     accounts.get(c["value"], c["value"]) if c["field"] == "account" else c["value"]

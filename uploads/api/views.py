@@ -95,8 +95,9 @@ class AttachmentViewSet(HouseholdScopedViewSet):
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
         transaction_obj = serializer.validated_data.get("transaction", serializer.instance.transaction)  # type: ignore[union-attr]
         serializer.instance = services.attachment_update(
-            attachment=serializer.instance, transaction_obj=transaction_obj
-        )  # type: ignore[arg-type]
+            attachment=serializer.instance,  # type: ignore[arg-type]
+            transaction_obj=transaction_obj,
+        )
 
     def perform_destroy(self, instance: Attachment) -> None:
         services.attachment_delete(attachment=instance)

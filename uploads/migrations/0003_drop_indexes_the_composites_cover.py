@@ -5,41 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0005_slim_transaction_constraints'),
-        ('uploads', '0002_household_walls'),
+        ("ledger", "0005_slim_transaction_constraints"),
+        ("uploads", "0002_household_walls"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importedkey',
-            name='account',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.account'),
+            model_name="importedkey",
+            name="account",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="ledger.account",
+            ),
         ),
         migrations.AlterField(
-            model_name='importedkey',
-            name='household',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household'),
+            model_name="importedkey",
+            name="household",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="ledger.household",
+            ),
         ),
         migrations.AlterField(
-            model_name='importedkey',
-            name='statement_import',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='uploads.statementimport'),
+            model_name="importedkey",
+            name="statement_import",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="uploads.statementimport",
+            ),
         ),
         migrations.AlterField(
-            model_name='importedkey',
-            name='transaction',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ledger.transaction'),
+            model_name="importedkey",
+            name="transaction",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="ledger.transaction",
+            ),
         ),
         migrations.AlterField(
-            model_name='statementimportrow',
-            name='household',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.household'),
+            model_name="statementimportrow",
+            name="household",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="ledger.household",
+            ),
         ),
         migrations.AlterField(
-            model_name='statementimportrow',
-            name='statement_import',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='uploads.statementimport'),
+            model_name="statementimportrow",
+            name="statement_import",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rows",
+                to="uploads.statementimport",
+            ),
         ),
     ]
