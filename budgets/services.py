@@ -17,7 +17,7 @@ from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledT
 from budgets.months import add_months
 from budgets.selectors import scheduled_next_due, scheduled_occurrences, spending_by_category
 from ledger import metrics
-from ledger.audit import audit_record, audit_record_many, snapshot
+from ledger.audit import audit_created, audit_deleted, audit_record, audit_record_many, audit_updated, snapshot
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, CategoryKind, Household
 from ledger.models.audit import AuditAction
@@ -97,7 +97,7 @@ def budget_delete(*, budget: Budget) -> None:
     line = Budget.objects.select_for_update().filter(pk=budget.pk).first()
     if line is None:
         return
-    audit_record(action=AuditAction.DELETE, instance=line, household_id=line.household_id, before=snapshot(line))
+    audit_deleted(line)
     line.delete()
 
 
@@ -105,13 +105,7 @@ def _audit_bulk(created: list[Budget], updated: list[Budget], before: dict[int, 
     """One entry per line written by a copy or a fill, in one INSERT for the new lines."""
     audit_record_many(action=AuditAction.CREATE, instances=created)
     for line in updated:
-        audit_record(
-            action=AuditAction.UPDATE,
-            instance=line,
-            household_id=line.household_id,
-            before=before.get(line.pk),
-            after=snapshot(line),
-        )
+        audit_updated(line, before=before[line.pk])
 
 
 @dataclass(frozen=True)
@@ -265,9 +259,7 @@ def scheduled_create(*, household: Household, **fields: Any) -> ScheduledTransac
     _validate_scheduled(scheduled)
     scheduled.next_due = scheduled_next_due(scheduled, after=None)
     scheduled.save()
-    audit_record(
-        action=AuditAction.CREATE, instance=scheduled, household_id=scheduled.household_id, after=snapshot(scheduled)
-    )
+    audit_created(scheduled)
     return scheduled
 
 
@@ -286,13 +278,7 @@ def scheduled_update(*, scheduled: ScheduledTransaction, **fields: Any) -> Sched
         last = locked.occurrences.order_by("-occurrence_date").values_list("occurrence_date", flat=True).first()
         locked.next_due = scheduled_next_due(locked, after=last)
     locked.save()
-    audit_record(
-        action=AuditAction.UPDATE,
-        instance=locked,
-        household_id=locked.household_id,
-        before=before,
-        after=snapshot(locked),
-    )
+    audit_updated(locked, before=before)
     return locked
 
 
@@ -302,7 +288,7 @@ def scheduled_delete(*, scheduled: ScheduledTransaction) -> None:
     locked = ScheduledTransaction.objects.select_for_update().filter(pk=scheduled.pk).first()
     if locked is None:
         return
-    audit_record(action=AuditAction.DELETE, instance=locked, household_id=locked.household_id, before=snapshot(locked))
+    audit_deleted(locked)
     locked.delete()
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from django.db import models
 
 from financetracker.request_context import bind_household, current_request_id, current_user
-from ledger.models import AuditEntry, Transaction, User
+from ledger.models import AuditEntry, Household, Transaction, User
 from ledger.models.audit import AuditAction
 
 # Bookkeeping that changes on every save (and says nothing the entry's `at`/`actor` does not), and
@@ -184,7 +184,7 @@ def audit_record_many(
         entries.append(
             _entry(
                 action=action,
-                household_id=getattr(instance, "household_id", None),
+                household_id=_household_of(instance),
                 object_type=object_type_of(instance),
                 object_id=instance.pk,
                 object_repr=str(instance),
@@ -256,3 +256,41 @@ def audit_record_import(
     )
     assert entry is not None  # only updates can record nothing
     return entry
+
+
+def audit_created(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
+    """A household-owned row was created: record it as it now is."""
+    return audit_record(
+        action=AuditAction.CREATE,
+        instance=instance,
+        household_id=_household_of(instance),
+        after=snapshot(instance),
+        actor=actor,
+    )
+
+
+def audit_updated(instance: models.Model, *, before: Mapping[str, Any], actor: User | None = None) -> AuditEntry | None:
+    """A household-owned row changed from `before` (a snapshot taken before the change) to what it is now."""
+    return audit_record(
+        action=AuditAction.UPDATE,
+        instance=instance,
+        household_id=_household_of(instance),
+        before=before,
+        after=snapshot(instance),
+        actor=actor,
+    )
+
+
+def audit_deleted(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
+    """A household-owned row is about to be deleted: call before deleting, while it can still be read."""
+    return audit_record(
+        action=AuditAction.DELETE,
+        instance=instance,
+        household_id=_household_of(instance),
+        before=snapshot(instance),
+        actor=actor,
+    )
+
+
+def _household_of(instance: models.Model) -> int | None:
+    return instance.pk if isinstance(instance, Household) else getattr(instance, "household_id", None)

@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from ledger.audit import audit_record, snapshot
+from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
 from ledger.models import (
     Account,
     Category,
@@ -40,7 +40,6 @@ from ledger.models import (
     TransactionTag,
     User,
 )
-from ledger.models.audit import AuditAction
 from ledger.models.rules import RuleMatch
 from ledger.money import parse_amount
 
@@ -182,7 +181,7 @@ def rule_create(
     rule.full_clean(exclude=["household", "set_category"])
     rule.save()
     RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
-    audit_record(action=AuditAction.CREATE, instance=rule, household_id=rule.household_id, after=snapshot(rule))
+    audit_created(rule)
     return rule
 
 
@@ -204,15 +203,13 @@ def rule_update(*, rule: Rule, add_tags: Iterable[Tag] | None = None, **fields: 
     if add_tags is not None:
         RuleTag.objects.filter(household=household, rule=rule).delete()
         RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
-    audit_record(
-        action=AuditAction.UPDATE, instance=rule, household_id=rule.household_id, before=before, after=snapshot(rule)
-    )
+    audit_updated(rule, before=before)
     return rule
 
 
 @transaction.atomic
 def rule_delete(*, rule: Rule) -> None:
-    audit_record(action=AuditAction.DELETE, instance=rule, household_id=rule.household_id, before=snapshot(rule))
+    audit_deleted(rule)
     rule.delete()
 
 

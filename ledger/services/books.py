@@ -9,10 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from ledger.audit import audit_record, snapshot
+from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Tag, Transaction
-from ledger.models.audit import AuditAction
 from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
 
 ACCOUNT_FIELDS = {"name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived"}
@@ -58,9 +57,7 @@ def account_create(
     )
     _validate_account(account)
     account.save()
-    audit_record(
-        action=AuditAction.CREATE, instance=account, household_id=account.household_id, after=snapshot(account)
-    )
+    audit_created(account)
     return account
 
 
@@ -76,13 +73,7 @@ def account_update(*, account: Account, **fields: object) -> Account:
         setattr(account, name, value)
     _validate_account(account)
     account.save()
-    audit_record(
-        action=AuditAction.UPDATE,
-        instance=account,
-        household_id=account.household_id,
-        before=before,
-        after=snapshot(account),
-    )
+    audit_updated(account, before=before)
     return account
 
 
@@ -90,9 +81,7 @@ def account_update(*, account: Account, **fields: object) -> Account:
 def account_delete(*, account: Account) -> None:
     if _has_transactions(account):
         raise ConflictError("This account has transactions: archive it instead, or delete them first.")
-    audit_record(
-        action=AuditAction.DELETE, instance=account, household_id=account.household_id, before=snapshot(account)
-    )
+    audit_deleted(account)
     account.delete()
 
 
@@ -122,9 +111,7 @@ def category_create(
     category = Category(household=household, name=name, kind=kind, parent=parent, archived=archived)
     _validate_category(category)
     category.save()
-    audit_record(
-        action=AuditAction.CREATE, instance=category, household_id=category.household_id, after=snapshot(category)
-    )
+    audit_created(category)
     return category
 
 
@@ -138,22 +125,14 @@ def category_update(*, category: Category, **fields: object) -> Category:
         setattr(category, name, value)
     _validate_category(category)
     category.save()
-    audit_record(
-        action=AuditAction.UPDATE,
-        instance=category,
-        household_id=category.household_id,
-        before=before,
-        after=snapshot(category),
-    )
+    audit_updated(category, before=before)
     return category
 
 
 @transaction.atomic
 def category_delete(*, category: Category) -> None:
     # Recorded first (with the row's id and values); a refused delete rolls the entry back with it.
-    audit_record(
-        action=AuditAction.DELETE, instance=category, household_id=category.household_id, before=snapshot(category)
-    )
+    audit_deleted(category)
     try:
         category.delete()
     except ProtectedError:
@@ -167,7 +146,7 @@ def tag_create(*, household: Household, name: str) -> Tag:
     tag = Tag(household=household, name=name.strip())
     tag.full_clean()
     tag.save()
-    audit_record(action=AuditAction.CREATE, instance=tag, household_id=tag.household_id, after=snapshot(tag))
+    audit_created(tag)
     return tag
 
 
@@ -177,13 +156,11 @@ def tag_update(*, tag: Tag, name: str) -> Tag:
     tag.name = name.strip()
     tag.full_clean()
     tag.save()
-    audit_record(
-        action=AuditAction.UPDATE, instance=tag, household_id=tag.household_id, before=before, after=snapshot(tag)
-    )
+    audit_updated(tag, before=before)
     return tag
 
 
 @transaction.atomic
 def tag_delete(*, tag: Tag) -> None:
-    audit_record(action=AuditAction.DELETE, instance=tag, household_id=tag.household_id, before=snapshot(tag))
+    audit_deleted(tag)
     tag.delete()

@@ -3,10 +3,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 
-from ledger.audit import audit_record, snapshot
+from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
 from ledger.errors import ConflictError
 from ledger.models import Household, Membership, Role, User
-from ledger.models.audit import AuditAction
 from ledger.models.tenancy import forget_household_roles
 
 
@@ -18,7 +17,7 @@ def household_create(
     household.full_clean()
     household.save()
     membership = Membership.objects.create(household=household, user=owner, role=Role.OWNER)
-    audit_record(action=AuditAction.CREATE, instance=membership, household_id=household.pk, after=snapshot(membership))
+    audit_created(membership)
     forget_household_roles(owner)
     return household
 
@@ -35,13 +34,7 @@ def household_update(*, household: Household, **fields: object) -> Household:
         setattr(household, name, value)
     household.full_clean()
     household.save()
-    audit_record(
-        action=AuditAction.UPDATE,
-        instance=household,
-        household_id=household.pk,
-        before=before,
-        after=snapshot(household),
-    )
+    audit_updated(household, before=before)
     return household
 
 
@@ -53,22 +46,14 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
         household=household, user=user, defaults={"role": role}
     )
     if created:
-        audit_record(
-            action=AuditAction.CREATE, instance=membership, household_id=household.pk, after=snapshot(membership)
-        )
+        audit_created(membership)
     if membership.role != role:
         _ensure_an_owner_remains(household=household, leaving=membership, new_role=role)
         before = snapshot(membership)
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role"])
-        audit_record(
-            action=AuditAction.UPDATE,
-            instance=membership,
-            household_id=household.pk,
-            before=before,
-            after=snapshot(membership),
-        )
+        audit_updated(membership, before=before)
     forget_household_roles(user)
     return membership
 
@@ -76,12 +61,7 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
     _ensure_an_owner_remains(household=membership.household, leaving=membership, new_role=None)
-    audit_record(
-        action=AuditAction.DELETE,
-        instance=membership,
-        household_id=membership.household_id,
-        before=snapshot(membership),
-    )
+    audit_deleted(membership)
     membership.delete()
     forget_household_roles(membership.user)
 

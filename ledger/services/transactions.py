@@ -13,7 +13,16 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from financetracker.request_context import current_channel
-from ledger.audit import audit_record, audit_record_bulk_update, audit_record_many, bulk_update_rows, snapshot
+from ledger.audit import (
+    audit_created,
+    audit_deleted,
+    audit_record,
+    audit_record_bulk_update,
+    audit_record_many,
+    audit_updated,
+    bulk_update_rows,
+    snapshot,
+)
 from ledger.errors import ConflictError, ReconciledTransactionError
 from ledger.metrics import transactions_created
 from ledger.models import (
@@ -148,7 +157,7 @@ def transaction_create(
         _write_splits(tx, split_lines)
     if tag_list:
         _write_tags(tx, tag_list)
-    audit_record(action=AuditAction.CREATE, instance=tx, household_id=tx.household_id, after=snapshot(tx), actor=user)
+    audit_created(tx, actor=user)
     _count_created(1, source)
     return tx
 
@@ -220,14 +229,7 @@ def transaction_update(
         _write_tags(tx, _validate_tags(tags, account))
     if tx.transfer_id and (TRANSFER_SHARED_FIELDS & set(changes)):
         Transaction.objects.filter(transfer_id=tx.transfer_id).exclude(pk=tx.pk).update(date=tx.date, updated_by=user)
-    audit_record(
-        action=AuditAction.UPDATE,
-        instance=tx,
-        household_id=tx.household_id,
-        before=before,
-        after=snapshot(tx),
-        actor=user,
-    )
+    audit_updated(tx, before=before, actor=user)
     return tx
 
 
@@ -243,7 +245,7 @@ def transaction_delete(*, transaction_obj: Transaction, user: User | None = None
         return
     if tx.is_reconciled:
         raise ReconciledTransactionError(f"Transaction {tx.pk} is reconciled: un-reconcile it before deleting it.")
-    audit_record(action=AuditAction.DELETE, instance=tx, household_id=tx.household_id, before=snapshot(tx), actor=user)
+    audit_deleted(tx, actor=user)
     tx.delete()
 
 
@@ -384,13 +386,7 @@ def account_reconcile(
         created_by=user,
     )
     # One entry per reconciliation (it names the count), not one per transaction it locked.
-    audit_record(
-        action=AuditAction.CREATE,
-        instance=reconciliation,
-        household_id=account.household_id,
-        after=snapshot(reconciliation),
-        actor=user,
-    )
+    audit_created(reconciliation, actor=user)
     return reconciliation
 
 
@@ -402,12 +398,5 @@ def transaction_unreconcile(*, transaction_obj: Transaction, user: User | None =
         tx.status = TransactionStatus.CLEARED
         tx.updated_by = user
         tx.save(update_fields=["status", "updated_by", "updated_at"])
-        audit_record(
-            action=AuditAction.UPDATE,
-            instance=tx,
-            household_id=tx.household_id,
-            before=before,
-            after=snapshot(tx),
-            actor=user,
-        )
+        audit_updated(tx, before=before, actor=user)
     return tx
