@@ -8,7 +8,7 @@
 # and checks /healthz, /readyz, /admin/login/ and a static file over HTTP.
 #
 # Needs root podman (set up by ../shared/tools/local-python-base.sh, resolved from the repo root's
-# parent), so .ci/run does not call it. Usage: deploy/smoke-image.sh
+# parent); .ci/run calls it last. Usage: deploy/smoke-image.sh
 set -euo pipefail
 
 started=$(date +%s)
