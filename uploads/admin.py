@@ -17,9 +17,12 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.html import format_html
 
+from ledger.admin.scoping import HouseholdScopedInline
+from ledger.admin.transactions import TransactionAdmin
 from ledger.errors import ConflictError
-from ledger.models import Account
+from ledger.models import Account, Transaction, User
 from uploads import services
 from uploads.importers import ImportFileError
 from uploads.importers.csvfile import read_head
@@ -214,3 +217,67 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                 title="Preview and commit",
             ),
         )
+
+
+# --- receipts on the transaction page ---------------------------------------------------------------
+
+
+class AttachmentInlineForm(forms.ModelForm):  # type: ignore[type-arg]
+    """No model field is edited here: a new row is an upload, which the uploads service checks and stores."""
+
+    upload = forms.FileField(required=False, help_text="A receipt or invoice (PDF, PNG, JPEG, WebP, HEIC, …).")
+
+    class Meta:
+        model = Attachment
+        fields: list[str] = []
+
+
+class AttachmentInlineFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    def save_for_transaction(self, request: HttpRequest, transaction_obj: Transaction) -> None:
+        """Called by TransactionAdmin once the transaction is saved; refusals surface as form errors."""
+        user = request.user if isinstance(request.user, User) else None
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if form.instance.pk and data.get("DELETE"):
+                services.attachment_delete(attachment=form.instance)
+            elif not form.instance.pk and data.get("upload"):
+                upload = data["upload"]
+                try:
+                    services.attachment_create(
+                        household=transaction_obj.household,
+                        upload=upload,
+                        original_name=upload.name,
+                        declared_size=upload.size,
+                        transaction_obj=transaction_obj,
+                        user=user,
+                    )
+                except services.DuplicateAttachmentError as error:
+                    raise ValidationError(
+                        f"{upload.name} was uploaded before (as {error.existing.original_name})."
+                    ) from None
+
+    def save(self, commit: bool = True) -> list[Any]:
+        return []  # save_for_transaction did the writing
+
+
+class AttachmentInline(HouseholdScopedInline):
+    model = Attachment
+    form = AttachmentInlineForm
+    formset = AttachmentInlineFormSet
+    fields = ("download", "content_type", "size", "created_at", "upload")
+    readonly_fields = ("download", "content_type", "size", "created_at")
+    verbose_name = "receipt or attachment"
+    verbose_name_plural = "receipts and attachments"
+    extra = 1
+
+    @admin.display(description="File")
+    def download(self, obj: Attachment) -> str:
+        if not obj.pk:
+            return "—"
+        # The API's download view checks membership of the owning household on every request.
+        url = reverse("attachment-download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+
+# Receipts belong on the transaction's own page; the ledger admin knows nothing of uploads.
+TransactionAdmin.inlines = (*TransactionAdmin.inlines, AttachmentInline)  # type: ignore[assignment]

@@ -176,6 +176,11 @@ class TransactionAdmin(HouseholdScopedAdmin):
             saved = transaction_update(transaction_obj=form.instance, user=request.user, **extra, **fields)  # type: ignore[arg-type]
         else:
             saved = transaction_create(user=request.user, tags=tags, splits=split_lines, **fields)  # type: ignore[arg-type]
+        # Other apps' inlines (receipts from uploads) save through their own services once the row exists.
+        for formset in formsets:
+            save_for_transaction = getattr(formset, "save_for_transaction", None)
+            if save_for_transaction is not None:
+                save_for_transaction(request, saved)
         adopt(form.instance, saved)
 
     def delete_with_service(self, request: HttpRequest, obj: Transaction) -> None:

@@ -286,7 +286,7 @@ def test_add_form_choices_contain_only_own_household_rows(
     form = response.context["adminform"].form
     assert list(form.fields["account"].queryset) == [books["account"]]
     assert set(form.fields["category"].queryset) == set(Category.objects.filter(household=household))
-    split_formset, tag_formset = (inline.formset for inline in response.context["inline_admin_formsets"])
+    split_formset, tag_formset, _receipts = (inline.formset for inline in response.context["inline_admin_formsets"])
     assert set(split_formset.forms[0].fields["category"].queryset) == set(Category.objects.filter(household=household))
     assert list(tag_formset.forms[0].fields["tag"].queryset) == [books["tag"]]
     assert SECRET not in response.content.decode()
@@ -453,6 +453,11 @@ def split_post(
         "tag_links-INITIAL_FORMS": "0",
         "tag_links-MIN_NUM_FORMS": "0",
         "tag_links-MAX_NUM_FORMS": "1000",
+        # The receipts inline (uploads app), with no file chosen.
+        "attachments-TOTAL_FORMS": "0",
+        "attachments-INITIAL_FORMS": "0",
+        "attachments-MIN_NUM_FORMS": "0",
+        "attachments-MAX_NUM_FORMS": "1000",
     }
     for index, (category, line_amount) in enumerate(lines):
         data[f"splits-{index}-category"] = category.pk
