@@ -54,3 +54,43 @@ def test_a_staff_outsider_cannot_open_anothers_import(client, account, import_by
     assert client.post(f"/admin/uploads/statementimport/{statement.pk}/wizard/preview/", {}).status_code == 404
     statement.refresh_from_db()
     assert statement.status == "previewed"
+
+
+def _wizard_import(client, account, name: str) -> StatementImport:
+    """Upload → (map, auto-detected for a CSV) → preview → commit, as a person clicks through the wizard."""
+    from tests.uploads.conftest import sample
+
+    handle = io.BytesIO(sample(name))
+    handle.name = name
+    response = client.post("/admin/uploads/statementimport/wizard/", {"account": account.pk, "file": handle})
+    assert response.status_code == 302, response.content[:500]
+    location = response["Location"]
+    if "/wizard/map/" in location:
+        response = client.get(location + "?auto=1")
+        assert response.status_code == 302
+        location = response["Location"]
+    assert client.get(location).status_code == 200  # the preview page
+    committed = client.post(location, {})
+    assert committed.status_code == 302, committed.content[:500]
+    return StatementImport.objects.filter(account=account).latest("id")
+
+
+def test_a_member_imports_csv_ofx_and_camt_through_the_wizard_and_again_adds_nothing(client, account, owner):
+    from ledger.admin.scoping import household_members_group
+
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    owner.groups.add(household_members_group())
+    client.force_login(owner)
+    files = {"de_decimal_comma_bom_crlf.csv": 4, "ofx2_xml.ofx": 2, "camt053_batch.xml": 5}
+
+    for name, rows in files.items():
+        first = _wizard_import(client, account, name)
+        assert first.status == "committed" and first.counts["imported"] == rows, (name, first.counts)
+    total = Transaction.objects.filter(account=account).count()
+    assert total == sum(files.values())
+
+    for name, rows in files.items():
+        again = _wizard_import(client, account, name)
+        assert again.counts["imported"] == 0 and again.counts["duplicate"] == rows, (name, again.counts)
+    assert Transaction.objects.filter(account=account).count() == total
