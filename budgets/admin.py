@@ -3,7 +3,8 @@
 household role decides writes, and writes go through services.
 
 Two custom pages hang off the budget admin: the month view (every category of a month with an amount input)
-and the dashboard (balances, this month's budget progress, spending by category), linked from the index.
+and the dashboard (balances, this month's budget progress, spending by category, the next 30 days' bills and
+each account's forecast), linked from the index. The dashboard is a fixed number of queries whatever the data.
 """
 
 from __future__ import annotations
@@ -23,16 +24,82 @@ from django.utils import timezone
 from budgets import services
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
 from budgets.months import add_months, budget_month_of, parse_month
-from budgets.selectors import budget_report_for_month, spending_by_category
+from budgets.selectors import (
+    ForecastReport,
+    UpcomingOccurrence,
+    budget_report_for_month,
+    forecast_report,
+    scheduled_upcoming,
+    spending_by_category,
+)
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, may_act, scoped_queryset
-from ledger.models import Account, Category, CategoryKind, Household
+from ledger.models import Category, CategoryKind, Household
 from ledger.models.tenancy import WRITE_ROLES
 from ledger.money import format_amount
-from ledger.selectors import accounts_with_balance
+
+UPCOMING_DAYS = 30
+FORECAST_MONTHS = 6
+SPARK_WIDTH, SPARK_HEIGHT = 90, 22
 
 
 def _can_write(request: HttpRequest, household_id: int) -> bool:
     return may_act(request, Household(pk=household_id), WRITE_ROLES)
+
+
+def _upcoming_rows(upcoming: list[UpcomingOccurrence]) -> list[dict[str, Any]]:
+    rows = []
+    for item in upcoming:
+        scheduled = item.scheduled
+        currency = scheduled.account.currency
+        transfer_to = scheduled.to_account
+        rows.append(
+            {
+                "date": item.date,
+                "overdue": item.overdue,
+                "payee": scheduled.payee or scheduled.description or "Scheduled",
+                "account": scheduled.account.name
+                if transfer_to is None
+                else f"{scheduled.account.name} → {transfer_to.name}",
+                # A transfer's amount is what leaves the source account.
+                "amount": format_amount(scheduled.amount if transfer_to is None else -scheduled.amount, currency),
+                "currency": currency,
+                "category": scheduled.category.name if scheduled.category is not None else "",
+            }
+        )
+    return rows
+
+
+def _sparkline(values: list[Decimal]) -> str:
+    """SVG polyline points for the values, scaled into SPARK_WIDTH by SPARK_HEIGHT (a flat line when constant)."""
+    low, high = min(values), max(values)
+    spread = high - low
+    step = Decimal(SPARK_WIDTH - 4) / max(1, len(values) - 1)
+    points = []
+    for index, value in enumerate(values):
+        ratio = Decimal("0.5") if spread == 0 else (value - low) / spread
+        x = 2 + step * index
+        y = Decimal(SPARK_HEIGHT - 2) - ratio * (SPARK_HEIGHT - 4)
+        points.append(f"{x:.1f},{y:.1f}")
+    return " ".join(points)
+
+
+def _forecast_rows(forecast: ForecastReport) -> list[dict[str, Any]]:
+    rows = []
+    for account in forecast.accounts:
+        values = forecast.projections[account.pk]
+        rows.append(
+            {
+                "name": account.name,
+                "currency": account.currency,
+                "balance": format_amount(account.balance, account.currency),  # type: ignore[attr-defined]
+                "values": [
+                    {"amount": format_amount(value, account.currency), "negative": value < 0} for value in values
+                ],
+                "points": _sparkline([account.balance, *values]),  # type: ignore[attr-defined]
+                "trend": "down" if values and values[-1] < account.balance else "up",  # type: ignore[attr-defined]
+            }
+        )
+    return rows
 
 
 def _household_choice(request: HttpRequest) -> tuple[list[Household], Household | None]:
@@ -192,10 +259,12 @@ class BudgetAdmin(HouseholdScopedAdmin):
         }
         if household is not None:
             currency = household.base_currency
-            month = budget_month_of(household, timezone.localdate())
-            accounts = list(
-                accounts_with_balance(Account.objects.filter(household=household, archived=False)).order_by("name")
-            )
+            today = timezone.localdate()
+            month = budget_month_of(household, today)
+            # The forecast starts from each open account's balance: the same rows serve the balances table.
+            forecast = forecast_report(household, today=today, months=FORECAST_MONTHS)
+            accounts = forecast.accounts
+            upcoming = scheduled_upcoming(household, today=today, days=UPCOMING_DAYS)
             report = budget_report_for_month(household, month)
             spending = spending_by_category(household, month, month)
             largest = max((line.spent for line in spending.categories), default=Decimal(0))
@@ -240,6 +309,12 @@ class BudgetAdmin(HouseholdScopedAdmin):
                     "budget_rows": budget_rows,
                     "spending_rows": spending_rows,
                     "chart_height": max(bar_height, bar_height * len(spending_rows)),
+                    "upcoming_days": UPCOMING_DAYS,
+                    "upcoming_rows": _upcoming_rows(upcoming),
+                    "forecast_months": forecast.months,
+                    "forecast_rows": _forecast_rows(forecast),
+                    "spark_width": SPARK_WIDTH,
+                    "spark_height": SPARK_HEIGHT,
                     "month_url": f"{reverse('admin:budgets_budget_month')}?household={household.pk}&month={month:%Y-%m}",
                 }
             )
