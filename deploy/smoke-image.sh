@@ -7,13 +7,13 @@
 # `manage.py migrate --noinput`, which must find nothing to do), starts gunicorn on 127.0.0.1:18080
 # and checks /healthz, /readyz, /admin/login/ and a static file over HTTP.
 #
-# Needs root podman (set up by ../shared/tools/local-python-base.sh, resolved from the repo root's
-# parent); .ci/run calls it last. Usage: deploy/smoke-image.sh
+# Needs root podman, set up by deploy/local-python-base.sh (a vendored copy of the workplace's
+# shared/tools script); .ci/run calls it last. Usage: deploy/smoke-image.sh
 set -euo pipefail
 
 started=$(date +%s)
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-base_script=$(cd "$repo/.." && pwd)/shared/tools/local-python-base.sh
+base_script=$repo/deploy/local-python-base.sh
 image=${SMOKE_IMAGE:-localhost/financetracker:smoke}
 port=${SMOKE_PORT:-18080}
 db=ft_smoke
