@@ -7,7 +7,9 @@ never see, infer or touch anything of `household`.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -25,6 +27,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         for name in ("DATABASE_URL", "REDIS_URL"):
             if not os.environ.get(name):
                 raise pytest.UsageError(f"CI=true but {name} is not set: the suite needs real services.")
+
+
+def require_tool(program: str, *, install_hint: str) -> str:
+    """The path of an external program a test needs (Chromium, kubectl).
+
+    Missing under CI=true: the test fails. Missing elsewhere: it is skipped with the install hint, so the
+    Quick start's test command still runs everything else on a machine that has only Python.
+    """
+    found = program if "/" in program and Path(program).exists() else shutil.which(program)
+    if found:
+        return found
+    message = f"{program} is not installed: {install_hint}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def clear_this_workers_cache() -> None:

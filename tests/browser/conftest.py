@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_tool
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -31,8 +33,7 @@ def browser_settings(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def page(browser_settings: Any) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (the CI script does).")
+    require_tool(str(CHROMIUM), install_hint="`apt-get install -y chromium` (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
