@@ -2,11 +2,13 @@
 
 Import pipeline, set-based so the cost per row is a few microseconds of Python plus bulk SQL:
 1. upload: sniff the bytes, hash, store under a generated name.
-2. preview: parse (streaming generator) → COPY into a temporary table → one INSERT … SELECT into the staging
-   table that numbers identical rows (window function), builds each row's key and anti-joins ImportedKey →
-   one UPDATE for near matches. Query count does not depend on the number of rows.
-3. commit (one DB transaction): one statement inserts the new transactions, their ImportedKeys and marks the
-   staging rows; merges link keys to existing transactions; rules run set-based; the import is marked committed.
+2. preview: parse (streaming generator) → COPY into a temporary table → one INSERT … SELECT that numbers
+   identical rows (window function), builds each row's key, anti-joins ImportedKey, finds near matches and
+   writes each staging row once, in file order, returning the counts. Query count does not depend on the
+   number of rows.
+3. commit (one DB transaction): one statement marks the staging rows imported (a HOT update) and, from what it
+   returns, inserts the new transactions and their ImportedKeys; merges link keys to existing transactions;
+   rules run set-based; the import is marked committed.
 """
 
 from __future__ import annotations
@@ -228,59 +230,71 @@ def fingerprint(row: ParsedRow) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-_STAGE_COLUMNS = "line_number, date, amount, payee, description, bank_id, fingerprint, error"
+_STAGE_COLUMNS = "ordinal, line_number, date, amount, payee, description, bank_id, fingerprint, error"
 
+# One statement stages the whole file: number identical rows (so two genuine tram fares on one day both
+# survive), build each row's key, look the keys up, find near matches for the rows that are new, and write
+# every staging row once, in file order, with its final status. The commit then reads the rows in that order.
 _STAGE_SQL = f"""
-INSERT INTO uploads_statementimportrow
-    (household_id, statement_import_id, line_number, date, amount, payee, description, bank_id, fingerprint,
-     occurrence, key, status, error, reason, matched_transaction_id, transaction_id)
-SELECT %(household)s, %(import)s, s.line_number, s.date, s.amount, s.payee, s.description, s.bank_id, s.fingerprint,
-       s.occurrence, s.key,
-       CASE WHEN s.error <> '' THEN 'error'
-            WHEN s.bank_id <> '' AND s.occurrence > 1 THEN 'duplicate'
-            WHEN k.id IS NULL THEN 'new'
-            WHEN k.ignored OR k.transaction_id IS NULL THEN 'ignored'
-            ELSE 'duplicate' END,
-       s.error,
-       CASE WHEN s.error <> '' THEN ''
-            WHEN s.bank_id <> '' AND s.occurrence > 1 THEN 'the same bank id appears earlier in this file'
-            WHEN k.id IS NULL THEN ''
-            WHEN k.ignored THEN 'ignored in an earlier import'
-            WHEN k.transaction_id IS NULL THEN 'imported before and deleted since'
-            ELSE 'already imported' END,
-       k.transaction_id, NULL
-  FROM (SELECT staged.*, CASE WHEN staged.error <> '' THEN '' WHEN staged.bank_id <> '' THEN 'id:' || staged.bank_id
-                              ELSE 'fp:' || staged.fingerprint || '#' || staged.occurrence END AS key
-          FROM (SELECT {_STAGE_COLUMNS},
-                       row_number() OVER (PARTITION BY error <> '', CASE WHEN bank_id <> '' THEN 'id:' || bank_id
-                                          ELSE fingerprint END ORDER BY line_number) AS occurrence
-                  FROM import_stage) AS staged) AS s
-  LEFT JOIN uploads_importedkey k
-    ON k.household_id = %(household)s AND k.account_id = %(account)s AND k.key = s.key AND s.key <> ''
+WITH numbered AS (
+    SELECT {_STAGE_COLUMNS},
+           row_number() OVER (PARTITION BY error <> '', CASE WHEN bank_id <> '' THEN 'id:' || bank_id ELSE fingerprint END
+                              ORDER BY ordinal) AS occurrence
+      FROM import_stage
+), keyed AS (
+    SELECT n.*, CASE WHEN n.error <> '' THEN '' WHEN n.bank_id <> '' THEN 'id:' || n.bank_id
+                     ELSE 'fp:' || n.fingerprint || '#' || n.occurrence END AS key
+      FROM numbered n
+), classified AS (
+    SELECT r.*, k.transaction_id AS known_transaction_id,
+           CASE WHEN r.error <> '' THEN 'error'
+                WHEN r.bank_id <> '' AND r.occurrence > 1 THEN 'duplicate'
+                WHEN k.id IS NULL THEN 'new'
+                WHEN k.ignored OR k.transaction_id IS NULL THEN 'ignored'
+                ELSE 'duplicate' END AS status,
+           CASE WHEN r.error <> '' THEN ''
+                WHEN r.bank_id <> '' AND r.occurrence > 1 THEN 'the same bank id appears earlier in this file'
+                WHEN k.id IS NULL THEN ''
+                WHEN k.ignored THEN 'ignored in an earlier import'
+                WHEN k.transaction_id IS NULL THEN 'imported before and deleted since'
+                ELSE 'already imported' END AS reason
+      FROM keyed r
+      LEFT JOIN uploads_importedkey k
+        ON k.household_id = %(household)s AND k.account_id = %(account)s AND k.key = r.key AND r.key <> ''
+), near AS (
+    -- A row not seen before may still be a transaction the books already have: same amount a few days apart
+    -- (typed in by hand, or imported from another format), or a pending one that has since posted. Only the
+    -- account's transactions within the file's dates (± 7 days) are read, joined on the amount.
+    SELECT DISTINCT ON (c.ordinal) c.ordinal, t.id AS transaction_id,
+           CASE WHEN t.status = 'pending'
+                THEN format('a pending transaction of the same amount on %%s (%%s)', t.date, coalesce(nullif(t.payee, ''), t.description))
+                ELSE format('same amount on %%s, %%s day(s) apart (%%s)', t.date, abs(t.date - c.date),
+                            coalesce(nullif(t.payee, ''), t.description)) END AS reason
+      FROM classified c
+      JOIN ledger_transaction t
+        ON t.household_id = %(household)s AND t.account_id = %(account)s AND t.amount = c.amount
+       AND t.date BETWEEN c.date - 7 AND c.date + 7
+       AND t.date BETWEEN (SELECT min(date) - 7 FROM import_stage) AND (SELECT max(date) + 7 FROM import_stage)
+     WHERE c.status = 'new'
+       AND (t.status = 'pending'
+            OR (abs(t.date - c.date) <= 3
+                AND NOT EXISTS (SELECT 1 FROM uploads_importedkey k
+                                 WHERE k.household_id = t.household_id AND k.transaction_id = t.id)))
+     ORDER BY c.ordinal, (t.status = 'pending') DESC, abs(t.date - c.date), t.id
+), staged AS (
+    INSERT INTO uploads_statementimportrow
+        (household_id, statement_import_id, line_number, date, amount, payee, description, bank_id, fingerprint,
+         occurrence, key, status, error, reason, matched_transaction_id, transaction_id)
+    SELECT %(household)s, %(import)s, c.line_number, c.date, c.amount, c.payee, c.description, c.bank_id, c.fingerprint,
+           c.occurrence, c.key, CASE WHEN near.ordinal IS NULL THEN c.status ELSE 'near_match' END, c.error,
+           coalesce(near.reason, c.reason), coalesce(near.transaction_id, c.known_transaction_id), NULL
+      FROM classified c
+      LEFT JOIN near ON near.ordinal = c.ordinal
+     ORDER BY c.ordinal
+    RETURNING status
+)
+SELECT status, count(*) FROM staged GROUP BY status
 """  # noqa: S608 - interpolates a constant column list only
-
-# A row not seen before may still be a transaction the books already have: same amount a few days apart
-# (typed in by hand, or imported from another format), or a pending one that has since posted.
-_NEAR_MATCH_SQL = """
-UPDATE uploads_statementimportrow r
-   SET status = 'near_match', matched_transaction_id = m.transaction_id, reason = m.reason
-  FROM (SELECT DISTINCT ON (staged.id) staged.id AS row_id, t.id AS transaction_id,
-               CASE WHEN t.status = 'pending'
-                    THEN format('a pending transaction of the same amount on %%s (%%s)', t.date, coalesce(nullif(t.payee, ''), t.description))
-                    ELSE format('same amount on %%s, %%s day(s) apart (%%s)', t.date, abs(t.date - staged.date),
-                                coalesce(nullif(t.payee, ''), t.description)) END AS reason
-          FROM uploads_statementimportrow staged
-          JOIN ledger_transaction t
-            ON t.household_id = staged.household_id AND t.account_id = %(account)s
-           AND t.date BETWEEN staged.date - 7 AND staged.date + 7 AND t.amount = staged.amount
-         WHERE staged.household_id = %(household)s AND staged.statement_import_id = %(import)s AND staged.status = 'new'
-           AND (t.status = 'pending'
-                OR (abs(t.date - staged.date) <= 3
-                    AND NOT EXISTS (SELECT 1 FROM uploads_importedkey k
-                                     WHERE k.household_id = t.household_id AND k.transaction_id = t.id)))
-         ORDER BY staged.id, (t.status = 'pending') DESC, abs(t.date - staged.date), t.id) AS m
- WHERE r.id = m.row_id AND r.household_id = %(household)s
-"""
 
 
 def _row_error(row: ParsedRow, places: int) -> str:
@@ -302,19 +316,22 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS import_stage")
         cursor.execute(
-            "CREATE TEMP TABLE import_stage (line_number integer, date date, amount numeric(19, 4), payee text, "
-            "description text, bank_id text, fingerprint text, error text) ON COMMIT DROP"
+            "CREATE TEMP TABLE import_stage (ordinal integer, line_number integer, date date, amount numeric(19, 4), "
+            "payee text, description text, bank_id text, fingerprint text, error text) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY import_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+            write = copy.write_row
             for row in rows:
+                count += 1
                 error = _row_error(row, places)
                 if error:
-                    copy.write_row(
-                        (row.line_number, None, None, row.payee, row.description, row.bank_id, "", error[:500])
+                    write(
+                        (count, row.line_number, None, None, row.payee, row.description, row.bank_id, "", error[:500])
                     )
                 else:
-                    copy.write_row(
+                    write(
                         (
+                            count,
                             row.line_number,
                             row.date,
                             row.amount,
@@ -325,7 +342,6 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
                             "",
                         )
                     )
-                count += 1
                 if progress is not None and count % 10000 == 0:
                     progress(count)
     return count
@@ -340,17 +356,21 @@ def _delete_file(name: str) -> None:
         default_storage.delete(name)
 
 
-def _counts(statement_import: StatementImport) -> dict[str, int]:
+def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     counts = dict.fromkeys(RowStatus.values, 0)
-    for row in (
-        StatementImportRow.objects.filter(household_id=statement_import.household_id, statement_import=statement_import)
-        .values("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counts[row["status"]] = row["n"]
+    for status, number in pairs:
+        counts[status] = number
     counts["rows"] = sum(counts[status] for status in RowStatus.values)
     return counts
+
+
+def _counts(statement_import: StatementImport) -> dict[str, int]:
+    return _counts_of(
+        StatementImportRow.objects.filter(household_id=statement_import.household_id, statement_import=statement_import)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def statement_import_preview(
@@ -370,9 +390,11 @@ def statement_import_preview(
                 rows = parse_statement(statement_import.format, stream, mapping=statement_import.mapping)
                 _stage_rows(rows, places, progress)
             with connection.cursor() as cursor:
+                # Room for the numbering sort in memory; it spills to disk beyond this, so memory stays bounded.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
                 cursor.execute("ANALYZE import_stage")
                 cursor.execute(_STAGE_SQL, params)
-                cursor.execute(_NEAR_MATCH_SQL, params)
+                counts = _counts_of(cursor.fetchall())
                 cursor.execute("DROP TABLE import_stage")
     except ImportFileError as error:
         statement_import.status = ImportStatus.FAILED
@@ -383,7 +405,7 @@ def statement_import_preview(
         return statement_import
     statement_import.status = ImportStatus.PREVIEWED
     statement_import.error = ""
-    statement_import.counts = _counts(statement_import)
+    statement_import.counts = counts
     statement_import.save(update_fields=["status", "error", "counts"])
     metrics.import_duration.observe(time.monotonic() - started)
     return statement_import
@@ -427,28 +449,34 @@ SELECT %(household)s, %(account)s, key, NULL, true, %(import)s, now() FROM ignor
 ON CONFLICT (household_id, account_id, key) DO NOTHING
 """
 
-# nextval() is volatile, so PostgreSQL evaluates `source` once; the transactions, their keys and the staging
-# rows are written by one statement. Composite foreign keys are deferred, so the order inside does not matter.
+# One pass over the import's rows: each new or near-match row is marked imported and given its transaction's id
+# (a HOT update: status and transaction_id are in no index, and the table keeps free space on each page), and
+# the RETURNING rows feed both inserts. Composite foreign keys are deferred, so the order inside does not matter.
 _INSERT_SQL = """
 WITH source AS (
-    SELECT r.id AS row_id, nextval(pg_get_serial_sequence('ledger_transaction', 'id')) AS transaction_id,
-           r.date, r.amount, r.payee, r.description, r.key
-      FROM uploads_statementimportrow r
+    UPDATE uploads_statementimportrow r
+       SET status = 'imported', transaction_id = nextval(%(sequence)s::regclass)
      WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
-     ORDER BY r.line_number
+    RETURNING r.transaction_id, r.date, r.amount, r.payee, r.description, r.key
 ), inserted AS (
     INSERT INTO ledger_transaction (id, household_id, account_id, date, amount, payee, description, status,
                                     created_by_id, updated_by_id, created_at, updated_at)
     SELECT transaction_id, %(household)s, %(account)s, date, amount, payee, description, %(status)s,
            %(user)s, %(user)s, now(), now()
       FROM source
-), keys AS (
-    INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
-    SELECT %(household)s, %(account)s, key, transaction_id, false, %(import)s, now() FROM source
 )
-UPDATE uploads_statementimportrow r SET status = 'imported', transaction_id = source.transaction_id
-  FROM source WHERE r.id = source.row_id AND r.household_id = %(household)s
+INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
+SELECT %(household)s, %(account)s, key, transaction_id, false, %(import)s, now() FROM source
 """
+
+
+def _transaction_id_sequence() -> str:
+    # Looked up once: as an expression inside the UPDATE it would be evaluated again for every row.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('ledger_transaction', 'id')")
+        (name,) = cursor.fetchone()
+    return str(name)
+
 
 _IMPORTED_IDS_SQL = (
     "SELECT transaction_id FROM uploads_statementimportrow "
@@ -504,6 +532,7 @@ def statement_import_commit(
             "merge": merge_ids,
             "ignore": ignore_ids,
             "status": TransactionStatus.CLEARED,
+            "sequence": _transaction_id_sequence(),
         }
         with connection.cursor() as cursor:
             cursor.execute(_RECHECK_SQL, params)
