@@ -62,6 +62,30 @@ def test_it_reports_bad_rows_by_line_number():
     assert "twelve" in parsed[2].error
 
 
+def test_line_numbers_stay_physical_past_the_sampled_rows_and_across_quoted_newlines():
+    # The first 200 records are sampled to guess the mapping, then replayed; later ones come straight from the
+    # reader. Multi-line cells in both parts must not shift the numbers people use to find a row.
+    lines = ["Date,Payee,Amount"]
+    for index in range(300):
+        if index in (50, 250):
+            lines.append(f'2024-01-01,"Two\nlines {index}",-1.00')
+        elif index == 299:
+            lines.append("2024-01-01,Broken,twelve")
+        else:
+            lines.append(f"2024-01-01,Payee {index},-1.00")
+    parsed = list(parse_statement("csv", io.BytesIO("\r\n".join(lines).encode()), mapping={}))
+    numbers = [row.line_number for row in parsed]
+    # The header is line 1; record 50 starts on line 52 and spans two lines, so record 51 starts on line 54.
+    assert numbers[50:52] == [52, 54]
+    expected = []
+    line = 2
+    for index in range(300):
+        expected.append(line)
+        line += 2 if index in (50, 250) else 1
+    assert numbers == expected
+    assert parsed[-1].error and parsed[-1].line_number == 303
+
+
 def test_it_uses_an_explicit_mapping_by_column_index_without_header():
     data = b"20240102|Shop|x|1.234,00-\n"
     parsed = list(

@@ -200,6 +200,7 @@ def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
     previous_end = (1 if header is not None else 0) + line_offset
     # The sample was read before the columns were known: replay it, then carry on with the reader.
     records = chain(sample, reader)
+    replayed = len(sample)
     while True:
         try:
             row = next(records)
@@ -209,7 +210,12 @@ def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
             yield ParsedRow(line_number=reader.line_num + line_offset, error=f"unreadable CSV: {error}")
             previous_end = reader.line_num + line_offset
             continue
-        line_number, previous_end = _advance(row, previous_end)
+        if replayed:
+            replayed -= 1
+            line_number, previous_end = _advance(row, previous_end)
+        else:
+            # Straight from the reader, which counts the physical lines it has consumed.
+            line_number, previous_end = previous_end + 1, reader.line_num + line_offset
         if not any(cell.strip() for cell in row):
             continue
         parsed = ParsedRow(line_number=line_number)
