@@ -337,6 +337,20 @@ def test_the_command_imports_and_summarises(account, tmp_path):
     assert "imported: 0, duplicates: 3" in out.getvalue()
 
 
+def test_the_command_imports_nothing_from_a_file_with_errors_unless_told_to_skip_them(account, tmp_path):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "statement.csv"
+    path.write_bytes(TRAM_DAY + b"2024-03-16,Broken,abc\n")
+    with pytest.raises(CommandError, match=r"Nothing was imported\. Rows in error \(lines 5\).*--skip-errors"):
+        call_command("import_statement", str(path), "--account", str(account.pk), stdout=io.StringIO())
+    assert not Transaction.objects.exists()
+    out = io.StringIO()
+    call_command("import_statement", str(path), "--account", str(account.pk), "--skip-errors", stdout=out)
+    assert "imported: 3" in out.getvalue() and "errors: 0" in out.getvalue()
+    assert Transaction.objects.filter(account=account).count() == 3
+
+
 def test_the_command_fails_loudly(account, tmp_path):
     from django.core.management.base import CommandError
 

@@ -1,4 +1,5 @@
-"""manage.py import_statement FILE --account ID [--format ...] [--profile NAME] [--mapping JSON] [--dry-run]"""
+"""manage.py import_statement FILE --account ID [--format ...] [--profile NAME] [--mapping JSON] [--dry-run]
+[--skip-errors]"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ledger.errors import ConflictError
 from ledger.models import Account
 from uploads.models import ImportFormat, ImportStatus
 from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload
@@ -27,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--save-profile", help="Save the mapping used under this name for the account.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Preview only: parse and de-duplicate, write nothing."
+        )
+        parser.add_argument(
+            "--skip-errors",
+            action="store_true",
+            help="Import the readable rows and skip the rows in error (by default a file with errors imports nothing).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -67,7 +74,15 @@ class Command(BaseCommand):
         for row in errors:
             self.stderr.write(f"line {row.line_number}: {row.error}")
         if not options["dry_run"]:
-            statement = statement_import_commit(statement_import=statement)
+            skipped = (
+                list(statement.rows.filter(status="error").values_list("id", flat=True))
+                if options["skip_errors"]
+                else []
+            )
+            try:
+                statement = statement_import_commit(statement_import=statement, ignore=skipped)
+            except ConflictError as error:
+                raise CommandError(f"Nothing was imported. {error.message} (here: --skip-errors)") from None
             counts = statement.counts
         self.stdout.write(
             f"rows read: {counts.get('rows', 0)}, "
