@@ -191,7 +191,7 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
             if statement.account not in _writable_accounts(request):
                 raise Http404
             try:
-                services.statement_import_commit(
+                statement = services.statement_import_commit(
                     statement_import=statement,
                     user=request.user,  # type: ignore[arg-type]
                     merge=_row_ids(request.POST.getlist("merge")),
@@ -202,7 +202,13 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                     request, getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
                 )
             else:
-                messages.success(request, f"Committed: {statement.counts.get('imported', 0)} imported.")
+                counts = statement.counts
+                messages.success(
+                    request,
+                    f"Committed {statement.original_name}: {counts.get('imported', 0)} imported, "
+                    f"{counts.get('duplicate', 0)} already in the books, {counts.get('merged', 0)} merged, "
+                    f"{counts.get('ignored', 0)} ignored.",
+                )
                 return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
             statement.refresh_from_db()
         shown = statement.rows.exclude(status=RowStatus.DUPLICATE).order_by("line_number")[:500]
