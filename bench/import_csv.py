@@ -178,6 +178,43 @@ def copy_into_ledger_baseline(path: Path, account: Account) -> float:
     return rows / elapsed
 
 
+def near_match_preview(household: Household, path: Path) -> tuple[float, dict[str, int]]:
+    """Preview a 10k-row statement of new rows into an account that holds 100k hand-typed transactions
+    (no import keys, so every one is a near-match candidate): the preview's search for same-amount rows a
+    few days apart, which a real ledger pays on every import."""
+    account = account_create(
+        household=household,
+        name=f"Near-match bench {time.time_ns()}",
+        currency="EUR",
+        opening_date=date(2015, 1, 1),
+        opening_balance=Decimal(0),
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ledger_transaction (household_id, account_id, date, amount, payee, description, status, "
+            "created_at, updated_at) "
+            "SELECT %s, %s, date '2015-01-01' + (i * 3650 / 100000), -((i * 7919) %% 20000 + 100) / 100.0, "
+            "'Typed', 'by hand ' || i, 'cleared', now(), now() FROM generate_series(1, 100000) AS i",
+            [account.household_id, account.pk],
+        )
+        cursor.execute("ANALYZE ledger_transaction")
+    generator = random.Random(7)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["Buchungstag", "Empfänger", "Verwendungszweck", "Betrag"])
+        for index in range(10_000):
+            cents = generator.randint(100, 20_000)
+            day = date(2020, 1, 1) + timedelta(days=index * 365 // 10_000)
+            writer.writerow([day.strftime("%d.%m.%Y"), "Shop", f"Other {index}", f"-{cents // 100},{cents % 100:02d}"])
+    with path.open("rb") as handle:
+        statement = statement_import_upload(account=account, upload=handle, original_name=path.name)
+    started = time.perf_counter()
+    statement = statement_import_preview(statement_import=statement)
+    elapsed = time.perf_counter() - started
+    _delete_account(account)
+    return elapsed, statement.counts
+
+
 def _delete_account(account: Account) -> None:
     """Leave the database as it was, so the next run's indexes are the same size as this run's."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -216,14 +253,18 @@ def main() -> None:
         naive_rate = naive_baseline(account, path, options.naive_rows)
         copy_rate, copy_rows = copy_baseline(path)
         ledger_copy_rate = copy_into_ledger_baseline(path, account)
-
-    _delete_account(account)
+        _delete_account(account)
+        near_s, near_counts = near_match_preview(household, Path(folder) / "typed.csv")
 
     first_rate = options.rows / first_s
     second_rate = options.rows / second_s
     print(f"file: {options.rows:,} rows, {size_mib:.1f} MiB CSV (semicolons, DD.MM.YYYY, decimal comma)")
     print(f"first import:  {first_s:6.2f} s  {first_rate:>9,.0f} rows/s  added {first_added:,}  {first_counts}")
     print(f"re-import:     {second_s:6.2f} s  {second_rate:>9,.0f} rows/s  added {second_added:,}  (must be 0)")
+    print(
+        f"preview of 10k new rows into an account of 100k hand-typed transactions: {near_s:5.2f} s, "
+        f"near matches {near_counts['near_match']:,}"
+    )
     print(f"peak RSS:      {rss_peak:6.1f} MiB (before importing: {rss_before:.1f} MiB; includes Django)")
     print(f"baseline naive ORM create ({options.naive_rows:,} rows, extrapolated): {naive_rate:>9,.0f} rows/s")
     print(f"baseline COPY into a temp table ({copy_rows:,} rows):                 {copy_rate:>9,.0f} rows/s")
