@@ -311,6 +311,12 @@ def _row_error(row: ParsedRow, places: int) -> str:
     return ""
 
 
+# progress(rows read so far, share of the file's bytes read so far, 0.0-1.0)
+Progress = Callable[[int, float], None]
+
+_PROGRESS_EVERY = 5000
+
+
 def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int], None] | None) -> int:
     count = 0
     with connection.cursor() as cursor:
@@ -342,9 +348,24 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
                             "",
                         )
                     )
-                if progress is not None and count % 10000 == 0:
+                if progress is not None and count % _PROGRESS_EVERY == 0:
                     progress(count)
     return count
+
+
+def _by_bytes(progress: Progress | None, stream: BinaryIO, size: int) -> Callable[[int], None] | None:
+    """Rows read so far, with the share of the file behind them (the parser reads ahead by one buffer)."""
+    if progress is None:
+        return None
+
+    def report(count: int) -> None:
+        try:
+            share = min(stream.tell() / size, 1.0) if size else 0.0
+        except (OSError, ValueError, AttributeError):  # a storage whose files cannot tell their position
+            share = 0.0
+        progress(count, share)
+
+    return report
 
 
 def _open(statement_import: StatementImport) -> BinaryIO:
@@ -373,9 +394,7 @@ def _counts(statement_import: StatementImport) -> dict[str, int]:
     )
 
 
-def statement_import_preview(
-    *, statement_import: StatementImport, progress: Callable[[int], None] | None = None
-) -> StatementImport:
+def statement_import_preview(*, statement_import: StatementImport, progress: Progress | None = None) -> StatementImport:
     """Parse, stage and de-duplicate. A file that cannot be read at all marks the import failed."""
     started = time.monotonic()
     account = statement_import.account
@@ -388,7 +407,9 @@ def statement_import_preview(
             ).delete()
             with _open(statement_import) as stream:
                 rows = parse_statement(statement_import.format, stream, mapping=statement_import.mapping)
-                _stage_rows(rows, places, progress)
+                count = _stage_rows(rows, places, _by_bytes(progress, stream, statement_import.size))
+                if progress is not None:
+                    progress(count, 1.0)
             with connection.cursor() as cursor:
                 # Room for the numbering sort in memory; it spills to disk beyond this, so memory stays bounded.
                 cursor.execute("SET LOCAL work_mem = '64MB'")

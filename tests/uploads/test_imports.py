@@ -351,6 +351,33 @@ def test_the_command_imports_nothing_from_a_file_with_errors_unless_told_to_skip
     assert Transaction.objects.filter(account=account).count() == 3
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_draws_a_progress_bar_on_a_terminal_and_plain_lines_elsewhere(account, tmp_path):
+    path = tmp_path / "statement.csv"
+    lines = ["Date,Payee,Amount"] + [
+        f"2024-03-{1 + index % 28:02d},Shop {index},-1.{index % 100:02d}" for index in range(12_000)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    terminal = _Terminal()
+    call_command("import_statement", str(path), "--account", str(account.pk), "--dry-run", stdout=terminal)
+    drawn = terminal.getvalue()
+    # Redrawn in place: a bar after 5,000 and 10,000 rows, then full at the end.
+    frames = [frame for frame in drawn.split("\r") if frame.strip().startswith("[")]
+    assert len(frames) == 3
+    assert frames[0].split("]")[0].count("#") < frames[1].split("]")[0].count("#") < 30
+    assert "[" + "#" * 30 + "] 100%     12,000 rows" in frames[2]
+    assert "rows read: 12000, would import: 12000" in drawn
+
+    plain = io.StringIO()
+    call_command("import_statement", str(path), "--account", str(account.pk), "--dry-run", stdout=plain)
+    assert "\r" not in plain.getvalue()
+    assert "  5000 rows read (" in plain.getvalue() and "  12000 rows read (100% of the file)" in plain.getvalue()
+
+
 def test_the_command_fails_loudly(account, tmp_path):
     from django.core.management.base import CommandError
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from ledger.errors import ConflictError
 from ledger.models import Account
 from uploads.models import ImportFormat, ImportStatus
 from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload
+
+_BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
@@ -95,11 +96,14 @@ class Command(BaseCommand):
         self.stdout.write(f"import id: {statement.pk}{' (dry run: nothing written)' if options['dry_run'] else ''}")
 
     def _progress(self, interactive: bool) -> Any:
-        def report(rows: int) -> None:
+        def report(rows: int, share: float) -> None:
             if interactive:
-                sys.stdout.write(f"\r  {rows:>10,} rows read")
-                sys.stdout.flush()
+                # Redrawn in place on a terminal: [##########··········]  50%    50,000 rows
+                filled = int(share * _BAR_WIDTH)
+                bar = "#" * filled + "·" * (_BAR_WIDTH - filled)
+                self.stdout.write(f"\r  [{bar}] {share:4.0%} {rows:>10,} rows", ending="")
+                self.stdout.flush()
             else:
-                self.stdout.write(f"  {rows} rows read")
+                self.stdout.write(f"  {rows} rows read ({share:.0%} of the file)")
 
         return report
