@@ -182,13 +182,7 @@ def near_match_preview(household: Household, path: Path) -> tuple[float, dict[st
     """Preview a 10k-row statement of new rows into an account that holds 100k hand-typed transactions
     (no import keys, so every one is a near-match candidate): the preview's search for same-amount rows a
     few days apart, which a real ledger pays on every import."""
-    account = account_create(
-        household=household,
-        name=f"Near-match bench {time.time_ns()}",
-        currency="EUR",
-        opening_date=date(2015, 1, 1),
-        opening_balance=Decimal(0),
-    )
+    account = _fresh_account(household, "Near-match bench")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO ledger_transaction (household_id, account_id, date, amount, payee, description, status, "
@@ -215,6 +209,16 @@ def near_match_preview(household: Household, path: Path) -> tuple[float, dict[st
     return elapsed, statement.counts
 
 
+def _fresh_account(household: Household, name: str) -> Account:
+    return account_create(
+        household=household,
+        name=f"{name} {time.time_ns()}",
+        currency="EUR",
+        opening_date=date(2015, 1, 1),
+        opening_balance=Decimal(0),
+    )
+
+
 def _delete_account(account: Account) -> None:
     """Leave the database as it was, so the next run's indexes are the same size as this run's."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -235,13 +239,7 @@ def main() -> None:
     user, _ = User.objects.get_or_create(username="bench-import")
     household = Household.objects.filter(memberships__user=user).first()
     assert household is not None
-    account = account_create(
-        household=household,
-        name=f"Import bench {time.time_ns()}",
-        currency="EUR",
-        opening_date=date(2015, 1, 1),
-        opening_balance=Decimal(0),
-    )
+    account = _fresh_account(household, "Import bench")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "statement.csv"
         write_csv(path, options.rows)
