@@ -474,11 +474,13 @@ ON CONFLICT (household_id, account_id, key) DO NOTHING
 
 # One pass over the import's rows: each new or near-match row is marked imported and given its transaction's id
 # (a HOT update: status and transaction_id are in no index, and the table keeps free space on each page), and
-# the RETURNING rows feed both inserts. Composite foreign keys are deferred, so the order inside does not matter.
+# the RETURNING rows feed both inserts. The sequence is a sub-select, so it is looked up once, not per row.
+# Composite foreign keys are deferred, so the order inside does not matter.
 _INSERT_SQL = """
 WITH source AS (
     UPDATE uploads_statementimportrow r
-       SET status = 'imported', transaction_id = nextval(%(sequence)s::regclass)
+       SET status = 'imported',
+           transaction_id = nextval((SELECT pg_get_serial_sequence('ledger_transaction', 'id')::regclass))
      WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
     RETURNING r.transaction_id, r.date, r.amount, r.payee, r.description, r.key
 ), inserted AS (
@@ -491,14 +493,6 @@ WITH source AS (
 INSERT INTO uploads_importedkey (household_id, account_id, key, transaction_id, ignored, statement_import_id, created_at)
 SELECT %(household)s, %(account)s, key, transaction_id, false, %(import)s, now() FROM source
 """
-
-
-def _transaction_id_sequence() -> str:
-    # Looked up once: as an expression inside the UPDATE it would be evaluated again for every row.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence('ledger_transaction', 'id')")
-        (name,) = cursor.fetchone()
-    return str(name)
 
 
 _IMPORTED_IDS_SQL = (
@@ -555,7 +549,6 @@ def statement_import_commit(
             "merge": merge_ids,
             "ignore": ignore_ids,
             "status": TransactionStatus.CLEARED,
-            "sequence": _transaction_id_sequence(),
         }
         with connection.cursor() as cursor:
             cursor.execute(_RECHECK_SQL, params)
