@@ -44,11 +44,12 @@ def _resolve_invitee(invited_as: str) -> User | None:
     """The one active person the owner named by username or e-mail, or None."""
     people = User.objects.filter(is_active=True)
     match = people.filter(username=invited_as).first()
-    if match is None and "@" in invited_as:
-        by_email = list(people.filter(email__iexact=invited_as)[:2])
-        # An e-mail shared by two accounts names nobody in particular.
-        match = by_email[0] if len(by_email) == 1 else None
-    return match
+    if match is not None:
+        return match
+    # Otherwise a name that differs in case only, or an e-mail; one shared by two accounts names nobody.
+    lookup = {"email__iexact": invited_as} if "@" in invited_as else {"username__iexact": invited_as}
+    candidates = list(people.filter(**lookup)[:2])
+    return candidates[0] if len(candidates) == 1 else None
 
 
 @transaction.atomic
