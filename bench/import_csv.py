@@ -236,7 +236,9 @@ def main() -> None:
     parser.add_argument("--naive-rows", type=int, default=2_000)
     options = parser.parse_args()
     ensure_database()
-    user, _ = User.objects.get_or_create(username="bench-import")
+    from ledger.services.households import user_sign_up
+
+    user = User.objects.filter(username="bench-import").first() or user_sign_up(username="bench-import")
     household = Household.objects.filter(memberships__user=user).first()
     assert household is not None
     account = _fresh_account(household, "Import bench")

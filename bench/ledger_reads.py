@@ -81,7 +81,9 @@ def seed(rows: int) -> tuple[User, Household]:
 
         household_delete(household=household)
         user.delete()
-    user = User.objects.create_user(BENCH_USER, password="bench-password-not-secret")  # noqa: S106
+    from ledger.services.households import user_sign_up
+
+    user = user_sign_up(username=BENCH_USER, password="bench-password-not-secret")  # noqa: S106
     household = Household.objects.get(memberships__user=user)
     start = date.today() - timedelta(days=3650)
     accounts = [

@@ -6,4 +6,4 @@ class LedgerConfig(AppConfig):
     verbose_name = "Ledger"
 
     def ready(self) -> None:
-        from ledger import signals  # noqa: F401  (connects the personal-household signal)
+        from ledger import signals  # noqa: F401  (connects the failed-login counter)

@@ -30,7 +30,8 @@ from ledger.models import (
     User,
 )
 from ledger.services.books import account_create, category_create, tag_create
-from ledger.services.households import household_update, membership_set
+from ledger.services.households import household_update, user_sign_up
+from ledger.services.invitations import invitation_accept, invitation_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 
 DEMO_USERNAME = "demo"
@@ -118,20 +119,23 @@ def _on(month: datetime.date, day: int) -> datetime.date:
 
 def _people() -> tuple[User, User, Household]:
     group = household_members_group()
-    demo = User.objects.create_user(DEMO_USERNAME, email="demo@example.test", password=DEMO_PASSWORD, is_staff=True)
-    viewer = User.objects.create_user(
-        DEMO_VIEWER_USERNAME, email="demo-viewer@example.test", password=DEMO_PASSWORD, is_staff=True
+    demo = user_sign_up(username=DEMO_USERNAME, email="demo@example.test", password=DEMO_PASSWORD, is_staff=True)
+    viewer = user_sign_up(
+        username=DEMO_VIEWER_USERNAME, email="demo-viewer@example.test", password=DEMO_PASSWORD, is_staff=True
     )
     for person in (demo, viewer):
         person.groups.add(group)
-    # Signing up gave demo a personal household: that is the demo household.
+    # Signing up gave demo a personal household: that is the demo household, and the viewer joins it by invitation.
     household = household_update(
         household=Household.objects.get(memberships__user=demo),
         name=DEMO_HOUSEHOLD_NAME,
         base_currency="EUR",
         budget_month_start_day=1,
     )
-    membership_set(household=household, user=viewer, role=Role.VIEWER)
+    invitation, _code = invitation_create(
+        household=household, invited_by=demo, invited_as=DEMO_VIEWER_USERNAME, role=Role.VIEWER
+    )
+    invitation_accept(invitation=invitation, user=viewer)
     return demo, viewer, household
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 
-from ledger.models import Account, AccountMonthTotal, Split, Transaction
+from ledger.models import Account, AccountMonthTotal, Invitation, InvitationStatus, Split, Transaction
 from ledger.models.tenancy import household_roles
 
 __all__ = ["household_roles"]  # re-exported: the API and admin read roles from here
@@ -73,3 +73,19 @@ def transactions_in_category(queryset: QuerySet[Transaction], category_id: int) 
         Q(category_id=category_id) | Q(category__parent_id=category_id)
     )
     return queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id) | Exists(in_split))
+
+
+def invitations_received(user: Any) -> QuerySet[Invitation]:
+    """A person's pending, unexpired invitations, newest first, with the household and inviter joined."""
+    return (
+        Invitation.objects.filter(invitee_id=user.pk, status=InvitationStatus.PENDING, expires_at__gt=Now())
+        .select_related("household", "invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invitations_sent(household_id: int) -> QuerySet[Invitation]:
+    """A household's invitations for its owners, newest first (any state: they see what became of each)."""
+    return (
+        Invitation.objects.filter(household_id=household_id).select_related("invited_by").order_by("-created_at", "-id")
+    )

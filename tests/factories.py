@@ -10,6 +10,7 @@ import factory
 from factory.django import DjangoModelFactory as _DjangoModelFactory
 
 from ledger.models import Account, Category, Household, Membership, Role, Split, Tag, Transaction, User
+from ledger.services.households import user_sign_up
 
 ModelT = TypeVar("ModelT")
 
@@ -26,6 +27,8 @@ class DjangoModelFactory(_DjangoModelFactory[ModelT]):
 
 
 class UserFactory(DjangoModelFactory[User]):
+    """A person signed up as the product signs people up: with a personal household they own."""
+
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -34,6 +37,13 @@ class UserFactory(DjangoModelFactory[User]):
     username = factory.Sequence(lambda n: f"person{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.test")
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        existing = model_class.objects.filter(username=kwargs["username"]).first()
+        if existing is not None:
+            return existing
+        return user_sign_up(**kwargs)
 
     @factory.post_generation
     def save_password(

@@ -1,10 +1,10 @@
 """The back office. Every page is scoped to the signed-in person's households (see `scoping`).
 
 Non-superusers need `is_staff` and the "Household members" group (model permissions); their household
-role then decides: viewers read, editors write, owners also manage memberships and delete households.
+role then decides: viewers read, editors write, owners also invite people, manage memberships and delete households.
 """
 
-from ledger.admin import books, people, transactions
+from ledger.admin import books, invitations, people, transactions
 from ledger.admin.scoping import HOUSEHOLD_MEMBERS_GROUP, HouseholdScopedAdmin, household_members_group
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "HouseholdScopedAdmin",
     "books",
     "household_members_group",
+    "invitations",
     "people",
     "transactions",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -14,17 +15,17 @@ from ledger.admin.scoping import (
     OWNER_ROLES,
     HouseholdScopedAdmin,
     ScopedFilter,
-    ScopedModelForm,
     adopt,
     household_ids,
 )
 from ledger.models import Account, ApiToken, AuditEntry, Category, Household, Membership, Transaction, User
 from ledger.services.households import (
     household_create,
+    household_create_personal,
     household_delete,
     household_update,
+    membership_change_role,
     membership_remove,
-    membership_set,
 )
 from ledger.services.tokens import api_token_create, api_token_revoke
 
@@ -89,26 +90,13 @@ class HouseholdAdmin(HouseholdScopedAdmin):
         return [str(household) for household in households], counts, perms_needed, []
 
 
-class MembershipForm(ScopedModelForm):
-    # A username to type, not a list to pick from: owners must not be able to enumerate everyone's accounts.
-    user = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True),
-        to_field_name="username",
-        widget=forms.TextInput,
-        help_text="The exact username of the person to add.",
-        error_messages={"invalid_choice": "There is no active person with that username."},
-    )
-
-    class Meta:
-        model = Membership
-        fields = ("household", "user", "role")
-
-
 @admin.register(Membership)
 class MembershipAdmin(HouseholdScopedAdmin):
-    form = MembershipForm
+    """Who is in which household. People join by accepting an invitation; owners change roles and remove."""
+
     roles_to_write = OWNER_ROLES
     roles_to_delete = OWNER_ROLES
+    fields = ("household", "user", "role")
     list_display = ("user", "household", "role", "created_at")
     list_filter = ("role", ("household", ScopedFilter))
     list_select_related = ("user", "household")
@@ -118,20 +106,33 @@ class MembershipAdmin(HouseholdScopedAdmin):
         readonly = tuple(super().get_readonly_fields(request, obj))
         return (*readonly, "user") if obj is not None else readonly
 
-    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Membership:
-        return membership_set(household=data["household"], user=data["user"], role=data["role"])
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Adding a person by name would enlist them without consent: that is what invitations are for.
+        return False
 
     def update_with_service(self, request: HttpRequest, current: Membership, changes: dict[str, Any]) -> Membership:
-        return membership_set(household=current.household, user=current.user, role=changes.get("role", current.role))
+        return membership_change_role(membership=current, role=changes.get("role", current.role))
 
     def delete_with_service(self, request: HttpRequest, obj: Membership) -> None:
         membership_remove(membership=obj)
+
+
+class SignUpForm(UserCreationForm):  # type: ignore[type-arg]
+    personal_household = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="Sign the person up with a household of their own, which they own (as everyone who signs up).",
+    )
 
 
 @admin.register(User)
 class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
     """Superusers manage people; everyone else sees the members of their households and edits only themselves."""
 
+    add_form = SignUpForm
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2", "personal_household")}),
+    )
     _own_fieldsets = (
         (None, {"fields": ("username",)}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
@@ -166,6 +167,11 @@ class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and form.cleaned_data.get("personal_household"):
+            household_create_personal(user=obj)
 
 
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]

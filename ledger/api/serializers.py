@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
@@ -34,15 +33,10 @@ class MembershipSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         read_only_fields = ["id", "user", "username", "created_at"]
 
 
-class MembershipWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.choices)
+class MembershipRoleSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A member's new role. People are added by invitation (ledger/api/invitations.py), never by name."""
 
-    def validate_username(self, value: str) -> Any:
-        user = get_user_model().objects.filter(username=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError("No active user has this username.")
-        return user
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

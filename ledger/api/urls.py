@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from ledger.api import views
 from ledger.api.audit import AuditEntryViewSet
+from ledger.api.invitations import ReceivedInvitationViewSet
 
 router = DefaultRouter()
 router.register("households", views.HouseholdViewSet, basename="household")
@@ -12,6 +13,7 @@ router.register("tags", views.TagViewSet, basename="tag")
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("transfers", views.TransferViewSet, basename="transfer")
 router.register("audit", AuditEntryViewSet, basename="audit")
+router.register("invitations", ReceivedInvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token-obtain"),

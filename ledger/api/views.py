@@ -17,15 +17,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
 from ledger.api.filters import TransactionFilter
 from ledger.api.permissions import ensure_can_write, ensure_owner
 from ledger.api.viewsets import HouseholdScopedViewSet
-from ledger.models import Account, AuditEntry, Category, Household, Membership, Tag, Transaction, Transfer
+from ledger.models import Account, AuditEntry, Category, Household, Invitation, Membership, Tag, Transaction, Transfer
 from ledger.money import format_amount
-from ledger.selectors import account_balance_as_of, accounts_with_balance, transactions_for_list
+from ledger.selectors import account_balance_as_of, accounts_with_balance, invitations_sent, transactions_for_list
 from ledger.services import books, households, tokens
+from ledger.services import invitations as invitation_services
 from ledger.services import transactions as tx_services
 
 
@@ -53,21 +55,56 @@ class HouseholdViewSet(HouseholdScopedViewSet):
         ensure_owner(self.request.user, instance.pk)
         households.household_delete(household=instance)
 
-    @extend_schema(request=s.MembershipWriteSerializer, responses=s.MembershipSerializer)
-    @action(detail=True, methods=["post"], url_path="members")
-    def add_member(self, request: Request, pk: str | None = None) -> Response:
-        """Add a person to the household, or change their role (owners only)."""
-        household = self.get_object()
-        ensure_owner(request.user, household.pk)
-        payload = s.MembershipWriteSerializer(data=request.data)
+    @extend_schema(request=None, responses=inv.InvitationSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="invitations", pagination_class=None)
+    def invitations(self, request: Request, pk: str | None = None) -> Response:
+        """The household's invitations, newest first, in any state (owners only)."""
+        household = self._household_for_owner(request, pk)
+        return Response(inv.InvitationSerializer(invitations_sent(household.pk), many=True).data)
+
+    @extend_schema(request=inv.InvitationCreateSerializer, responses={201: inv.InvitationCreatedSerializer})
+    @invitations.mapping.post
+    def invite(self, request: Request, pk: str | None = None) -> Response:
+        """Invite a username or e-mail with a role (owners only). The answer is the same whoever it names."""
+        household = self._household_for_owner(request, pk)
+        payload = inv.InvitationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        membership = households.membership_set(
-            household=household, user=payload.validated_data["username"], role=payload.validated_data["role"]
+        invitation, code = invitation_services.invitation_create(
+            household=household,
+            invited_by=request.user,  # type: ignore[arg-type]
+            invited_as=payload.validated_data["invitee"],
+            role=payload.validated_data["role"],
         )
-        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        invitation.code = code  # type: ignore[attr-defined]
+        return Response(inv.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=inv.InvitationSerializer)
+    @action(detail=True, methods=["post"], url_path=r"invitations/(?P<invitation_id>\d+)/revoke")
+    def revoke_invitation(self, request: Request, pk: str | None = None, invitation_id: str | None = None) -> Response:
+        """Withdraw a pending invitation (owners only; 409 once it was answered)."""
+        household = self._household_for_owner(request, pk)
+        invitation = get_object_or_404(Invitation, pk=invitation_id, household=household)
+        return Response(inv.InvitationSerializer(invitation_services.invitation_revoke(invitation=invitation)).data)
+
+    def _household_for_owner(self, request: Request, pk: str | None) -> Household:
+        # Not get_object(): outsiders get the 404 of the scoped lookup, members who are not owners a 403.
+        household: Household = generics.get_object_or_404(self.get_queryset(), pk=pk)
+        ensure_owner(request.user, household.pk)
+        return household
+
+    @extend_schema(request=s.MembershipRoleSerializer, responses=s.MembershipSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"members/(?P<membership_id>\d+)")
+    def change_member(self, request: Request, pk: str | None = None, membership_id: str | None = None) -> Response:
+        """Change a member's role (owners only; 409 when it would leave the household without an owner)."""
+        household = self._household_for_owner(request, pk)
+        membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, household=household)
+        payload = s.MembershipRoleSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership = households.membership_change_role(membership=membership, role=payload.validated_data["role"])
+        return Response(s.MembershipSerializer(membership).data)
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"members/(?P<membership_id>\d+)")
+    @change_member.mapping.delete
     def remove_member(self, request: Request, pk: str | None = None, membership_id: str | None = None) -> Response:
         """Remove a member (owners only; anyone may leave a household themselves)."""
         # Not get_object(): its write check would stop a viewer from leaving; the checks below decide.

@@ -16,6 +16,7 @@ from ledger.models.books import (
     TransactionTag,
     Transfer,
 )
+from ledger.models.invitations import Invitation, InvitationStatus, ReceivedInvitation
 from ledger.models.rules import Rule, RuleTag
 from ledger.models.tenancy import ApiToken, Household, HouseholdOwned, HouseholdQuerySet, Membership, Role, User
 
@@ -30,7 +31,10 @@ __all__ = [
     "Household",
     "HouseholdOwned",
     "HouseholdQuerySet",
+    "Invitation",
+    "InvitationStatus",
     "Membership",
+    "ReceivedInvitation",
     "Reconciliation",
     "Role",
     "Rule",

@@ -1,4 +1,9 @@
+"""Households and their members. People join a household they did not create through an invitation
+(`ledger.services.invitations`); `membership_set` is for the household's own setup (fixtures, the demo)."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -25,6 +30,15 @@ def household_create(
 def household_create_personal(*, user: User) -> Household:
     label = user.get_full_name() or user.get_username()
     return household_create(owner=user, name=f"{label}'s household")
+
+
+@transaction.atomic
+def user_sign_up(*, username: str, password: str | None = None, email: str = "", **fields: Any) -> User:
+    """A new person and their personal household, which they own. Every way of signing a person up calls this;
+    saving a User elsewhere (createsuperuser, a household restore) creates no household."""
+    user = User.objects.create_user(username, email=email, password=password, **fields)
+    household_create_personal(user=user)
+    return user
 
 
 @transaction.atomic
@@ -56,6 +70,12 @@ def membership_set(*, household: Household, user: User, role: str) -> Membership
         audit_updated(membership, before=before)
     forget_household_roles(user)
     return membership
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    """An owner changes a member's role; the last owner cannot be demoted (ConflictError)."""
+    return membership_set(household=membership.household, user=membership.user, role=role)
 
 
 @transaction.atomic

@@ -108,40 +108,37 @@ def test_deleting_a_household_deletes_its_books(client: APIClient, household: Ho
     assert not Transaction.objects.exists()
 
 
-def test_members_are_added_changed_and_removed(client: APIClient, household: Household) -> None:
+def test_members_join_by_invitation_change_role_and_are_removed(
+    client: APIClient, household: Household, client_for: Callable[[User], APIClient]
+) -> None:
     friend = UserFactory(username="fred")
-    added = created(client.post(f"/api/v1/households/{household.pk}/members/", {"username": "fred", "role": "viewer"}))
-    assert (added["username"], added["role"]) == ("fred", "viewer")
-    changed = created(
-        client.post(f"/api/v1/households/{household.pk}/members/", {"username": "fred", "role": "editor"})
+    invitation = created(
+        client.post(f"/api/v1/households/{household.pk}/invitations/", {"invitee": "fred", "role": "viewer"})
     )
-    assert changed["id"] == added["id"]
+    assert not Membership.objects.filter(user=friend, household=household).exists()
+    joined = ok(client_for(friend).post(f"/api/v1/invitations/{invitation['id']}/accept/"))
+    assert (joined["username"], joined["role"]) == ("fred", "viewer")
+    changed = ok(client.patch(f"/api/v1/households/{household.pk}/members/{joined['id']}/", {"role": "editor"}))
+    assert changed["id"] == joined["id"]
     assert Membership.objects.get(user=friend, household=household).role == Role.EDITOR
-    assert client.delete(f"/api/v1/households/{household.pk}/members/{added['id']}/").status_code == 204
+    assert client.delete(f"/api/v1/households/{household.pk}/members/{joined['id']}/").status_code == 204
     assert not Membership.objects.filter(user=friend, household=household).exists()
 
 
-def test_member_changes_refuse_unknown_people_and_roles(client: APIClient, household: Household) -> None:
-    assert (
-        client.post(f"/api/v1/households/{household.pk}/members/", {"username": "nobody", "role": "viewer"}).status_code
-        == 400
-    )
-    UserFactory(username="fred")
-    assert (
-        client.post(f"/api/v1/households/{household.pk}/members/", {"username": "fred", "role": "admin"}).status_code
-        == 400
-    )
+def test_member_changes_refuse_unknown_members_and_roles(client: APIClient, owner: User, household: Household) -> None:
+    mine = Membership.objects.get(user=owner, household=household)
+    assert client.patch(f"/api/v1/households/{household.pk}/members/{mine.pk}/", {"role": "admin"}).status_code == 400
+    assert client.patch(f"/api/v1/households/{household.pk}/members/999999999/", {"role": "owner"}).status_code == 404
     assert client.delete(f"/api/v1/households/{household.pk}/members/999999999/").status_code == 404
+    assert (
+        client.post(f"/api/v1/households/{household.pk}/invitations/", {"invitee": "fred", "role": "admin"}).status_code
+        == 400
+    )
 
 
 def test_the_last_owner_cannot_leave_or_step_down(client: APIClient, owner: User, household: Household) -> None:
     mine = Membership.objects.get(user=owner, household=household)
-    assert (
-        client.post(
-            f"/api/v1/households/{household.pk}/members/", {"username": owner.username, "role": "viewer"}
-        ).status_code
-        == 409
-    )
+    assert client.patch(f"/api/v1/households/{household.pk}/members/{mine.pk}/", {"role": "viewer"}).status_code == 409
     assert client.delete(f"/api/v1/households/{household.pk}/members/{mine.pk}/").status_code == 409
     assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
 

@@ -111,7 +111,8 @@ def write_requests(b: Books) -> list[tuple[str, str, dict[str, Any]]]:
         ("patch", urls["transaction"], {"payee": "Renamed"}),
         ("post", f"{urls['account']}reconcile/", {"statement_date": "2024-02-01", "statement_balance": "0.00"}),
         ("post", f"/api/v1/transactions/{b.reconciled.pk}/unreconcile/", {}),
-        ("post", f"{urls['household']}members/", {"username": "olivia", "role": "viewer"}),
+        ("post", f"{urls['household']}invitations/", {"invitee": "someone", "role": "viewer"}),
+        ("patch", f"{urls['household']}members/{b.membership.pk}/", {"role": "editor"}),
         ("delete", f"{urls['household']}members/{b.membership.pk}/", {}),
         ("delete", urls["transfer"], {}),
         ("delete", urls["transaction"], {}),
@@ -164,7 +165,13 @@ def test_only_owners_manage_the_household_and_its_members(ours: Books, editor: U
     assert editor_client.patch(urls["household"], {"name": "Mine now"}, format="json").status_code == 403
     assert (
         editor_client.post(
-            f"{urls['household']}members/", {"username": "eddie", "role": "owner"}, format="json"
+            f"{urls['household']}invitations/", {"invitee": "eddie", "role": "owner"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        editor_client.patch(
+            f"{urls['household']}members/{ours.membership.pk}/", {"role": "viewer"}, format="json"
         ).status_code
         == 403
     )
@@ -197,7 +204,7 @@ def test_outsiders_get_404_on_every_object_url(ours: Books, outsider: User, clie
     for url in [*object_urls(ours).values(), f"/api/v1/accounts/{ours.account.pk}/balance/"]:
         assert client.get(url).status_code == 404, url
     for method, url, body in write_requests(ours):
-        if url.endswith("s/") and method == "post" and "/members/" not in url:
+        if url.endswith("s/") and method == "post" and "/households/" not in url:
             continue  # creates on a list URL: see the 400 test below
         response = send(client, method, url, body)
         assert response.status_code == 404, (method, url, response.status_code, response.content)
@@ -352,7 +359,8 @@ def fuzz_targets(b: Books) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         ("post", "/api/v1/households/", {"name": "H", "base_currency": "EUR", "budget_month_start_day": 1}),
         ("patch", urls["household"], {"name": "H", "base_currency": "EUR", "budget_month_start_day": 1}),
-        ("post", f"{urls['household']}members/", {"username": "vera", "role": "viewer"}),
+        ("post", f"{urls['household']}invitations/", {"invitee": "vera", "role": "viewer"}),
+        ("patch", f"{urls['household']}members/{b.membership.pk}/", {"role": "viewer"}),
         (
             "post",
             "/api/v1/accounts/",
