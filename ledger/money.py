@@ -6,13 +6,18 @@ The table below is ISO 4217's list of active codes with their minor units (decim
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
 # Every amount column is numeric(19, 4): four places covers every ISO 4217 currency.
 AMOUNT_MAX_DIGITS = 19
 AMOUNT_DECIMAL_PLACES = 4
+
+# The one rounding mode of every converted or averaged figure: halves away from zero (0.125 → 0.13,
+# -0.125 → -0.13). It is what PostgreSQL's round(numeric, places) does, so SQL and Python agree (see
+# README "Rounding and totals"). SQL reports round with `round(x, places)`; Python with `quantize`.
+ROUNDING = ROUND_HALF_UP
 
 _ZERO_DECIMAL = (
     "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF "
@@ -95,7 +100,7 @@ def validate_amount_for_currency(amount: Decimal, currency: str) -> None:
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """The amount with exactly its currency's number of places, as shown to people ("-12.30")."""
     exponent = currency_exponent(currency)
-    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN)
+    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUNDING)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

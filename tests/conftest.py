@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db import DatabaseError, connection
 from rest_framework.test import APIClient
 
 from ledger.models import Household, Role, User
@@ -57,6 +58,34 @@ def clear_this_workers_cache() -> None:
 def _clear_cache() -> None:
     # Throttles and cached values must not leak between tests.
     clear_this_workers_cache()
+
+
+def check_deferred_constraints() -> None:
+    """Fire the deferred constraint triggers and keys now, as the COMMIT the test never reaches would.
+
+    Raises AssertionError naming the broken promise; does nothing outside a transaction (a transactional
+    test commits, so PostgreSQL has checked already)."""
+    if not connection.in_atomic_block or connection.needs_rollback:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    except DatabaseError as error:
+        raise AssertionError(f"The test left the books inconsistent; COMMIT would refuse: {error}") from error
+
+
+@pytest.fixture(autouse=True)
+def _deferred_constraints_hold(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that writes through the database ends as a COMMIT would: deferred checks fire.
+
+    The database fixture is set up from here, so its rollback runs after this fixture's check."""
+    uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker("django_db")
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    check_deferred_constraints()
 
 
 @pytest.fixture

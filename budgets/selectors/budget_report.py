@@ -14,12 +14,14 @@ from budgets.selectors.common import (
     NEAR_LIMIT_PERCENT,
     ZERO,
     MissingRate,
+    base_places,
     entries_cte,
     fetch_json,
     missing_rates_from,
     money,
 )
 from ledger.models import Household
+from ledger.money import ROUNDING
 
 # --- Budget report ------------------------------------------------------------------------------------
 
@@ -104,7 +106,7 @@ class BudgetCategoryLine:
         funds = self.budgeted + self.carried_over
         if funds <= 0:
             return None
-        return (self.spent * 100 / funds).quantize(Decimal("0.1"))
+        return (self.spent * 100 / funds).quantize(Decimal("0.1"), rounding=ROUNDING)
 
     @property
     def over_budget(self) -> bool:
@@ -256,6 +258,7 @@ def budget_report_for_month(household: Household, month: date) -> BudgetReport:
             "household": household.pk,
             "start_day": household.budget_month_start_day,
             "base": household.base_currency,
+            "places": base_places(household.base_currency),
             "month": month,
             "previous_month": add_months(month, -1),
             "end": end,

@@ -5,7 +5,10 @@ Shared rules of every report:
   transfers never count, refunds (positive amounts in an expense category) reduce spending;
 - amounts in another currency are converted into the household's base currency at the rate of the
   transaction's date (latest on or before it, see `budgets.models`); an amount without a rate is left out
-  of every figure AND listed under `missing_rates` (currency, date, amount), never treated as zero.
+  of every figure AND listed under `missing_rates` (currency, date, amount), never treated as zero;
+- each converted amount (a transaction, or one split line) is rounded to the base currency's places with
+  `ledger.money.ROUNDING` (PostgreSQL's round(): halves away from zero) BEFORE anything is summed, so every
+  month, category and total is a sum of rounded parts and every total shown equals the sum of its parts.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 from django.db import connection
 
 from budgets.months import label_month_sql
-from ledger.money import quantize
+from ledger.money import currency_exponent, quantize
 
 ZERO = Decimal(0)
 NEAR_LIMIT_PERCENT = Decimal(90)
@@ -33,11 +36,23 @@ def fetch_json(sql: str, params: dict[str, Any]) -> Any:
     return json.loads(text, parse_float=Decimal, parse_int=Decimal)
 
 
+def round_base_sql(expression: str) -> str:
+    """SQL rounding `expression` to the base currency's places (bound as `%(places)s`, see `base_places`)
+    with the one rounding mode: PostgreSQL's round(numeric, n) rounds halves away from zero, which is
+    `ledger.money.ROUNDING` (ROUND_HALF_UP)."""
+    return f"round(({expression}), %(places)s)"
+
+
+def base_places(currency: str) -> int:
+    return currency_exponent(currency)
+
+
 def entries_cte(*, start_sql: str, end_sql: str) -> str:
     """CTEs `entries` (one row per categorised amount: a split line, or a whole unsplit transaction),
     `rates` (one lookup per distinct foreign currency and day) and `converted` (base-currency amounts with
     the budget month label and a missing-rate flag). Transfers are excluded here, once, for every report."""
     label = label_month_sql("e.date", "%(start_day)s")
+    amount_base = round_base_sql("CASE WHEN e.currency = %(base)s THEN e.amount ELSE e.amount * r.rate END")
     # Only fixed SQL fragments are interpolated; every value is a bound parameter.
     return f"""
 entries AS (
@@ -55,7 +70,7 @@ rates AS (
 ),
 converted AS (
     SELECT e.category_id, c.kind, e.date, e.currency, e.amount, {label} AS month,
-           CASE WHEN e.currency = %(base)s THEN e.amount ELSE e.amount * r.rate END AS amount_base,
+           {amount_base} AS amount_base,
            (e.currency <> %(base)s AND r.rate IS NULL) AS missing
       FROM entries e
       LEFT JOIN ledger_category c ON c.household_id = %(household)s AND c.id = e.category_id

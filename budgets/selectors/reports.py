@@ -15,6 +15,7 @@ from budgets.selectors.common import (
     MISSING_RATES_JSON,
     ZERO,
     MissingRate,
+    base_places,
     entries_cte,
     fetch_json,
     missing_rates_from,
@@ -91,6 +92,7 @@ def _range_params(household: Household, first: date, last: date) -> dict[str, An
         "household": household.pk,
         "start_day": household.budget_month_start_day,
         "base": household.base_currency,
+        "places": base_places(household.base_currency),
         "first": first,
         "last": last,
         "start": budget_month_range(household, first)[0],
@@ -244,7 +246,8 @@ SELECT json_build_object(
                                                             'kind', kind) ORDER BY name, id), '[]'::json)
                    FROM ledger_account WHERE household_id = %(household)s),
     'balances', (SELECT coalesce(json_agg(json_build_object('account', account_id, 'month', month,
-                                                            'balance', balance, 'converted', balance * rate)
+                                                            'balance', balance,
+                                                            'converted', round(balance * rate, %(places)s))
                                           ORDER BY month, account_id), '[]'::json) FROM converted),
     'missing_rates', (SELECT coalesce(json_agg(json_build_object('currency', currency, 'date', month_end,
                                                                  'amount', balance) ORDER BY month_end, currency),
@@ -301,6 +304,7 @@ def net_worth_report(household: Household, first_month: date, last_month: date) 
         {
             "household": household.pk,
             "base": household.base_currency,
+            "places": base_places(household.base_currency),
             "first": first_month.replace(day=1),
             "last": last_month.replace(day=1),
         },
