@@ -1,8 +1,9 @@
 """Run one step of an import in a process of its own, against the database in DATABASE_URL (a fault test's
 throwaway cluster), and print the outcome as JSON. A step may be killed halfway: that is the point.
 
-    python tests/faults/import_driver.py setup
-    python tests/faults/import_driver.py upload ACCOUNT FILE | preview ID | commit ID | retry ID | state ID
+    python tests/faults/import_driver.py STEP [STEP ...]
+    STEP: setup (a staff person "crash", password "correct horse battery staple", a token, an account) | upload:ACCOUNT:FILE | preview:ID | commit:ID | retry:ID | state:ID | check
+Several steps run in one process (a Django start costs seconds on a busy machine); one JSON line each.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "financetracker.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -42,12 +43,23 @@ def main(action: str, *args: str) -> dict[str, object]:
     if action == "setup":
         import datetime
 
-        user = UserFactory(username="crash")
+        from ledger.admin.scoping import household_members_group
+        from ledger.services.tokens import api_token_create
+
+        # A person who may use the admin (for session logins) and the API (a bearer token).
+        user = UserFactory(username="crash", is_staff=True)
+        user.groups.add(household_members_group())
+        _token, secret = api_token_create(user=user, name="fault tests")
         household = Household.objects.get(memberships__user=user)
         account = account_create(
             household=household, name="Checking", currency="EUR", opening_date=datetime.date(2020, 1, 1)
         )
-        return {"account": account.pk, "household": household.pk}
+        return {"account": account.pk, "household": household.pk, "username": user.username, "token": secret}
+    if action == "check":
+        from django.core.management import call_command
+
+        call_command("check_ledger", stdout=open(os.devnull, "w"))  # noqa: SIM115 - raises on any breach
+        return {"ledger": "OK"}
     if action == "upload":
         account = Account.objects.get(pk=int(args[0]))
         with open(args[1], "rb") as handle:
@@ -67,4 +79,5 @@ def main(action: str, *args: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:])))
+    for step in sys.argv[1:]:
+        print(json.dumps(main(*step.split(":"))), flush=True)

@@ -19,12 +19,11 @@ from typing import Any
 
 import psycopg
 
-from tests.faults.throwaway import (  # noqa: F401 - fault_cluster is a fixture
+from tests.faults.throwaway import (
     PYTHON,
     ROOT,
     Postgres,
     app_env,
-    fault_cluster,
     fresh_database,
     manage,
     wait_for,
@@ -43,12 +42,11 @@ def statement_csv(path: Path) -> Path:
     return path
 
 
-def drive(env: dict[str, str], *args: Any) -> dict[str, Any]:
-    result = subprocess.run(
-        [PYTHON, DRIVER, *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+def drive(env: dict[str, str], *steps: str) -> list[dict[str, Any]]:
+    """Run import steps ("commit:7", "check", …) in one process of their own; one outcome per step."""
+    result = subprocess.run([PYTHON, DRIVER, *steps], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return [json.loads(line) for line in result.stdout.strip().splitlines()]
 
 
 def blocked_by(watcher: psycopg.Connection[Any], holder: psycopg.Connection[Any]) -> bool:
@@ -95,39 +93,34 @@ def test_a_crash_mid_preview_and_mid_commit_leaves_nothing_and_a_retry_imports_e
 ) -> None:
     dbname = "ft_crash_import"
     env = app_env(fresh_database(fault_cluster, dbname), tmp_path / "uploads")
-    account = drive(env, "setup")["account"]
     csv = statement_csv(tmp_path / "big.csv")
-    statement = drive(env, "upload", account, csv)
+    account = drive(env, "setup")[0]["account"]
+    statement = drive(env, f"upload:{account}:{csv}")[0]
     assert statement["status"] == "uploaded"
+    sid = statement["id"]
 
     # 1. Killed mid-preview: the rows are staged in the preview's transaction, the near-match step waits.
-    crash_while_blocked(fault_cluster, dbname, "ledger_transaction", [PYTHON, DRIVER, "preview", str(statement["id"])], env)
-    after = drive(env, "state", statement["id"])
-    assert after["status"] == "previewing" and after["interrupted"] is True
-    assert "refused" in drive(env, "commit", statement["id"])  # never silently committable
+    crash_while_blocked(fault_cluster, dbname, "ledger_transaction", [PYTHON, DRIVER, f"preview:{sid}"], env)
     assert books(fault_cluster, dbname) == {"transactions": 0, "keys": 0, "committed": 0}
-    manage(env, "check_ledger")
-
-    retried = drive(env, "retry", statement["id"])
+    after, refused, _ok, retried = drive(env, f"state:{sid}", f"commit:{sid}", "check", f"retry:{sid}")
+    assert after["status"] == "previewing" and after["interrupted"] is True
+    assert "refused" in refused and refused["transactions"] == 0  # never silently committable
     assert retried["status"] == "previewed" and retried["counts"]["new"] == ROWS
 
     # 2. Killed mid-commit: every transaction and key is inserted, the history entry waits.
-    crash_while_blocked(fault_cluster, dbname, "ledger_auditentry", [PYTHON, DRIVER, "commit", str(statement["id"])], env)
+    crash_while_blocked(fault_cluster, dbname, "ledger_auditentry", [PYTHON, DRIVER, f"commit:{sid}"], env)
     assert books(fault_cluster, dbname) == {"transactions": 0, "keys": 0, "committed": 0}
-    manage(env, "check_ledger")
-    assert drive(env, "state", statement["id"])["status"] == "previewed"  # exactly as before the commit
-
-    committed = drive(env, "commit", statement["id"])
+    after, _ok, committed, again_refused = drive(env, f"state:{sid}", "check", f"commit:{sid}", f"retry:{sid}")
+    assert after["status"] == "previewed"  # exactly as before the commit
     assert committed["status"] == "committed" and committed["counts"]["imported"] == ROWS
+    assert "refused" in again_refused
     assert books(fault_cluster, dbname) == {"transactions": ROWS, "keys": ROWS, "committed": 1}
-    assert "refused" in drive(env, "retry", statement["id"])
 
-    again = drive(env, "upload", account, csv)
-    drive(env, "preview", again["id"])
-    second = drive(env, "commit", again["id"])
-    assert second["counts"]["imported"] == 0 and second["counts"]["duplicate"] == ROWS
+    # A second import of the same file adds nothing.
+    second = drive(env, f"upload:{account}:{csv}")[0]["id"]
+    _previewed, second_commit, _ok = drive(env, f"preview:{second}", f"commit:{second}", "check")
+    assert second_commit["counts"]["imported"] == 0 and second_commit["counts"]["duplicate"] == ROWS
     assert books(fault_cluster, dbname)["transactions"] == ROWS
-    manage(env, "check_ledger")
 
     # Crash recovery forgot every table's activity counts; the import analyzed what it grew.
     with fault_cluster.connect(dbname) as conn:
@@ -145,7 +138,7 @@ def test_a_crash_mid_preview_and_mid_commit_leaves_nothing_and_a_retry_imports_e
 def test_a_killed_command_line_import_leaves_no_committable_import(fault_cluster: Postgres, tmp_path: Path) -> None:
     dbname = "ft_killed_command"
     env = app_env(fresh_database(fault_cluster, dbname), tmp_path / "uploads")
-    account = drive(env, "setup")["account"]
+    account = drive(env, "setup")[0]["account"]
     csv = statement_csv(tmp_path / "big.csv")
     command = [PYTHON, "manage.py", "import_statement", str(csv), "--account", str(account)]
 
@@ -163,11 +156,13 @@ def test_a_killed_command_line_import_leaves_no_committable_import(fault_cluster
             holder.execute("ROLLBACK")
             # Its backend finds the client gone and rolls back.
             wait_for(
-                lambda: not watcher.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
-                    "AND backend_type = 'client backend' AND pid <> %s",
-                    [dbname, holder.info.backend_pid],
-                ).fetchone(),
+                lambda: (
+                    not watcher.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+                        "AND backend_type = 'client backend' AND pid <> %s",
+                        [dbname, holder.info.backend_pid],
+                    ).fetchone()
+                ),
                 "the killed command's backend to end",
             )
     finally:

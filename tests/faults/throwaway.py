@@ -121,7 +121,9 @@ class Postgres:
     def crash(self) -> None:
         """SIGKILL the postmaster; its backends notice and exit; the next start runs crash recovery."""
         pid = self.postmaster_pid()
-        children = [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+        children = [
+            int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        ]
         os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=WAIT_SECONDS)
         wait_for(lambda: all(not _alive(child) for child in [pid, *children]), "PostgreSQL's backends to exit")
@@ -176,7 +178,19 @@ def redis() -> Iterator[str]:
     directory = Path(tempfile.mkdtemp(prefix="ft-fault-redis-"))
     port = free_port()
     process = subprocess.Popen(
-        [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
+        [
+            program,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -216,7 +230,9 @@ def app_env(database_url: str, uploads: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def manage(
+    env: dict[str, str], *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -233,7 +249,14 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
     server_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "financetracker.wsgi:application"],
+            # Each server its own: no control socket shared in $HOME between servers.
+            [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "--no-control-socket",
+                "financetracker.wsgi:application",
+            ],
             cwd=ROOT,
             env=server_env,
             stdout=output,
@@ -252,6 +275,13 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def collect_static(env: dict[str, str], root: Path) -> dict[str, str]:
+    """Production servers serve a manifest of hashed static files: collect the admin's (seconds, not the API docs')."""
+    static_env = {**env, "STATIC_ROOT": str(root)}
+    manage(static_env, "collectstatic", "--noinput", "-v", "0", "-i", "drf_spectacular_sidecar", "-i", "rest_framework")
+    return static_env
 
 
 def _healthy(base: str) -> bool:
