@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -59,13 +60,41 @@ class ScopedReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return request.user.is_active and request.user.is_staff
 
 
+class ServiceDeletesAdmin(ScopedReadOnlyAdmin):
+    """Single and "delete selected" deletes go through the uploads services, one at a time, each checked
+    against has_delete_permission, so files follow their rows (uploads.files) and refusals are shown."""
+
+    def delete_with_service(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_with_service(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        refused: list[str] = []
+        with transaction.atomic():
+            for obj in queryset:
+                if not self.has_delete_permission(request, obj):
+                    refused.append(f"{obj}: you may not delete it.")
+                    continue
+                try:
+                    self.delete_with_service(request, obj)
+                except ConflictError as error:
+                    refused.append(f"{obj}: {error.message}")
+        if refused:
+            messages.error(request, "Not deleted — " + " ".join(refused))
+
+
 @admin.register(Attachment)
-class AttachmentAdmin(ScopedReadOnlyAdmin):
+class AttachmentAdmin(ServiceDeletesAdmin):
     list_display = ["original_name", "content_type", "size", "transaction", "created_at"]
     list_filter = ["content_type"]
     search_fields = ["original_name", "sha256"]
     date_hierarchy = "created_at"
     raw_id_fields = ["transaction"]
+
+    def delete_with_service(self, request: HttpRequest, obj: Attachment) -> None:
+        services.attachment_delete(attachment=obj)
 
 
 @admin.register(CsvProfile)
@@ -104,7 +133,7 @@ class MappingForm(forms.Form):
 
 
 @admin.register(StatementImport)
-class StatementImportAdmin(ScopedReadOnlyAdmin):
+class StatementImportAdmin(ServiceDeletesAdmin):
     list_display = ["original_name", "account", "format", "status", "created_at", "committed_at"]
     list_filter = ["status", "format"]
     search_fields = ["original_name"]
@@ -119,6 +148,9 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
             path("<int:pk>/wizard/preview/", wrap(self.wizard_preview), name="uploads_import_wizard_preview"),
             *super().get_urls(),
         ]
+
+    def delete_with_service(self, request: HttpRequest, obj: StatementImport) -> None:
+        services.statement_import_delete(statement_import=obj)
 
     def _import(self, request: HttpRequest, pk: int) -> StatementImport:
         statement = self.get_queryset(request).select_related("account").filter(pk=pk).first()
@@ -154,8 +186,19 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
             request, "admin/uploads/wizard_upload.html", self._context(request, form=form, title="Import a statement")
         )
 
+    def _preview(self, request: HttpRequest, statement: StatementImport) -> HttpResponse:
+        try:
+            services.statement_import_preview(statement_import=statement)
+        except ConflictError as error:
+            messages.error(request, error.message)
+        return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+
     def wizard_map(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._import(request, pk)
+        if statement.status == ImportStatus.COMMITTED:
+            # Its rows are in the books: no new mapping, no second preview, no second commit.
+            messages.error(request, "This import is committed; its mapping and preview are final.")
+            return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
         with default_storage.open(statement.file.name or "", "rb") as stream:
             head = read_head(stream, statement.mapping)  # type: ignore[arg-type]
         columns = head["rows"][0] if head["rows"] else []
@@ -167,11 +210,9 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                 services.csv_profile_save(
                     account=statement.account, name=form.cleaned_data["save_profile"], mapping=statement.mapping
                 )
-            services.statement_import_preview(statement_import=statement)
-            return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+            return self._preview(request, statement)
         if request.method == "GET" and "auto" in request.GET:
-            services.statement_import_preview(statement_import=statement)
-            return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+            return self._preview(request, statement)
         return render(
             request,
             "admin/uploads/wizard_map.html",
@@ -190,6 +231,16 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
         if request.method == "POST":
             if statement.account not in _writable_accounts(request):
                 raise Http404
+            if "_retry" in request.POST:
+                return self._preview(request, statement)
+            if "_discard" in request.POST:
+                try:
+                    services.statement_import_discard(statement_import=statement)
+                except ConflictError as error:
+                    messages.error(request, error.message)
+                    return HttpResponseRedirect(request.get_full_path())
+                messages.success(request, f"Discarded {statement.original_name}: its rows and file are gone.")
+                return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
             try:
                 statement = services.statement_import_commit(
                     statement_import=statement,
@@ -220,6 +271,8 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                 statement=statement,
                 rows=shown,
                 can_commit=statement.status == ImportStatus.PREVIEWED,
+                interrupted=services.statement_import_is_interrupted(statement),
+                can_retry=statement.status != ImportStatus.COMMITTED,
                 title="Preview and commit",
             ),
         )

@@ -75,6 +75,14 @@ class CsvProfile(HouseholdOwned):
 
 
 class ImportStatus(models.TextChoices):
+    """uploaded → previewing → previewed → committed; failed when the file cannot be read.
+
+    Only `previewed` commits. `previewing` whose preview no longer runs (its process or the database died) is
+    interrupted: retry re-runs the preview, discard deletes it. `committed` is final (a database trigger too).
+    """
+
+    UPLOADED = "uploaded", "Uploaded"
+    PREVIEWING = "previewing", "Previewing"
     PREVIEWED = "previewed", "Previewed"
     COMMITTED = "committed", "Committed"
     FAILED = "failed", "Failed"
@@ -83,7 +91,7 @@ class ImportStatus(models.TextChoices):
 class StatementImport(HouseholdOwned):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     format = models.CharField(max_length=4, choices=ImportFormat.choices)
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     file = models.FileField(max_length=255)
     original_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
@@ -100,6 +108,12 @@ class StatementImport(HouseholdOwned):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["household", "id"], name="statementimport_household_id_unique"),
+            # A committed import says when; nothing else does (the trigger of migration 0006 keeps it final).
+            models.CheckConstraint(
+                condition=models.Q(status="committed", committed_at__isnull=False)
+                | (~models.Q(status="committed") & models.Q(committed_at__isnull=True)),
+                name="statementimport_committed_at_iff_committed",
+            ),
         ]
         indexes = [
             models.Index(fields=["household", "account", "-created_at"], name="import_household_acct_idx"),

@@ -1,44 +1,54 @@
-"""Writes for uploads: attachments, and statement import (upload → preview → commit).
+"""Writes for uploads: statement import (upload → preview → commit), its lifecycle, and (re-exported from
+uploads.attachments) attachments.
 
 Import pipeline, set-based so the cost per row is a few microseconds of Python plus bulk SQL:
-1. upload: sniff the bytes, hash, store under a generated name.
+1. upload: sniff the bytes, hash, store under a generated name (status uploaded).
 2. preview: parse (streaming generator) → COPY into a temporary table → one INSERT … SELECT that numbers
    identical rows (window function), builds each row's key, anti-joins ImportedKey, finds near matches and
    writes each staging row once, in file order, returning the counts. Query count does not depend on the
-   number of rows.
+   number of rows. Status previewing while it runs (committed apart), previewed with its rows in one transaction.
 3. commit (one DB transaction): one statement marks the staging rows imported (a HOT update) and, from what it
    returns, inserts the new transactions and their ImportedKeys; merges link keys to existing transactions;
-   rules run set-based; the import is marked committed.
+   rules run set-based; the import is marked committed — for good (trigger of migration 0006).
+
+Lifecycle: a preview or commit holds the import's row lock for its whole transaction, so "previewing" with the
+lock free means the preview died with its process or the database: `statement_import_is_interrupted`. Such an
+import is never committable; `statement_import_retry` re-runs its preview, `statement_import_discard` deletes
+it with its rows and file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ledger import metrics
 from ledger.audit import audit_record_import
 from ledger.errors import ConflictError
-from ledger.models import Account, Household, Transaction, TransactionStatus, User
+from ledger.models import Account, TransactionStatus, User
 from ledger.money import currency_exponent
 from ledger.rules import rules_apply_to_transactions_sql
-from uploads import sniffing
+from uploads import files, sniffing
+from uploads.attachments import (  # noqa: F401 - the services' public surface
+    DuplicateAttachmentError,
+    attachment_create,
+    attachment_delete,
+    attachment_update,
+    attachments_delete,
+)
 from uploads.importers import ImportFileError, ParsedRow, parse_statement
+from uploads.measuring import FileTooLargeError, measure  # noqa: F401
 from uploads.models import (
-    Attachment,
     CsvProfile,
     ImportFormat,
     ImportStatus,
@@ -47,114 +57,9 @@ from uploads.models import (
     StatementImportRow,
 )
 
-_SNIFF_BYTES = 8192
-_READ_CHUNK = 1 << 20
-
-
-class DuplicateAttachmentError(ConflictError):
-    def __init__(self, existing: Attachment) -> None:
-        super().__init__(f"This file is already attachment {existing.pk} ({existing.original_name}).")
-        self.existing = existing
-
-
-class FileTooLargeError(ValidationError):
-    pass
-
-
-# --- shared file handling ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Received:
-    head: bytes
-    sha256: str
-    size: int
-
-
-def _measure(upload: IO[bytes], *, declared_size: int | None, limit: int, what: str) -> _Received:
-    """Refuse on the declared size before reading; then stream, counting and hashing, and stop at the limit."""
-    if declared_size is not None and declared_size > limit:
-        raise FileTooLargeError({"file": [f"{what} may be at most {limit} bytes; this one declares {declared_size}."]})
-    upload.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    while chunk := upload.read(_READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise FileTooLargeError({"file": [f"{what} may be at most {limit} bytes."]})
-        if len(head) < _SNIFF_BYTES:
-            head += chunk[: _SNIFF_BYTES - len(head)]
-        digest.update(chunk)
-    upload.seek(0)
-    return _Received(head=head, sha256=digest.hexdigest(), size=size)
-
-
-def _store(upload: IO[bytes], folder: str, household_id: int) -> str:
-    # A generated name: nothing of the client's name reaches the storage path.
-    return default_storage.save(f"{folder}/{household_id}/{uuid.uuid4().hex}", File(upload))
-
-
-# --- attachments ------------------------------------------------------------------------------------
-
-
-def attachment_create(
-    *,
-    household: Household,
-    upload: IO[bytes],
-    original_name: str,
-    declared_size: int | None = None,
-    transaction_obj: Transaction | None = None,
-    user: User | None = None,
-) -> Attachment:
-    if transaction_obj is not None and transaction_obj.household_id != household.pk:
-        raise ValidationError({"transaction": ["Choose a transaction of the attachment's household."]})
-    received = _measure(upload, declared_size=declared_size, limit=settings.ATTACHMENT_MAX_BYTES, what="An attachment")
-    try:
-        content_type = sniffing.sniff(received.head)
-    except sniffing.RefusedFile as error:
-        raise ValidationError({"file": [str(error)]}) from None
-    if content_type not in sniffing.ATTACHMENT_TYPES:
-        raise ValidationError({"file": ["This type of file is not accepted."]})
-    existing = Attachment.objects.filter(household=household, sha256=received.sha256).first()
-    if existing is not None:
-        raise DuplicateAttachmentError(existing)
-    name = _store(upload, "attachments", household.pk)
-    try:
-        with transaction.atomic():
-            attachment = Attachment.objects.create(
-                household=household,
-                transaction=transaction_obj,
-                file=name,
-                original_name=sniffing.clean_filename(
-                    original_name, default=f"attachment{sniffing.EXTENSIONS[content_type]}"
-                ),
-                content_type=content_type,
-                size=received.size,
-                sha256=received.sha256,
-                uploaded_by=user,
-            )
-    except IntegrityError:
-        # Two uploads of the same bytes raced: keep the first, drop our copy of the file.
-        default_storage.delete(name)
-        raise DuplicateAttachmentError(Attachment.objects.get(household=household, sha256=received.sha256)) from None
-    return attachment
-
-
-def attachment_update(*, attachment: Attachment, transaction_obj: Transaction | None) -> Attachment:
-    if transaction_obj is not None and transaction_obj.household_id != attachment.household_id:
-        raise ValidationError({"transaction": ["Choose a transaction of the attachment's household."]})
-    attachment.transaction = transaction_obj
-    attachment.save(update_fields=["transaction"])
-    return attachment
-
-
-def attachment_delete(*, attachment: Attachment) -> None:
-    name = attachment.file.name or ""
-    with transaction.atomic():
-        attachment.delete()
-        # The file goes only once the row is gone for good.
-        transaction.on_commit(lambda: _delete_file(name))
+# Past this many rows, the tables an import grew are analyzed once it commits: the planner must not keep
+# estimates of an empty table (after a crash restart nothing else refreshes them until autovacuum notices).
+ANALYZE_AFTER_ROWS = 5000
 
 
 # --- statement import: upload -----------------------------------------------------------------------
@@ -180,7 +85,7 @@ def statement_import_upload(
     user: User | None = None,
 ) -> StatementImport:
     """Store a statement file and create its import (not yet parsed: see statement_import_preview)."""
-    received = _measure(upload, declared_size=declared_size, limit=settings.IMPORT_MAX_BYTES, what="A statement file")
+    received = measure(upload, declared_size=declared_size, limit=settings.IMPORT_MAX_BYTES, what="A statement file")
     try:
         content_type = sniffing.sniff(received.head)
         detected = sniffing.statement_format_for(content_type, received.head)
@@ -201,18 +106,23 @@ def statement_import_upload(
         used_mapping.update(mapping)
     if save_profile and chosen == "csv":
         csv_profile_save(account=account, name=save_profile, mapping=used_mapping)
-    name = _store(upload, "imports", account.household_id)
-    return StatementImport.objects.create(
-        household_id=account.household_id,
-        account=account,
-        format=chosen,
-        file=name,
-        original_name=sniffing.clean_filename(original_name, default="statement"),
-        sha256=received.sha256,
-        size=received.size,
-        mapping=used_mapping,
-        created_by=user,
-    )
+    name = files.store(upload, "imports", account.household_id)
+    try:
+        return StatementImport.objects.create(
+            household_id=account.household_id,
+            account=account,
+            format=chosen,
+            file=name,
+            original_name=sniffing.clean_filename(original_name, default="statement"),
+            sha256=received.sha256,
+            size=received.size,
+            mapping=used_mapping,
+            created_by=user,
+        )
+    except BaseException:
+        # No row, no file: a failed insert leaves nothing behind.
+        files.delete_now(name)
+        raise
 
 
 # --- statement import: preview ----------------------------------------------------------------------
@@ -374,11 +284,6 @@ def _open(statement_import: StatementImport) -> BinaryIO:
     return default_storage.open(statement_import.file.name or "", "rb")  # type: ignore[return-value]
 
 
-def _delete_file(name: str) -> None:
-    if name:
-        default_storage.delete(name)
-
-
 def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     counts = dict.fromkeys(RowStatus.values, 0)
     for status, number in pairs:
@@ -396,14 +301,73 @@ def _counts(statement_import: StatementImport) -> dict[str, int]:
     )
 
 
+# --- statement import: lifecycle --------------------------------------------------------------------
+
+# A preview or commit holds its import's row FOR UPDATE for its whole transaction; FOR KEY SHARE SKIP LOCKED
+# finds the row only while no such transaction runs, and blocks nobody.
+_IDLE_SQL = "SELECT 1 FROM uploads_statementimport WHERE id = %s FOR KEY SHARE SKIP LOCKED"
+
+
+def _lock_or_refuse(statement_import: StatementImport) -> StatementImport:
+    """The import, locked for this transaction; 409 while another preview or commit of it runs."""
+    try:
+        return StatementImport.objects.select_for_update(nowait=True).get(pk=statement_import.pk)
+    except DatabaseError:
+        raise ConflictError("This import is being previewed or committed right now; try again shortly.") from None
+
+
+def statement_import_is_interrupted(statement_import: StatementImport) -> bool:
+    """Previewing, but no preview runs: its process or the database died. Retry or discard it."""
+    if statement_import.status != ImportStatus.PREVIEWING:
+        return False
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_IDLE_SQL, [statement_import.pk])
+        return cursor.fetchone() is not None
+
+
+def _begin_preview(statement_import: StatementImport) -> None:
+    # Committed on its own (outside a caller's transaction): a preview that dies leaves "previewing", never a
+    # committable "previewed" without rows.
+    with transaction.atomic():
+        locked = _lock_or_refuse(statement_import)
+        if locked.status == ImportStatus.COMMITTED:
+            raise ConflictError("This import is committed; it cannot be previewed again.")
+        locked.status = ImportStatus.PREVIEWING
+        locked.save(update_fields=["status"])
+    statement_import.status = ImportStatus.PREVIEWING
+
+
+def _analyze_after_commit(tables: tuple[str, ...], rows: int) -> None:
+    """Fresh planner statistics once a large import's rows are in (a crash restart forgets autovacuum's counts)."""
+    if rows < ANALYZE_AFTER_ROWS:
+        return
+
+    def analyze() -> None:
+        try:
+            with connection.cursor() as cursor:
+                for table in tables:
+                    cursor.execute(f"ANALYZE {table}")
+        except DatabaseError:  # statistics are an optimisation; the import itself has committed
+            pass
+
+    transaction.on_commit(analyze)
+
+
 def statement_import_preview(*, statement_import: StatementImport, progress: Progress | None = None) -> StatementImport:
-    """Parse, stage and de-duplicate. A file that cannot be read at all marks the import failed."""
+    """Parse, stage and de-duplicate. A file that cannot be read at all marks the import failed.
+
+    Refused (409) for a committed import and while another preview or commit of it runs.
+    """
     started = time.monotonic()
+    _begin_preview(statement_import)
     account = statement_import.account
     places = currency_exponent(account.currency)
     params = {"household": statement_import.household_id, "import": statement_import.pk, "account": account.pk}
     try:
         with transaction.atomic():
+            locked = _lock_or_refuse(statement_import)
+            if locked.status != ImportStatus.PREVIEWING:
+                raise ConflictError(f"This import is {locked.status}; it cannot be previewed now.")
             StatementImportRow.objects.filter(
                 household_id=statement_import.household_id, statement_import=statement_import
             ).delete()
@@ -419,6 +383,13 @@ def statement_import_preview(*, statement_import: StatementImport, progress: Pro
                 cursor.execute(_STAGE_SQL, params)
                 counts = _counts_of(cursor.fetchall())
                 cursor.execute("DROP TABLE import_stage")
+            # The rows and the state that makes them committable land together.
+            statement_import.status = ImportStatus.PREVIEWED
+            statement_import.error = ""
+            statement_import.counts = counts
+            statement_import.save(update_fields=["status", "error", "counts"])
+            # The commit reads these rows by the import's index: the planner must know they are there.
+            _analyze_after_commit(("uploads_statementimportrow",), count)
     except ImportFileError as error:
         statement_import.status = ImportStatus.FAILED
         statement_import.error = str(error)
@@ -426,12 +397,22 @@ def statement_import_preview(*, statement_import: StatementImport, progress: Pro
         statement_import.save(update_fields=["status", "error", "counts"])
         metrics.imports.labels(format=statement_import.format, outcome="failed").inc()
         return statement_import
-    statement_import.status = ImportStatus.PREVIEWED
-    statement_import.error = ""
-    statement_import.counts = counts
-    statement_import.save(update_fields=["status", "error", "counts"])
     metrics.import_duration.observe(time.monotonic() - started)
     return statement_import
+
+
+def statement_import_retry(*, statement_import: StatementImport, progress: Progress | None = None) -> StatementImport:
+    """Run an uploaded, interrupted, failed or previewed import's preview again (409 if committed or running)."""
+    return statement_import_preview(statement_import=statement_import, progress=progress)
+
+
+def statement_import_discard(*, statement_import: StatementImport) -> None:
+    """Delete an import that was never committed, with its staged rows and (once this commits) its file."""
+    with transaction.atomic():
+        locked = _lock_or_refuse(statement_import)
+        if locked.status == ImportStatus.COMMITTED:
+            raise ConflictError("This import is committed: its rows are in the books. Delete it to drop its record.")
+        locked.delete()
 
 
 # --- statement import: commit -----------------------------------------------------------------------
@@ -566,6 +547,9 @@ def statement_import_commit(
         locked.status = ImportStatus.COMMITTED
         locked.committed_at = timezone.now()
         locked.save(update_fields=["counts", "status", "committed_at"])
+        _analyze_after_commit(
+            ("ledger_transaction", "uploads_importedkey", "uploads_statementimportrow"), locked.counts.get("rows", 0)
+        )
         # One history entry for the whole import, not one per row.
         audit_record_import(
             household_id=locked.household_id,
@@ -598,7 +582,13 @@ def _check_row_choices(rows: Any, ids: list[int], statuses: set[str], field: str
 
 
 def statement_import_delete(*, statement_import: StatementImport) -> None:
-    name = statement_import.file.name or ""
+    """The import's record and staged rows; its transactions stay. The file goes once this commits."""
     with transaction.atomic():
         statement_import.delete()
-        transaction.on_commit(lambda: _delete_file(name))
+
+
+def statement_imports_delete(*, queryset: QuerySet[StatementImport]) -> int:
+    """The admin's "delete selected": one transaction; each file goes once it commits (uploads.files)."""
+    with transaction.atomic():
+        count, _by_model = queryset.filter().delete()
+    return count

@@ -106,6 +106,15 @@ class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 
 class StatementImportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    interrupted = serializers.SerializerMethodField(
+        help_text="Its preview stopped with its process or the database: retry or discard it (never committable)."
+    )
+
+    def get_interrupted(self, statement: StatementImport) -> bool:
+        from uploads.services import statement_import_is_interrupted
+
+        return statement_import_is_interrupted(statement)
+
     class Meta:
         model = StatementImport
         fields = [
@@ -114,6 +123,7 @@ class StatementImportSerializer(serializers.ModelSerializer):  # type: ignore[ty
             "account",
             "format",
             "status",
+            "interrupted",
             "original_name",
             "sha256",
             "size",

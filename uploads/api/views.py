@@ -212,6 +212,24 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         )
         return Response(self._detail(request, statement))
 
+    @extend_schema(request=None, responses={200: s.StatementImportSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """Preview again: an interrupted, failed or uploaded import (409 if committed or running)."""
+        statement = self.get_object()
+        ensure_can_write(request.user, statement.household_id)
+        statement = services.statement_import_retry(statement_import=statement)
+        return Response(self._detail(request, statement))
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        """Delete an import never committed, with its staged rows and file (409 if committed or running)."""
+        statement = self.get_object()
+        ensure_can_write(request.user, statement.household_id)
+        services.statement_import_discard(statement_import=statement)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     def perform_destroy(self, instance: StatementImport) -> None:
         services.statement_import_delete(statement_import=instance)
 

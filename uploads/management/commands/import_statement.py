@@ -9,13 +9,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from ledger.errors import ConflictError
 from ledger.models import Account
-from uploads.models import ImportFormat, ImportStatus
+from uploads import files
+from uploads.models import ImportFormat, ImportStatus, StatementImport
 from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload
 
 _BAR_WIDTH = 30
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry run back."""
 
 
 class Command(BaseCommand):
@@ -51,6 +57,30 @@ class Command(BaseCommand):
             raise CommandError(f"--mapping is not JSON: {error}") from None
         interactive = hasattr(self.stdout, "isatty") and self.stdout.isatty()
         self.stdout.write(f"Reading {path.name} into {account}…")
+        # One transaction from upload to commit: a killed, failed or dry run leaves no import behind (and so
+        # none that could be committed later), and its stored file is removed (uploads.files).
+        try:
+            with transaction.atomic():
+                statement, counts, preview = self._import(path, account, mapping, interactive, options)
+                if options["dry_run"]:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        finally:
+            files.discard_rolled_back_files()
+        self.stdout.write(
+            f"rows read: {counts.get('rows', 0)}, "
+            f"{'would import' if options['dry_run'] else 'imported'}: "
+            f"{counts.get('new', 0) + counts.get('near_match', 0) if options['dry_run'] else counts.get('imported', 0)}, "
+            f"duplicates: {counts.get('duplicate', 0)}, ignored: {counts.get('ignored', 0)}, "
+            f"near matches: {preview.get('near_match', 0)}, "
+            f"errors: {counts.get('error', 0)}"
+        )
+        self.stdout.write(f"import id: {statement.pk}{' (dry run: nothing written)' if options['dry_run'] else ''}")
+
+    def _import(
+        self, path: Path, account: Account, mapping: Any, interactive: bool, options: dict[str, Any]
+    ) -> tuple[StatementImport, dict[str, int], dict[str, int]]:
         try:
             with path.open("rb") as handle:
                 statement = statement_import_upload(
@@ -85,15 +115,7 @@ class Command(BaseCommand):
             except ConflictError as error:
                 raise CommandError(f"Nothing was imported. {error.message} (here: --skip-errors)") from None
             counts = statement.counts
-        self.stdout.write(
-            f"rows read: {counts.get('rows', 0)}, "
-            f"{'would import' if options['dry_run'] else 'imported'}: "
-            f"{counts.get('new', 0) + counts.get('near_match', 0) if options['dry_run'] else counts.get('imported', 0)}, "
-            f"duplicates: {counts.get('duplicate', 0)}, ignored: {counts.get('ignored', 0)}, "
-            f"near matches: {preview.get('near_match', 0)}, "
-            f"errors: {counts.get('error', 0)}"
-        )
-        self.stdout.write(f"import id: {statement.pk}{' (dry run: nothing written)' if options['dry_run'] else ''}")
+        return statement, counts, preview
 
     def _progress(self, interactive: bool) -> Any:
         def report(rows: int, share: float) -> None:
