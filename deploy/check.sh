@@ -97,6 +97,7 @@ for mask in "${masks[@]}"; do
   {
     echo "apiVersion: kustomize.config.k8s.io/v1beta1"
     echo "kind: Kustomization"
+    echo "namespace: finance-tracker"
     echo "resources:"
     echo "  - ../../base"
     echo "components:"

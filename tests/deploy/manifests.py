@@ -110,6 +110,7 @@ def render_with_components(parent: str, components: list[str]) -> list[Obj]:
             lines = [
                 "apiVersion: kustomize.config.k8s.io/v1beta1",
                 "kind: Kustomization",
+                "namespace: finance-tracker",
                 "resources:",
                 "  - ../../base",
             ]

@@ -106,7 +106,7 @@ def test_the_app_connects_as_a_non_superuser_role_that_owns_the_database(target:
     assert "roles.sql" in hook and "DATABASE_PASSWORD" in hook
     roles = config_map_file(objs, "postgres-roles", "roles.sql")
     assert "NOSUPERUSER NOCREATEDB NOCREATEROLE" in roles
-    assert "ALTER DATABASE financetracker OWNER TO financetracker" in roles
+    assert 'ALTER DATABASE :"app_db" OWNER TO :"app_role"' in roles
 
 
 def test_no_app_container_can_read_the_superuser_password(target: tuple[str, list[Obj]]) -> None:
