@@ -74,7 +74,7 @@ def _port_matches(rule_ports: list[Obj] | None, destination: Peer, port: int, pr
             if destination.ports.get(wanted) == port:
                 return True
             continue
-        if int(wanted) <= port <= int(entry.get("endPort", wanted)):
+        if int(wanted) <= port <= int(entry.get("endPort") or wanted):
             return True
     return False
 
