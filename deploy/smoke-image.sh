@@ -54,19 +54,23 @@ with open(sys.argv[2], "w") as out:
         out.write(f"{key}={value}\n")
 PY
 # Only the addresses differ from the cluster: services on this host instead of cluster DNS names.
+# The machine's services have no passwords: the password files are left out (empty *_FILE).
 cat >>"$work/config.env" <<ENV
 REDIS_URL=redis://127.0.0.1:6379/15
+REDIS_PASSWORD_FILE=
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db
+DATABASE_PASSWORD_FILE=
 GUNICORN_BIND=127.0.0.1:$port
 ENV
 cat "$work/config.env"
 mkdir -m 755 "$work/secrets"
 printf 'smoke-test-secret-key-%s' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$work/secrets/SECRET_KEY"
-printf 'postgres://postgres@127.0.0.1:5432/%s' "$db" >"$work/secrets/DATABASE_URL"
 printf 'smoke-metrics-token' >"$work/secrets/METRICS_TOKEN"
 chmod 444 "$work/secrets"/*
 
 run_opts=(--read-only --user 10001:10001 --network host --env-file "$work/config.env"
   --tmpfs /tmp:rw,mode=1777 --tmpfs /tmp/prometheus:rw,mode=1777 --tmpfs /uploads:rw,mode=1777
+  --tmpfs /var/spool/financetracker:rw,mode=1777
   -v "$work/secrets:/var/run/secrets/financetracker:ro")
 
 step "migrations in the container"

@@ -99,6 +99,13 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+# Kubernetes keeps the password in a Secret file apart from the URL, which then sits in a ConfigMap.
+_database_password = env_str("DATABASE_PASSWORD")
+if _database_password:
+    DATABASES["default"]["PASSWORD"] = _database_password
+# Behind PgBouncer in transaction mode a server-side cursor would outlive its server connection;
+# that deployment also sets DATABASE_CONN_MAX_AGE=0 (the pooler keeps the connections).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------------------
@@ -119,6 +126,8 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
+                # Kept out of REDIS_URL so the URL can sit in a ConfigMap and the password in a Secret file.
+                "PASSWORD": env_str("REDIS_PASSWORD") or None,
             },
         }
     }
@@ -173,6 +182,8 @@ elif STORAGE_BACKEND == "s3":
             "querystring_auth": True,
             "querystring_expire": env_int("S3_SIGNED_URL_SECONDS", 60),
             "file_overwrite": False,
+            # Reads of large imports spill to disk (TMPDIR) past this size instead of filling a worker's memory.
+            "max_memory_size": env_int("S3_MAX_MEMORY_SIZE", 5 * 1024 * 1024),
         },
     }
 else:
@@ -189,6 +200,8 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Larger uploads spool here: in Kubernetes a volume sized for concurrent 200 MiB imports, not /tmp.
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

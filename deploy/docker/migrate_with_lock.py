@@ -25,6 +25,9 @@ def main() -> int:
     with connection.cursor() as cursor:
         print(f"migrate: waiting for advisory lock {LOCK_KEY}", flush=True)
         cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        # The app role carries statement_timeout = 300s (deploy/kustomize/base/postgres/roles.sql); a
+        # migration that rewrites a large table may need longer, and this session is the only one affected.
+        cursor.execute("SET statement_timeout = 0")
         try:
             call_command("migrate", interactive=False, verbosity=1)
         finally:

@@ -96,3 +96,59 @@ def selects(selector: Obj, labels: dict[str, str]) -> bool:
         if op == "DoesNotExist" and key in labels:
             return False
     return True
+
+
+def render_with_components(parent: str, components: list[str]) -> list[Obj]:
+    """Render `base` or an overlay (by name: dev, prod) plus extra components, the way deploy/check.sh does:
+    a copy of the overlay at the same depth (its ../../ paths still resolve) with the components added."""
+    import tempfile
+
+    source = KUSTOMIZE / "base" if parent == "base" else KUSTOMIZE / "overlays" / parent
+    with tempfile.TemporaryDirectory(dir=KUSTOMIZE / "overlays", prefix=".test-") as tmp:
+        target = Path(tmp)
+        if parent == "base":
+            lines = [
+                "apiVersion: kustomize.config.k8s.io/v1beta1",
+                "kind: Kustomization",
+                "namespace: finance-tracker",
+                "resources:",
+                "  - ../../base",
+            ]
+            lines += ["components:"] + [f"  - ../../components/{c}" for c in components]
+            (target / "kustomization.yaml").write_text("\n".join(lines) + "\n")
+        else:
+            shutil.copytree(source, target, dirs_exist_ok=True)
+            text = (target / "kustomization.yaml").read_text()
+            extra = "".join(f"\n  - ../../components/{c}" for c in components)
+            text = (
+                text.replace("components:", "components:" + extra, 1)
+                if "components:" in text
+                else (text + "components:" + extra + "\n")
+            )
+            (target / "kustomization.yaml").write_text(text)
+        objs, stderr = render(target)
+    assert not stderr.strip(), stderr
+    return objs
+
+
+def env_of(container: Obj) -> dict[str, str]:
+    return {e["name"]: e.get("value", "") for e in container.get("env", [])}
+
+
+def container_named(template: Obj, name: str) -> Obj:
+    for container in containers(template):
+        if container["name"] == name:
+            return container
+    raise AssertionError(f"no container {name}")
+
+
+def volume_named(template: Obj, name: str) -> Obj:
+    for volume in template["spec"].get("volumes", []):
+        if volume["name"] == name:
+            return volume
+    raise AssertionError(f"no volume {name}")
+
+
+def config_map_file(objs: list[Obj], prefix: str, key: str) -> str:
+    (cm,) = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith(prefix + "-")]
+    return str(cm["data"][key])

@@ -1,0 +1,1 @@
+SELECT a.id, a.household_id, a.currency, a.opening_balance + COALESCE(SUM(t.amount), 0) AS balance FROM ledger_account a LEFT JOIN ledger_transaction t ON t.account_id = a.id GROUP BY a.id ORDER BY a.id

@@ -1,0 +1,163 @@
+"""Every flow financetracker needs, and the flows it must not allow, evaluated over the rendered
+NetworkPolicies (tests/deploy/netpol.py) of base, dev and prod and of base with the loadbalancer component.
+Pods of the app's namespace come from the rendered workloads (their labels and named ports); the other
+parties are the well-known pods of a cluster (ingress-nginx's controller, Prometheus, kube-dns,
+cert-manager's HTTP-01 solver, which cert-manager creates in the Ingress's namespace)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.deploy.manifests import Obj, containers, find, render_with_components, workloads
+from tests.deploy.netpol import Peer, allowed
+
+NS = "finance-tracker"
+INGRESS_CONTROLLER = Peer(
+    "ingress-controller",
+    "10.244.9.10",
+    "ingress-nginx",
+    {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+)
+INGRESS_NAMESPACE_OTHER = Peer(
+    "ingress-admission-job", "10.244.9.11", "ingress-nginx", {"app.kubernetes.io/component": "admission-webhook"}
+)
+PROMETHEUS = Peer("prometheus", "10.244.8.10", "monitoring", {"app.kubernetes.io/name": "prometheus"})
+GRAFANA = Peer("grafana", "10.244.8.11", "monitoring", {"app.kubernetes.io/name": "grafana"})
+KUBE_DNS = Peer("kube-dns", "10.244.0.10", "kube-system", {"k8s-app": "kube-dns"})
+SOLVER = Peer("acme-solver", "10.244.1.50", NS, {"acme.cert-manager.io/http01-solver": "true"}, {"http": 8089})
+STRAY = Peer("debug-pod", "10.244.1.99", NS, {"run": "debug"})
+OTHER_NAMESPACE = Peer("other-app", "10.244.7.7", "default", {"app.kubernetes.io/name": "other"})
+INTERNET = Peer("internet-client", "203.0.113.10")
+S3 = Peer("s3-endpoint", "52.218.0.1")
+PRIVATE_HOST = Peer("private-host", "10.0.0.5")
+NODELOCAL_DNS = Peer("nodelocal-dns", "169.254.20.10")
+POD_IDENTITY = Peer("eks-pod-identity-agent", "169.254.170.23")
+IMDS = Peer("instance-metadata", "169.254.169.254")
+
+
+def pods(objs: list[Obj]) -> dict[str, Peer]:
+    """One Peer per rendered workload, named after it (pod IPs in the cluster's private range)."""
+    found: dict[str, Peer] = {}
+    for index, (obj, template) in enumerate(workloads(objs)):
+        ports = {p["name"]: p["containerPort"] for c in containers(template) for p in c.get("ports", []) if "name" in p}
+        found[obj["metadata"]["name"]] = Peer(
+            obj["metadata"]["name"], f"10.244.1.{index + 1}", NS, template["metadata"]["labels"], ports
+        )
+    return found
+
+
+def policies(objs: list[Obj]) -> list[Obj]:
+    return find(objs, "NetworkPolicy")
+
+
+def postgres_server(objs: list[Obj]) -> Peer:
+    """The pod the app's DATABASE_URL reaches: postgres-0, or CloudNativePG's PgBouncer pooler in prod."""
+    cluster = pods(objs)
+    return cluster.get("financetracker-db-pooler-rw") or cluster["postgres"]
+
+
+def postgres_primary(objs: list[Obj]) -> Peer:
+    """What backups dump: postgres-0, or the CloudNativePG instances (pg_dump never goes through PgBouncer)."""
+    cluster = pods(objs)
+    return cluster.get("financetracker-db") or cluster["postgres"]
+
+
+def test_every_flow_the_app_needs_is_allowed(target: tuple[str, list[Obj]]) -> None:
+    name, objs = target
+    net, cluster = policies(objs), pods(objs)
+    app, redis, database = cluster["financetracker"], cluster["redis"], postgres_server(objs)
+    need = [
+        (INGRESS_CONTROLLER, app, 8000, "TCP"),
+        (INGRESS_CONTROLLER, SOLVER, 8089, "TCP"),  # cert-manager HTTP-01 challenge
+        (PROMETHEUS, app, 8000, "TCP"),
+        (app, database, 5432, "TCP"),
+        (app, redis, 6379, "TCP"),
+        (app, KUBE_DNS, 53, "UDP"),
+        (app, KUBE_DNS, 53, "TCP"),
+        (app, NODELOCAL_DNS, 53, "UDP"),
+        (cluster["post-scheduled"], database, 5432, "TCP"),
+        (cluster["post-scheduled"], redis, 6379, "TCP"),
+        (cluster["postgres-backup"], postgres_primary(objs), 5432, "TCP"),
+        (cluster["postgres-backup"], S3, 443, "TCP"),
+        (cluster["postgres-backup"], POD_IDENTITY, 80, "TCP"),
+        (cluster["postgres-restore-test"], KUBE_DNS, 53, "UDP"),
+    ]
+    if "postgres-roles" in cluster:
+        need.append((cluster["postgres-roles"], cluster["postgres"], 5432, "TCP"))
+    if name == "prod":
+        need.append((app, S3, 443, "TCP"))  # uploads-s3
+    for source, destination, port, protocol in need:
+        assert allowed(net, source, destination, port, protocol), (
+            f"{source.name} -> {destination.name}:{port}/{protocol}"
+        )
+
+
+def test_flows_that_must_not_happen_are_denied(target: tuple[str, list[Obj]]) -> None:
+    name, objs = target
+    net, cluster = policies(objs), pods(objs)
+    app, redis, database = cluster["financetracker"], cluster["redis"], postgres_server(objs)
+    deny = [
+        (INGRESS_NAMESPACE_OTHER, app, 8000),  # the controller's pods, not its whole namespace
+        (INTERNET, app, 8000),  # only through the ingress controller
+        (GRAFANA, app, 8000),
+        (STRAY, database, 5432),  # an unlabelled pod of the namespace
+        (STRAY, redis, 6379),
+        (STRAY, app, 8000),
+        (OTHER_NAMESPACE, database, 5432),
+        (PROMETHEUS, database, 5432),
+        (INGRESS_CONTROLLER, database, 5432),
+        (INGRESS_CONTROLLER, app, 9000),  # only the http port
+        (app, database, 22),
+        (app, IMDS, 80),  # no instance credentials for the app
+        (app, PRIVATE_HOST, 443),
+        (app, INTERNET, 80),
+        (redis, database, 5432),  # the cache talks to no one
+        (redis, INTERNET, 443),
+        (database, INTERNET, 443),
+        (SOLVER, app, 8000),  # the solver answers; it never calls out
+        (SOLVER, INTERNET, 443),
+        (cluster["postgres-backup"], INTERNET, 80),
+        (cluster["postgres-backup"], PRIVATE_HOST, 443),
+        (cluster["postgres-backup"], redis, 6379),
+        # The restore test must never reach the production database or the network.
+        (cluster["postgres-restore-test"], database, 5432),
+        (cluster["postgres-restore-test"], S3, 443),
+        (cluster["postgres-restore-test"], INTERNET, 443),
+    ]
+    if name != "prod":
+        deny.append((app, S3, 443))  # filesystem uploads: no object storage
+    for source, destination, port in deny:
+        assert not allowed(net, source, destination, port), f"{source.name} -> {destination.name}:{port} is allowed"
+
+
+@pytest.fixture(scope="module")
+def with_load_balancer() -> list[Obj]:
+    return render_with_components("base", ["loadbalancer"])
+
+
+def test_the_load_balancer_admits_the_internet_but_not_cluster_pods(with_load_balancer: list[Obj]) -> None:
+    net, cluster = policies(with_load_balancer), pods(with_load_balancer)
+    app = cluster["financetracker"]
+    assert allowed(net, INTERNET, app, 8000)
+    # ipBlocks are matched against pod IPs too (several CNIs do): cluster pods stay out.
+    assert not allowed(net, OTHER_NAMESPACE, app, 8000)
+    assert not allowed(net, STRAY, app, 8000)
+    assert not allowed(net, INTERNET, cluster["postgres"], 5432)
+
+
+def test_the_evaluator_itself_denies_by_default_and_honours_named_ports() -> None:
+    deny_all = {"metadata": {"name": "d", "namespace": NS}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+    web = Peer("web", "10.244.1.1", NS, {"app": "web"}, {"http": 8000})
+    assert allowed([], STRAY, web, 8000)  # no policy: not isolated
+    assert not allowed([deny_all], STRAY, web, 8000)
+    named = {
+        "metadata": {"name": "n", "namespace": NS},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": "web"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {}}], "ports": [{"port": "http"}]}],
+        },
+    }
+    assert allowed([deny_all, named], STRAY, web, 8000)
+    assert not allowed([deny_all, named], STRAY, web, 8001)
+    assert not allowed([deny_all, named], OTHER_NAMESPACE, web, 8000)  # podSelector alone: same namespace
