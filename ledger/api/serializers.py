@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import (
     Account,
     AccountKind,
@@ -25,7 +26,7 @@ from ledger.models import (
 from ledger.money import CURRENCY_CHOICES
 
 
-class MembershipSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MembershipSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -34,7 +35,7 @@ class MembershipSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         read_only_fields = ["id", "user", "username", "created_at"]
 
 
-class MembershipWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MembershipWriteSerializer(StrictSerializer):  # type: ignore[type-arg]
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -45,7 +46,7 @@ class MembershipWriteSerializer(serializers.Serializer):  # type: ignore[type-ar
         return user
 
 
-class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class HouseholdSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     members = MembershipSerializer(source="memberships", many=True, read_only=True)
     role = serializers.SerializerMethodField()
 
@@ -65,7 +66,7 @@ class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         return value
 
 
-class HouseholdOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class HouseholdOwnedSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     """`household` may be given on create (defaults to the person's only writable household)."""
 
     household: Any = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
@@ -104,11 +105,11 @@ class AccountSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
 
-class BalanceQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BalanceQuerySerializer(StrictSerializer):  # type: ignore[type-arg]
     as_of = StrictDateField(required=False)
 
 
-class ReconcileSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ReconcileSerializer(StrictSerializer):  # type: ignore[type-arg]
     statement_date = StrictDateField()
     statement_balance = MoneyField()
 
@@ -132,7 +133,7 @@ class TagSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id"]
 
 
-class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class SplitSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     category = HouseholdScopedRelatedField(queryset=Category.objects.all())
     amount = MoneyField(currency_from="transaction.currency")
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -142,7 +143,7 @@ class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["category", "amount", "memo"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class TransactionSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
     date = StrictDateField()
     amount = MoneyField(currency_from="currency")
@@ -175,8 +176,23 @@ class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-a
         ]
         read_only_fields = ["id", "household", "currency", "transfer", "created_at", "updated_at"]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A transaction is categorised by `category` or by its splits, never both: the service would keep
+        # the splits and drop the category, so sending both is refused rather than half honoured.
+        splits = attrs.get("splits")
+        category = attrs.get("category")
+        if category is not None and splits:
+            raise serializers.ValidationError(
+                {"category": ["A split transaction takes its categories from its splits: send category or splits."]}
+            )
+        if category is not None and splits is None and self.instance is not None and self.instance.splits.all():
+            raise serializers.ValidationError(
+                {"category": ['This transaction is split: send "splits": [] with the category to unsplit it.']}
+            )
+        return attrs
 
-class TransferSerializer(serializers.Serializer):  # type: ignore[type-arg]
+
+class TransferSerializer(StrictSerializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(read_only=True)
     household = serializers.IntegerField(source="household_id", read_only=True)
     from_account = HouseholdScopedRelatedField(queryset=Account.objects.all())
@@ -214,11 +230,11 @@ class TransferSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return []
 
 
-class TokenObtainSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TokenObtainSerializer(StrictSerializer):  # type: ignore[type-arg]
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, default="API token")
 
 
-class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TokenSerializer(StrictSerializer):  # type: ignore[type-arg]
     token = serializers.CharField()
