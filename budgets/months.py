@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from ledger.dates import EARLIEST_DATE, LATEST_DATE
 from ledger.models import Household
 
 _MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
@@ -47,13 +48,15 @@ def label_month_sql(date_sql: str, start_day_sql: str) -> str:
 
 
 def parse_month(text: str) -> date:
-    """'2024-03' (or '2024-03-01') → date(2024, 3, 1); ValueError otherwise."""
+    """'2024-03' (or '2024-03-01') → date(2024, 3, 1); ValueError otherwise, also outside `ledger.dates`' range."""
     match = _MONTH_TEXT.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a month such as 2024-03.")
     year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or year < 1900:
+    if not 1 <= month <= 12:
         raise ValueError(f"{text!r} is not a month such as 2024-03.")
+    if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
+        raise ValueError(f"Give a month from {EARLIEST_DATE:%Y-%m} to {LATEST_DATE:%Y-%m}.")
     return date(year, month, 1)
 
 

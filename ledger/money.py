@@ -13,6 +13,13 @@ from django.core.exceptions import ValidationError
 # Every amount column is numeric(19, 4): four places covers every ISO 4217 currency.
 AMOUNT_MAX_DIGITS = 19
 AMOUNT_DECIMAL_PLACES = 4
+# What a person may enter: |amount| < 10^12 (a trillion of any currency, yen included). The columns hold
+# < 10^15, so a thousand maximal amounts still fit in one stored figure; the one stored sum of unbounded
+# count, the monthly account total, is numeric(38, 4) (10^22 maximal amounts). Python's Decimal context
+# (28 digits) adds 10^12 such amounts exactly.
+AMOUNT_MAX_INTEGER_DIGITS = 12
+AMOUNT_LIMIT = Decimal(10) ** AMOUNT_MAX_INTEGER_DIGITS
+MONTH_TOTAL_MAX_DIGITS = 38
 
 # The one rounding mode of every converted or averaged figure: halves away from zero (0.125 → 0.13,
 # -0.125 → -0.13). It is what PostgreSQL's round(numeric, places) does, so SQL and Python agree (see
@@ -78,9 +85,11 @@ def parse_amount(value: object) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern above already guards this
         raise ValidationError(f"{text!r} is not a decimal amount.", code="invalid") from None
-    max_integer_digits = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
-    if amount.adjusted() >= max_integer_digits:
-        raise ValidationError(f"{text!r} is too large.", code="max_digits")
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise ValidationError(
+            f"{text!r} is too large: amounts have at most {AMOUNT_MAX_INTEGER_DIGITS} digits before the point.",
+            code="max_digits",
+        )
     return amount
 
 

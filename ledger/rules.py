@@ -8,20 +8,25 @@ Semantics (the same on both paths):
 - Reconciled transactions are never changed.
 - Text conditions are case-insensitive: contains, equals (after trimming) and regex. Amount conditions
   compare the signed amount (negative is money out): between [low, high] inclusive, gte, lte.
+- Regex conditions use RE2's syntax and engine (google-re2) on both paths — validation included — so a
+  pattern runs in time linear in the text: no pattern can backtrack catastrophically (`^(a|aa)*c$`).
+  PostgreSQL's own regex engine never sees a person's pattern.
 
 Two paths: `rules_apply` (on demand: evaluates in Python over a queryset and reports each change, with a
 dry run), and `rules_apply_to_transactions_sql` (imports: a snapshot of the new rows, then one UPDATE per rule
-translated to SQL — ILIKE, ~*, ranges — so the cost does not grow with rows x rules round trips).
+translated to SQL — ILIKE, ranges; regex conditions are matched by RE2 over the snapshot and enter the SQL as
+id lists — so the cost does not grow with rows x rules round trips).
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import re2
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -48,8 +53,10 @@ TEXT_OPERATORS = ("contains", "equals", "regex")
 AMOUNT_OPERATORS = ("between", "gte", "lte")
 MAX_PATTERN_LENGTH = 200
 MAX_CONDITIONS = 20
-# Nested quantifiers such as (a+)+ or (\w*)* are what make backtracking engines explode.
-_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
+# RE2 compiles a pattern to an automaton within this much memory, or refuses it: (a{100}){100} is refused.
+_RE2_MAX_MEMORY = 1 << 20
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,15 +81,32 @@ def _condition_error(index: int, message: str) -> ValidationError:
     return ValidationError({"conditions": [f"Condition {index + 1}: {message}"]})
 
 
-def validate_regex(pattern: str) -> None:
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    # `.` matches a newline too, as in PostgreSQL's regexes (imports' descriptions may hold several lines).
+    options.dot_nl = True
+    options.max_mem = _RE2_MAX_MEMORY
+    options.log_errors = False
+    return options
+
+
+def compile_regex(pattern: str) -> re2._Regexp:
+    """The pattern compiled by RE2, the engine that runs it on both paths; ValueError with RE2's reason."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"a pattern may be at most {MAX_PATTERN_LENGTH} characters")
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise ValueError("nested quantifiers such as (a+)+ are not allowed")
     try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"not a valid regular expression ({error})") from None
+        return re2.compile(pattern, _re2_options())
+    except re2.error as error:
+        reason = error.args[0] if error.args else ""
+        text = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+        raise ValueError(
+            f"not a regular expression RE2 accepts ({text}); lookarounds and backreferences are not supported"
+        ) from None
+
+
+def validate_regex(pattern: str) -> None:
+    compile_regex(pattern)
 
 
 def validate_conditions(conditions: Any, *, household_id: int) -> list[dict[str, Any]]:
@@ -234,8 +258,19 @@ def _text_test(name: str, operator: str, value: str) -> Any:
     if operator == "equals":
         target = value.strip().casefold()
         return lambda tx: (getattr(tx, name) or "").strip().casefold() == target
-    pattern = re.compile(value, re.IGNORECASE)
-    return lambda tx: pattern.search(getattr(tx, name) or "") is not None
+    matcher = _regex_matcher(value)
+    return lambda tx: matcher(getattr(tx, name) or "")
+
+
+def _regex_matcher(pattern: str) -> Any:
+    """A text → bool test for a stored pattern. One RE2 refuses (saved before RE2 was the engine) never matches,
+    rather than failing every run of the household's rules."""
+    try:
+        compiled = compile_regex(pattern)
+    except ValueError as error:
+        logger.warning("rule regex %r is not valid RE2 and never matches: %s", pattern, error)
+        return lambda text: False
+    return lambda text: compiled.search(text) is not None
 
 
 def _compile(condition: dict[str, Any]) -> Any:
@@ -361,7 +396,30 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _condition_sql(condition: dict[str, Any]) -> tuple[str, list[Any]]:
+_RegexMatches = dict[tuple[str, str], list[int]]
+
+
+def _regex_matches(cursor: Any, rules: Sequence[_CompiledRule]) -> _RegexMatches:
+    """For each (field, pattern) of the rules' regex conditions, the ids of the snapshot rows RE2 matches."""
+    wanted = {
+        (condition["field"], condition["value"])
+        for compiled in rules
+        for condition in compiled.rule.conditions
+        if condition["field"] in TEXT_FIELDS and condition["operator"] == "regex"
+    }
+    if not wanted:
+        return {}
+    cursor.execute("SELECT id, payee, description FROM rules_input")
+    rows = cursor.fetchall()
+    matches: _RegexMatches = {}
+    for name, pattern in wanted:
+        matcher = _regex_matcher(pattern)
+        column = TEXT_FIELDS.index(name) + 1
+        matches[(name, pattern)] = [row[0] for row in rows if matcher(row[column] or "")]
+    return matches
+
+
+def _condition_sql(condition: dict[str, Any], regex_matches: _RegexMatches) -> tuple[str, list[Any]]:
     name, operator, value = condition["field"], condition["operator"], condition["value"]
     if name in TEXT_FIELDS:
         column = f"i.{name}"
@@ -369,7 +427,8 @@ def _condition_sql(condition: dict[str, Any]) -> tuple[str, list[Any]]:
             return f"{column} ILIKE %s", [f"%{_like_escape(value)}%"]
         if operator == "equals":
             return f"lower(btrim({column})) = lower(btrim(%s))", [value]
-        return f"{column} ~* %s", [value]
+        # Matched by RE2 in _regex_matches: PostgreSQL's engine would read the pattern differently (\b).
+        return "i.id = ANY(%s::bigint[])", [regex_matches[(name, value)]]
     if name == "amount":
         if operator == "between":
             return "i.amount BETWEEN %s AND %s", [Decimal(value[0]), Decimal(value[1])]
@@ -399,9 +458,10 @@ def rules_apply_to_transactions_sql(*, household_id: int, transaction_ids_sql: s
         )
         cursor.execute("CREATE INDEX ON rules_input (id)")
         cursor.execute("ANALYZE rules_input")
+        regex_matches = _regex_matches(cursor, rules)
         for compiled in reversed(rules):
             rule = compiled.rule
-            parts = [_condition_sql(condition) for condition in rule.conditions]
+            parts = [_condition_sql(condition, regex_matches) for condition in rule.conditions]
             joiner = " AND " if rule.match == RuleMatch.ALL else " OR "
             where = "(" + joiner.join(sql for sql, _params in parts) + ")"
             where_params = [param for _sql, condition_params in parts for param in condition_params]

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.months import add_months, month_index, parse_month
 from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import Account, Category, Household
 from ledger.money import CURRENCY_CHOICES
 
@@ -42,7 +43,7 @@ class RateField(MoneyField):
         return serializers.Field.get_attribute(self, instance)
 
 
-class HouseholdOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class HouseholdOwnedSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
@@ -105,7 +106,7 @@ class ScheduledTransactionSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "next_due", "updated_at"]
 
 
-class UpcomingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class UpcomingSerializer(StrictSerializer):  # type: ignore[type-arg]
     def to_representation(self, instance: Any) -> dict[str, Any]:
         scheduled: ScheduledTransaction = instance.scheduled
         amount = MoneyField(currency_from="account.currency").to_representation(
@@ -126,7 +127,7 @@ class UpcomingSerializer(serializers.Serializer):  # type: ignore[type-arg]
         }
 
 
-class ExchangeRateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ExchangeRateSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     date = StrictDateField()
     base = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     quote = serializers.ChoiceField(choices=CURRENCY_CHOICES)
@@ -155,7 +156,7 @@ class ExchangeRateSerializer(serializers.ModelSerializer):  # type: ignore[type-
 # --- Report query parameters ----------------------------------------------------------------------------
 
 
-class HouseholdQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class HouseholdQuerySerializer(StrictSerializer):  # type: ignore[type-arg]
     household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from budgets import selectors, services
 from budgets.api import serializers as s
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
+from ledger.api.fields import BoundedDateFilter
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Household
 
@@ -38,9 +39,9 @@ def validated_query(serializer_class: type[serializers.Serializer], request: Req
 class BudgetFilter(django_filters.FilterSet):
     household = django_filters.NumberFilter(field_name="household_id")
     category = django_filters.NumberFilter(field_name="category_id")
-    month = django_filters.DateFilter(field_name="month", input_formats=["%Y-%m", "%Y-%m-%d"])
-    month_after = django_filters.DateFilter(field_name="month", lookup_expr="gte", input_formats=["%Y-%m", "%Y-%m-%d"])
-    month_before = django_filters.DateFilter(field_name="month", lookup_expr="lte", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month = BoundedDateFilter(field_name="month", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month_after = BoundedDateFilter(field_name="month", lookup_expr="gte", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month_before = BoundedDateFilter(field_name="month", lookup_expr="lte", input_formats=["%Y-%m", "%Y-%m-%d"])
 
     class Meta:
         model = Budget
@@ -136,8 +137,8 @@ class StaffWritesPermission(permissions.IsAuthenticated):
 class ExchangeRateFilter(django_filters.FilterSet):
     base = django_filters.CharFilter()
     quote = django_filters.CharFilter()
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])
+    date_after = BoundedDateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
+    date_before = BoundedDateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])
 
     class Meta:
         model = ExchangeRate

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import status
@@ -23,7 +25,21 @@ def _django_validation_detail(error: DjangoValidationError) -> Any:
     return {"non_field_errors": error.messages}
 
 
+def _request_size_detail(exc: Exception) -> str | None:
+    """Django raises these while reading a body past its limits; by default they become a bare HTML 400."""
+    if isinstance(exc, RequestDataTooBig):
+        return f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+    if isinstance(exc, TooManyFieldsSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
+    if isinstance(exc, TooManyFilesSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    size_detail = _request_size_detail(exc)
+    if size_detail is not None:
+        return Response({"detail": size_detail}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(detail=_django_validation_detail(exc))
     if isinstance(exc, ConflictError):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 
+from ledger.api.parsers import NUL_MESSAGE, loads_bounded, nul_path
+from ledger.dates import DATE_RANGE_MESSAGE, date_in_range, validate_date_in_range
 from ledger.money import format_amount, parse_amount
 
 
@@ -60,8 +64,45 @@ class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):  # type: 
 
 @extend_schema_field(OpenApiTypes.DATE)
 class StrictDateField(serializers.DateField):
-    """ISO dates only (YYYY-MM-DD)."""
+    """ISO dates only (YYYY-MM-DD), within the books' range (`ledger.dates`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", ["iso-8601"])
         super().__init__(**kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)
+        if not date_in_range(parsed):
+            raise serializers.ValidationError(DATE_RANGE_MESSAGE)
+        return parsed
+
+
+class BoundedJSONField(serializers.JSONField):
+    """A JSON value stored in a jsonb column: nesting bounded and NUL characters refused at any depth.
+
+    A JSON request body is already checked by the parser; this covers JSON sent as a string in a form.
+    """
+
+    def decode(self, text: str) -> Any:
+        try:
+            return loads_bounded(text)
+        except ParseError as error:
+            raise serializers.ValidationError(str(error.detail)) from None
+        except serializers.ValidationError:
+            raise serializers.ValidationError(NUL_MESSAGE) from None
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and (self.binary or getattr(data, "is_json_string", False)):
+            data = self.decode(data)
+        value = super().to_internal_value(data)
+        if nul_path(value) is not None:
+            raise serializers.ValidationError(NUL_MESSAGE)
+        return value
+
+
+class BoundedDateFilter(django_filters.DateFilter):
+    """A date query parameter within the books' range: 9999-12-31 is a 400 with a message, like in a body."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [validate_date_in_range])
+        super().__init__(*args, **kwargs)

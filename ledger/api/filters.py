@@ -5,6 +5,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from ledger.api.fields import BoundedDateFilter
 from ledger.models import Transaction, TransactionStatus
 from ledger.selectors import transactions_in_category
 
@@ -16,8 +17,8 @@ class TransactionFilter(django_filters.FilterSet):
         method="filter_category", label="Category (and its subcategories, splits included)"
     )
     uncategorized = django_filters.BooleanFilter(method="filter_uncategorized")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])
+    date_after = BoundedDateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
+    date_before = BoundedDateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])
     min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
     status = django_filters.ChoiceFilter(choices=TransactionStatus.choices)

@@ -13,9 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ledger import rules as rules_engine
-from ledger.api.fields import HouseholdScopedRelatedField
+from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
 from ledger.api.permissions import ensure_can_write
 from ledger.api.serializers import HouseholdOwnedSerializer
+from ledger.api.strict import StrictSerializer
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Category, Household, Rule, Tag, Transaction
 from ledger.models.rules import RuleMatch
@@ -23,7 +24,7 @@ from ledger.models.rules import RuleMatch
 
 class RuleSerializer(HouseholdOwnedSerializer):
     match = serializers.ChoiceField(choices=RuleMatch.choices, default=RuleMatch.ALL)
-    conditions = serializers.JSONField()
+    conditions = BoundedJSONField()
     set_category = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
     add_tags = HouseholdScopedRelatedField(queryset=Tag.objects.all(), many=True, required=False)
 
@@ -47,7 +48,7 @@ class RuleSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class RulesApplySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class RulesApplySerializer(StrictSerializer):  # type: ignore[type-arg]
     household = HouseholdScopedRelatedField(queryset=Household.objects.all())
     dry_run = serializers.BooleanField(default=False)
     transactions = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10000)

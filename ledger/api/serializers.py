@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import (
     Account,
     AccountKind,
@@ -24,7 +25,7 @@ from ledger.models import (
 from ledger.money import CURRENCY_CHOICES
 
 
-class MembershipSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MembershipSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -33,13 +34,13 @@ class MembershipSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         read_only_fields = ["id", "user", "username", "created_at"]
 
 
-class MembershipRoleSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MembershipRoleSerializer(StrictSerializer):  # type: ignore[type-arg]
     """A member's new role. People are added by invitation (ledger/api/invitations.py), never by name."""
 
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class HouseholdSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     members = MembershipSerializer(source="memberships", many=True, read_only=True)
     role = serializers.SerializerMethodField()
 
@@ -59,7 +60,7 @@ class HouseholdSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         return value
 
 
-class HouseholdOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class HouseholdOwnedSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     """`household` may be given on create (defaults to the person's only writable household)."""
 
     household: Any = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
@@ -98,11 +99,11 @@ class AccountSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
 
-class BalanceQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BalanceQuerySerializer(StrictSerializer):  # type: ignore[type-arg]
     as_of = StrictDateField(required=False)
 
 
-class ReconcileSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ReconcileSerializer(StrictSerializer):  # type: ignore[type-arg]
     statement_date = StrictDateField()
     statement_balance = MoneyField()
 
@@ -126,7 +127,7 @@ class TagSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id"]
 
 
-class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class SplitSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     category = HouseholdScopedRelatedField(queryset=Category.objects.all())
     amount = MoneyField(currency_from="transaction.currency")
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -136,7 +137,7 @@ class SplitSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["category", "amount", "memo"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class TransactionSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
     date = StrictDateField()
     amount = MoneyField(currency_from="currency")
@@ -169,8 +170,23 @@ class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-a
         ]
         read_only_fields = ["id", "household", "currency", "transfer", "created_at", "updated_at"]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A transaction is categorised by `category` or by its splits, never both: the service would keep
+        # the splits and drop the category, so sending both is refused rather than half honoured.
+        splits = attrs.get("splits")
+        category = attrs.get("category")
+        if category is not None and splits:
+            raise serializers.ValidationError(
+                {"category": ["A split transaction takes its categories from its splits: send category or splits."]}
+            )
+        if category is not None and splits is None and self.instance is not None and self.instance.splits.all():
+            raise serializers.ValidationError(
+                {"category": ['This transaction is split: send "splits": [] with the category to unsplit it.']}
+            )
+        return attrs
 
-class TransferSerializer(serializers.Serializer):  # type: ignore[type-arg]
+
+class TransferSerializer(StrictSerializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(read_only=True)
     household = serializers.IntegerField(source="household_id", read_only=True)
     from_account = HouseholdScopedRelatedField(queryset=Account.objects.all())
@@ -208,11 +224,11 @@ class TransferSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return []
 
 
-class TokenObtainSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TokenObtainSerializer(StrictSerializer):  # type: ignore[type-arg]
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, default="API token")
 
 
-class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TokenSerializer(StrictSerializer):  # type: ignore[type-arg]
     token = serializers.CharField()

@@ -291,7 +291,8 @@ class TransactionViewSet(HouseholdScopedViewSet):
         return Response(self.get_serializer(self._reload(tx.pk)).data)
 
     @extend_schema(request=None, responses=AuditEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # One transaction's history is short and read whole: a plain list, as the schema says (no page object).
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         """Who changed this transaction, when, from which request, and what it was before (newest first)."""
         tx = self.get_object()  # scoped: another household's transaction is a 404

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from ledger.models.tenancy import Household, HouseholdOwned, User
-from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES
+from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES, MONTH_TOTAL_MAX_DIGITS
 
 
 def amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
@@ -249,7 +249,8 @@ class AccountMonthTotal(HouseholdOwned):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="First day of the calendar month.")
-    total = amount_field(default=0)
+    # Wider than an amount: a month may hold any number of rows (see ledger.money.AMOUNT_LIMIT).
+    total = models.DecimalField(max_digits=MONTH_TOTAL_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, default=0)
     row_count = models.BigIntegerField(default=0)
 
     class Meta:

@@ -151,13 +151,22 @@ def test_hostile_transfer_amounts_are_refused(client: APIClient, raw: str) -> No
         assert field in response.json()
 
 
-def test_the_largest_amount_the_column_holds_round_trips(client: APIClient) -> None:
+def test_the_largest_amount_a_person_may_enter_round_trips(client: APIClient) -> None:
     account = make_account(client)
     response = client.post(
-        "/api/v1/transactions/", {"account": account["id"], "date": "2024-02-01", "amount": "-999999999999999.99"}
+        "/api/v1/transactions/", {"account": account["id"], "date": "2024-02-01", "amount": "-999999999999.99"}
     )
     assert response.status_code == 201, response.json()
-    assert response.json()["amount"] == "-999999999999999.99"
+    assert response.json()["amount"] == "-999999999999.99"
+
+
+def test_an_amount_past_the_bound_is_refused_with_a_field_message(client: APIClient) -> None:
+    account = make_account(client)
+    response = client.post(
+        "/api/v1/transactions/", {"account": account["id"], "date": "2024-02-01", "amount": "-1000000000000.00"}
+    )
+    assert response.status_code == 400
+    assert "at most 12 digits" in response.json()["amount"][0]
 
 
 @pytest.mark.parametrize(

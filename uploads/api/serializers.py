@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rest_framework import serializers
 
-from ledger.api.fields import HouseholdScopedRelatedField
+from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
+from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import Account, Household, Transaction
 from ledger.money import format_amount
 from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow
 
 
-class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AttachmentSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
     transaction = HouseholdScopedRelatedField(queryset=Transaction.objects.all(), required=False, allow_null=True)
     file = serializers.FileField(write_only=True)
@@ -48,21 +48,18 @@ class AttachmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         return f"/api/v1/attachments/{attachment.pk}/download/"
 
 
-class JSONStringField(serializers.JSONField):
-    """JSON that may arrive as a string (multipart forms can only send strings)."""
+class JSONStringField(BoundedJSONField):
+    """A JSON object that may arrive as a string (multipart forms can only send strings)."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                raise serializers.ValidationError("Send a JSON object.") from None
+            data = self.decode(data)
         if not isinstance(data, dict):
             raise serializers.ValidationError("Send a JSON object.")
-        return data
+        return super().to_internal_value(data)
 
 
-class ImportUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ImportUploadSerializer(StrictSerializer):  # type: ignore[type-arg]
     file = serializers.FileField()
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
     format = serializers.ChoiceField(choices=ImportFormat.choices, required=False)
@@ -71,12 +68,12 @@ class ImportUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
     mapping = JSONStringField(required=False)
 
 
-class ImportCommitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ImportCommitSerializer(StrictSerializer):  # type: ignore[type-arg]
     merge = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     ignore = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
 
 
-class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ImportRowSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     """Amounts shown with the account's decimal places; pass `currency` in the context."""
 
     amount = serializers.SerializerMethodField()
@@ -105,7 +102,7 @@ class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         ]
 
 
-class StatementImportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class StatementImportSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     interrupted = serializers.SerializerMethodField(
         help_text="Its preview stopped with its process or the database: retry or discard it (never committable)."
     )

@@ -13,13 +13,14 @@ from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect, St
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger.api.filters import TransactionFilter
+from ledger.api.parsers import BoundedJSONParser
 from ledger.api.permissions import ensure_can_write
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Transaction
@@ -67,7 +68,7 @@ def _is_object_storage() -> bool:
 class AttachmentViewSet(HouseholdScopedViewSet):
     model = Attachment
     serializer_class = s.AttachmentSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["household", "transaction", "content_type"]
     ordering = ["-id"]
@@ -125,7 +126,7 @@ class AttachmentViewSet(HouseholdScopedViewSet):
 class StatementImportViewSet(HouseholdScopedViewSet):
     model = StatementImport
     serializer_class = s.StatementImportSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     http_method_names = ["get", "post", "delete", "head", "options"]
     filterset_fields = ["household", "account", "status", "format"]
     ordering = ["-id"]

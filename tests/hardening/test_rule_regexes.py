@@ -1,0 +1,126 @@
+"""Rule regexes run by RE2 on both paths (on demand and on import commit): linear time, one syntax, one meaning."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from ledger.models import Rule, Transaction
+from ledger.rules import _text_test, rule_create, rules_apply, validate_regex
+from tests.factories import TransactionFactory
+from uploads.models import ImportStatus
+
+pytestmark = pytest.mark.django_db
+
+REDOS_PATTERNS = ["^(a|aa)*c$", "(a+)+$", "(x+x+)+y"]
+# Each pattern's worst case for a backtracking engine: 2^n paths over a long run of the repeated letter.
+HOSTILE_TEXT = {"^(a|aa)*c$": "a" * 5000 + "b", "(a+)+$": "a" * 5000 + "!", "(x+x+)+y": "x" * 5000}
+# The same at a payee's length (200): still beyond any backtracking engine's patience.
+HOSTILE_PAYEE = {pattern: text[-200:] for pattern, text in HOSTILE_TEXT.items()}
+
+
+def finishes(work, *, within_seconds: float = 60.0) -> bool:
+    """Whether `work` returns at all; a backtracking engine would still be running after the age of the universe."""
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(within_seconds)
+    return not thread.is_alive()
+
+
+@pytest.mark.parametrize("pattern", REDOS_PATTERNS)
+def test_classic_redos_patterns_are_matched_in_linear_time(pattern):
+    validate_regex(pattern)  # RE2 runs them safely, so they are not refused
+    test = _text_test("payee", "regex", pattern)
+    results: list[bool] = []
+    assert finishes(lambda: results.append(test(SimpleNamespace(payee=HOSTILE_TEXT[pattern]))))
+    assert results == [False]
+
+
+@pytest.mark.parametrize("pattern", REDOS_PATTERNS)
+def test_a_redos_rule_applied_on_demand_finishes_and_does_not_match(household, account, pattern):
+    rule_create(
+        household=household,
+        name="Hostile",
+        conditions=[{"field": "payee", "operator": "regex", "value": pattern}],
+        set_payee="matched",
+    )
+    row = TransactionFactory(account=account, payee=HOSTILE_PAYEE[pattern])
+    assert rules_apply(household=household).changed == 0
+    row.refresh_from_db()
+    assert row.payee != "matched"
+
+
+def test_a_redos_rule_on_import_commit_finishes(household, account, import_bytes):
+    rule_create(
+        household=household,
+        name="Hostile",
+        conditions=[{"field": "payee", "operator": "regex", "value": "^(a|aa)*c$"}],
+        set_payee="matched",
+    )
+    payee = "a" * 150 + "b"
+    statement = import_bytes(account, f"Date,Payee,Amount\n2024-03-15,{payee},-2.80\n".encode(), commit=True)
+    assert statement.status == ImportStatus.COMMITTED, statement.error
+    assert Transaction.objects.get(account=account).payee == payee
+
+
+@pytest.mark.parametrize("pattern", ["(?<=a)b", "(?!x)y", r"(\w)\1", "a{2000}", "(a{100}){100}"])
+def test_patterns_re2_cannot_run_in_linear_time_are_refused_with_a_message(household, pattern):
+    with pytest.raises(ValidationError) as refused:
+        rule_create(
+            household=household,
+            name="Bad",
+            conditions=[{"field": "payee", "operator": "regex", "value": pattern}],
+            set_payee="x",
+        )
+    assert "RE2" in refused.value.message_dict["conditions"][0]
+
+
+def test_a_pattern_postgresql_would_reject_still_commits_imports(household, account, import_bytes):
+    # Python's re and RE2 accept named groups; PostgreSQL's engine rejects them, so every commit used to fail.
+    rule_create(
+        household=household,
+        name="Trams",
+        conditions=[{"field": "payee", "operator": "regex", "value": r"(?P<mode>tram|bus)\b"}],
+        set_payee="Public transport",
+    )
+    statement = import_bytes(
+        account, b"Date,Payee,Amount\n2024-03-15,Tram 7,-2.80\n2024-03-15,Trampoline,-9\n", commit=True
+    )
+    assert statement.status == ImportStatus.COMMITTED, statement.error
+    payees = sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
+    assert payees == ["Public transport", "Trampoline"]
+
+
+def test_word_boundaries_mean_the_same_on_import_and_on_demand(household, account, import_bytes):
+    rule_create(
+        household=household,
+        name="Bus",
+        conditions=[{"field": "payee", "operator": "regex", "value": r"\bbus\b"}],
+        set_payee="Bus",
+    )
+    import_bytes(account, b"Date,Payee,Amount\n2024-03-15,City bus 12,-2.80\n2024-03-15,Busker,-1\n", commit=True)
+    imported = sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
+    TransactionFactory(account=account, payee="Night bus")
+    TransactionFactory(account=account, payee="Omnibusiness")
+    rules_apply(household=household)
+    on_demand = sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
+    assert imported == ["Bus", "Busker"]
+    assert on_demand == ["Bus", "Bus", "Busker", "Omnibusiness"]
+
+
+def test_a_stored_pattern_re2_refuses_never_matches_and_breaks_nothing(household, account, import_bytes):
+    rule = rule_create(
+        household=household,
+        name="Legacy",
+        conditions=[{"field": "payee", "operator": "contains", "value": "tram"}],
+        set_payee="matched",
+    )
+    # As saved before RE2 was the engine: a lookbehind.
+    Rule.objects.filter(pk=rule.pk).update(conditions=[{"field": "payee", "operator": "regex", "value": "(?<=T)ram"}])
+    statement = import_bytes(account, b"Date,Payee,Amount\n2024-03-15,Tram,-2.80\n", commit=True)
+    assert statement.status == ImportStatus.COMMITTED, statement.error
+    assert rules_apply(household=household).changed == 0
+    assert Transaction.objects.get(account=account).payee == "Tram"
