@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from financetracker.env import env_bool, env_int, env_list, env_str
@@ -45,6 +47,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "financetracker.security",
     "ledger",
     "budgets",
     "uploads",
@@ -55,6 +60,7 @@ MIDDLEWARE = [
     "financetracker.request_context.RequestContextMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # JSON error bodies and Cache-Control: no-store on every /api/ response.
     "ledger.api.middleware.ApiResponseMiddleware",
+    "financetracker.security.outage.DatabaseOutageMiddleware",
+    # Last: turns a login refused by django-axes into its lockout answer.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -80,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -137,8 +147,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-# cached_db: the database holds every session, so a Redis restart logs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in PostgreSQL only. With cached_db a logout while Redis is unreachable deletes the row but
+# not the cached copy, which Redis serves again when it returns: the logged-out cookie comes back to life.
+# One primary-key read a request is the price of a logout that always holds (and of no logout on a Redis loss).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Authentication -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "ledger.User"
@@ -153,6 +165,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (username, address) before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Login protection (django-axes; admin login and POST /api/v1/auth/token/) -----------------------
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 ignores the header (see
+# financetracker/security/client_ip.py). Every address-keyed limit uses this.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Failures counted per (username, address): an attacker elsewhere cannot lock the real person out, and
+# the lock lifts by itself after the cool-off. Counted in PostgreSQL, so Redis being down changes nothing.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+# Failures during a lockout do not extend it: the lock always ends one cool-off after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "financetracker.security.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "financetracker.security.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = True
+AXES_VERBOSE = False
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -255,6 +291,22 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy on every response (django-csp 4). No 'unsafe-inline': our templates load their
+# scripts and styles from static files; the few inline blocks carry the per-request nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"

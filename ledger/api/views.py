@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,9 +15,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from financetracker.security.throttling import DatabaseScopedRateThrottle
 from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
@@ -327,11 +328,15 @@ class TransferViewSet(HouseholdScopedViewSet):
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for a personal API token (throttled)."""
+    """Exchange a username and password for a personal API token.
+
+    Limited per client address (a rate counted in the database) and per (username, address) by django-axes,
+    whose middleware answers a locked-out attempt with a JSON 429.
+    """
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [DatabaseScopedRateThrottle]
     throttle_scope = "token_obtain"
 
     def get_authenticate_header(self, request: Request) -> str:
@@ -347,5 +352,7 @@ class TokenObtainView(APIView):
         )
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with these credentials.")
+        # A token issued is a login: django-axes clears this (username, address)'s failures on it.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         _token, secret = tokens.api_token_create(user=user, name=payload.validated_data["name"])  # type: ignore[arg-type]
         return Response({"token": secret}, status=status.HTTP_201_CREATED)

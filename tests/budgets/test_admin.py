@@ -49,7 +49,7 @@ def test_the_dashboard_shows_balances_budget_progress_and_spending(books: Books,
     assert response.status_code == 200
     content = response.content.decode()
     assert "-950.00 EUR" in content  # the checking balance
-    assert 'class="near" style="width: 95%"' in content
+    assert '<rect class="fill near" width="95"' in content
     assert "<svg" in content
     assert "950.00 / 1000.00" in content
 

@@ -547,9 +547,10 @@ def test_a_wrong_password_is_a_401(api_client: APIClient, owner: User) -> None:
 
 
 def test_token_requests_are_throttled(api_client: APIClient, owner: User) -> None:
+    # Distinct usernames: the per-address rate, not the per-account lockout (tests/ops/test_login_protection.py).
     statuses = [
-        api_client.post("/api/v1/auth/token/", {"username": owner.username, "password": "wrong"}).status_code
-        for _ in range(10)
+        api_client.post("/api/v1/auth/token/", {"username": f"guess{n}", "password": "wrong"}).status_code
+        for n in range(10)
     ]
     assert statuses == [401] * 10
     assert api_client.post("/api/v1/auth/token/", {"username": owner.username, "password": PASSWORD}).status_code == 429

@@ -39,12 +39,13 @@ def test_it_counts_responses_by_view_and_status(metric: Callable[..., float], ow
 def test_the_page_has_latency_database_and_cache_metrics(owner: User, client_for: Any) -> None:
     client_for(owner).get("/api/v1/accounts/")
     APIClient().post("/api/v1/auth/token/", {"username": owner.username, "password": PASSWORD}, format="json")
+    Client().get("/readyz")
     page = scrape()
     names = {sample.name for family in text_string_to_metric_families(page) for sample in family.samples}
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in names
     assert "django_db_execute_total" in names
     assert "django_db_new_connections_total" in names or "django_db_execute_many_total" in names
-    # The token endpoint's throttle reads the cache (django-prometheus's Redis backend counts gets).
+    # The readiness probe reads the cache (django-prometheus's Redis backend counts gets).
     assert "django_cache_get_total" in names
     assert "financetracker_transactions_created_total" in page  # declared, so HELP/TYPE is always there
 

@@ -1,0 +1,1 @@
+"""Login protection, rate limits that do not depend on Redis, client addresses, outage answers."""

@@ -1,0 +1,69 @@
+"""A DRF throttle counted in PostgreSQL, keyed on the trusted client address.
+
+DRF's own throttles keep their history in the cache: with Redis down (django-redis ignores its errors)
+they forget every request and never trigger. Login endpoints are rare and expensive anyway (a password
+hash each), so one upsert per request is cheap next to them and holds whatever Redis does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.throttling import ScopedRateThrottle
+
+from financetracker.security.client_ip import client_ip
+
+_UPSERT = """
+INSERT INTO security_ratelimitwindow AS w (key, window_start, hits) VALUES (%s, %s, 1)
+ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.hits + 1 ELSE 1 END,
+    window_start = EXCLUDED.window_start
+RETURNING hits
+"""
+
+
+def count_hit(key: str, *, duration: int) -> tuple[int, float]:
+    """Count one hit on `key` in the current fixed window; the hits so far and the seconds left in it."""
+    now = timezone.now()
+    epoch = int(now.timestamp())
+    start = epoch - epoch % duration
+    window_start = now - timedelta(seconds=epoch - start, microseconds=now.microsecond)
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT, [key, window_start])
+        hits = int(cursor.fetchone()[0])
+        if hits == 1:
+            # A key's first hit of a window: drop windows nobody has touched for a day, so the table
+            # stays as small as the set of recent clients.
+            cursor.execute("DELETE FROM security_ratelimitwindow WHERE window_start < %s", [now - timedelta(days=1)])
+    return hits, float(start + duration - now.timestamp())
+
+
+class DatabaseScopedRateThrottle(ScopedRateThrottle):
+    """ScopedRateThrottle semantics (rates from DEFAULT_THROTTLE_RATES), counted in the database."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request._request) or "unknown"
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        # Usernames and addresses never reach the table in clear.
+        ident = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:32]
+        return f"throttle:{self.scope}:{ident}"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.num_requests is None or self.duration is None:
+            return True
+        hits, self._wait = count_hit(self.get_cache_key(request, view), duration=self.duration)
+        return hits <= self.num_requests
+
+    def wait(self) -> float | None:
+        return max(getattr(self, "_wait", 0.0), 0.0)
