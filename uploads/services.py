@@ -230,7 +230,8 @@ def fingerprint(row: ParsedRow) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-_STAGE_COLUMNS = "ordinal, line_number, date, amount, payee, description, bank_id, fingerprint, error"
+_STAGE_COLUMNS = "ordinal, line_number, date, amount, payee, description, bank_id, fingerprint, error, skip"
+SKIPPED_PREFIX = "skipped: "
 
 # One statement stages the whole file: number identical rows (so two genuine tram fares on one day both
 # survive), build each row's key, look the keys up, find near matches for the rows that are new, and write
@@ -244,17 +245,19 @@ WITH numbered AS (
                               ORDER BY ordinal) AS occurrence
       FROM import_stage
 ), keyed AS (
-    SELECT n.*, CASE WHEN n.error <> '' THEN '' WHEN n.bank_id <> '' THEN 'id:' || n.bank_id
+    SELECT n.*, CASE WHEN n.error <> '' OR n.skip <> '' THEN '' WHEN n.bank_id <> '' THEN 'id:' || n.bank_id
                      ELSE 'fp:' || n.fingerprint || '#' || n.occurrence END AS key
       FROM numbered n
 ), classified AS (
     SELECT r.*, k.transaction_id AS known_transaction_id,
-           CASE WHEN r.error <> '' THEN 'error'
+           CASE WHEN r.skip <> '' THEN 'ignored'
+                WHEN r.error <> '' THEN 'error'
                 WHEN r.bank_id <> '' AND r.occurrence > 1 THEN 'duplicate'
                 WHEN k.id IS NULL THEN 'new'
                 WHEN k.ignored OR k.transaction_id IS NULL THEN 'ignored'
                 ELSE 'duplicate' END AS status,
-           CASE WHEN r.error <> '' THEN ''
+           CASE WHEN r.skip <> '' THEN 'skipped: ' || r.skip
+                WHEN r.error <> '' THEN ''
                 WHEN r.bank_id <> '' AND r.occurrence > 1 THEN 'the same bank id appears earlier in this file'
                 WHEN k.id IS NULL THEN ''
                 WHEN k.ignored THEN 'ignored in an earlier import'
@@ -293,9 +296,10 @@ WITH numbered AS (
       FROM classified c
       LEFT JOIN near ON near.ordinal = c.ordinal
      ORDER BY c.ordinal
-    RETURNING status
+    RETURNING status, reason
 )
-SELECT status, count(*) FROM staged GROUP BY status
+SELECT CASE WHEN status = 'ignored' AND reason LIKE 'skipped: %%' THEN 'skipped' ELSE status END, count(*)
+  FROM staged GROUP BY 1
 """  # noqa: S608 - interpolates a constant column list only
 
 
@@ -325,16 +329,30 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
         cursor.execute("DROP TABLE IF EXISTS import_stage")
         cursor.execute(
             "CREATE TEMP TABLE import_stage (ordinal integer, line_number integer, date date, amount numeric(19, 4), "
-            "payee text, description text, bank_id text, fingerprint text, error text) ON COMMIT DROP"
+            "payee text, description text, bank_id text, fingerprint text, error text, skip text) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY import_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
             write = copy.write_row
             for row in rows:
                 count += 1
+                if row.skip:
+                    write((count, row.line_number, None, None, row.payee, row.description, "", "", "", row.skip[:480]))
+                    continue
                 error = _row_error(row, places)
                 if error:
                     write(
-                        (count, row.line_number, None, None, row.payee, row.description, row.bank_id, "", error[:500])
+                        (
+                            count,
+                            row.line_number,
+                            None,
+                            None,
+                            row.payee,
+                            row.description,
+                            row.bank_id,
+                            "",
+                            error[:500],
+                            "",
+                        )
                     )
                 else:
                     write(
@@ -347,6 +365,7 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
                             row.description,
                             row.bank_id,
                             fingerprint(row),
+                            "",
                             "",
                         )
                     )
@@ -380,20 +399,23 @@ def _delete_file(name: str) -> None:
 
 
 def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
-    counts = dict.fromkeys(RowStatus.values, 0)
+    """Rows by status; "skipped" (not transactions: totals lines, opening balances) apart from "ignored"."""
+    counts = dict.fromkeys([*RowStatus.values, "skipped"], 0)
     for status, number in pairs:
         counts[status] = number
-    counts["rows"] = sum(counts[status] for status in RowStatus.values)
+    counts["rows"] = sum(counts.values())
     return counts
 
 
 def _counts(statement_import: StatementImport) -> dict[str, int]:
-    return _counts_of(
-        StatementImportRow.objects.filter(household_id=statement_import.household_id, statement_import=statement_import)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
+    rows = StatementImportRow.objects.filter(
+        household_id=statement_import.household_id, statement_import=statement_import
     )
+    skipped = rows.filter(status=RowStatus.IGNORED, reason__startswith=SKIPPED_PREFIX).count()
+    counts = _counts_of(rows.values_list("status").annotate(n=Count("id")).order_by())
+    counts["ignored"] -= skipped
+    counts["skipped"] = skipped
+    return counts
 
 
 def statement_import_preview(*, statement_import: StatementImport, progress: Progress | None = None) -> StatementImport:

@@ -30,6 +30,8 @@ class ParsedRow:
     description: str = ""
     bank_id: str = ""
     error: str = ""
+    # Not a transaction, and said so (a totals line, an opening balance): shown in the preview, never imported.
+    skip: str = ""
 
 
 _CHUNK = 1 << 16
@@ -119,7 +121,13 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - guarded by the pattern
         raise ValueError(f"{text.strip()!r} is not an amount") from None
-    if amount.adjusted() >= _MAX_INTEGER_DIGITS or -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+    if -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+        # "-3.77000": trailing zeros past the places we keep are no precision lost.
+        rounded = amount.quantize(Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES))
+        if rounded != amount:
+            raise ValueError(f"{text.strip()!r} has more than {AMOUNT_DECIMAL_PLACES} decimal places")
+        amount = rounded
+    if amount.adjusted() >= _MAX_INTEGER_DIGITS:
         raise ValueError(f"{text.strip()!r} is out of range")
     return -amount if negative else amount
 
