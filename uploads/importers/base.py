@@ -84,7 +84,7 @@ def open_text(stream: BinaryIO, encoding: str | None = None) -> tuple[io.TextIOW
     return text, encoding
 
 
-_AMOUNT_JUNK = re.compile(r"[\s\u00a0\u202f'€$£¥]|EUR|USD|GBP|CHF")
+_AMOUNT_JUNK = re.compile(r"[\s\u00a0\u202f'’€$£¥]|EUR|USD|GBP|CHF|CAD|AUD")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
 
@@ -105,7 +105,7 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
         amount = Decimal(plain.replace(",", ".") if decimal_separator == "," else plain)
         if amount.adjusted() < _MAX_INTEGER_DIGITS:
             return amount
-    value = _AMOUNT_JUNK.sub("", text)
+    value = _AMOUNT_JUNK.sub("", text).replace("\u2212", "-")
     negative = False
     if value.startswith("(") and value.endswith(")"):
         negative, value = True, value[1:-1]
