@@ -295,7 +295,11 @@ def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
             line_number, previous_end = previous_end + 1, reader.line_num + line_offset
         if not any(cell.strip() for cell in row):
             continue
-        if normal_header is not None and [cell.strip().lower() for cell in row] == normal_header:
+        if (
+            normal_header is not None
+            and row[0].strip().lower() == normal_header[0]
+            and [cell.strip().lower() for cell in row] == normal_header
+        ):
             yield ParsedRow(line_number=line_number, skip="the header repeated")
             continue
         parsed = build(line_number, row)
