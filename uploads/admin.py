@@ -31,6 +31,18 @@ from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, R
 MAPPING_FIELDS = ("date", "amount", "debit", "credit", "payee", "description", "bank_id")
 
 
+NEAR_CHOICES = ("merge", "keep", "ignore")
+
+
+def _near_match_decisions(request: HttpRequest) -> dict[int, str]:
+    """The preview's radio buttons: near-<row id> = merge | keep | ignore."""
+    decisions = {}
+    for key, value in request.POST.items():
+        if key.startswith("near-") and key[5:].isdigit() and value in NEAR_CHOICES:
+            decisions[int(key[5:])] = value
+    return decisions
+
+
 def _row_ids(values: list[str]) -> list[int]:
     # Row ids come from checkboxes; anything else is tampering and is simply not a row.
     return [int(value) for value in values if value.isdigit()]
@@ -187,20 +199,31 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
 
     def wizard_preview(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._import(request, pk)
+        form_error = ""
+        decisions: dict[int, str] = {}
+        undecided: set[int] = set()
         if request.method == "POST":
             if statement.account not in _writable_accounts(request):
                 raise Http404
+            decisions = _near_match_decisions(request)
+            chosen = {choice: [row for row, value in decisions.items() if value == choice] for choice in NEAR_CHOICES}
             try:
                 statement = services.statement_import_commit(
                     statement_import=statement,
                     user=request.user,  # type: ignore[arg-type]
-                    merge=_row_ids(request.POST.getlist("merge")),
-                    ignore=_row_ids(request.POST.getlist("ignore")),
+                    merge=_row_ids(request.POST.getlist("merge")) + chosen["merge"],
+                    keep=chosen["keep"],
+                    ignore=_row_ids(request.POST.getlist("ignore")) + chosen["ignore"],
                 )
+            except services.UndecidedNearMatchesError as error:
+                form_error = (
+                    f"{len(error.row_ids)} near match(es) still need a decision: choose merge, keep as new or "
+                    "ignore for each row marked below, then commit again."
+                )
+                undecided = set(error.row_ids)
             except (ValidationError, ConflictError, ImportFileError) as error:
-                messages.error(
-                    request, getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
-                )
+                form_error = getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
+                messages.error(request, form_error)
             else:
                 counts = statement.counts
                 messages.success(
@@ -211,13 +234,21 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
             statement.refresh_from_db()
-        shown = statement.rows.exclude(status=RowStatus.DUPLICATE).order_by("line_number")[:500]
+        near = list(statement.rows.filter(status=RowStatus.NEAR_MATCH).order_by("line_number")[:500])
+        for row in near:
+            row.decision = decisions.get(row.pk, "")  # type: ignore[attr-defined]
+            row.undecided = row.pk in undecided  # type: ignore[attr-defined]
+        shown = statement.rows.exclude(status__in=[RowStatus.DUPLICATE, RowStatus.NEAR_MATCH]).order_by("line_number")[
+            :500
+        ]
         return render(
             request,
             "admin/uploads/wizard_preview.html",
             self._context(
                 request,
                 statement=statement,
+                near_matches=near,
+                form_error=form_error,
                 rows=shown,
                 can_commit=statement.status == ImportStatus.PREVIEWED,
                 title="Preview and commit",

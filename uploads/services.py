@@ -61,6 +61,19 @@ class FileTooLargeError(ValidationError):
     pass
 
 
+class UndecidedNearMatchesError(ConflictError):
+    """A commit that would leave near matches undecided: each must be merged, kept as new, or ignored."""
+
+    def __init__(self, rows: list[tuple[int, int, str]]) -> None:
+        shown = "; ".join(f"line {line} (row {row_id}): {reason}" for row_id, line, reason in rows[:20])
+        more = f" and {len(rows) - 20} more" if len(rows) > 20 else ""
+        super().__init__(
+            f"{len(rows)} near match(es) need a decision — merge into the existing transaction or keep as new: "
+            f"{shown}{more}."
+        )
+        self.row_ids = [row_id for row_id, _line, _reason in rows]
+
+
 # --- shared file handling ---------------------------------------------------------------------------
 
 
@@ -529,15 +542,22 @@ def statement_import_commit(
     user: User | None = None,
     merge: Iterable[int] = (),
     ignore: Iterable[int] = (),
+    keep: Iterable[int] = (),
+    near_matches: str | None = None,
 ) -> StatementImport:
     """All or nothing: new rows become transactions, chosen near matches merge, chosen rows are ignored.
 
-    Near matches neither merged nor ignored are imported as new transactions (the preview showed them).
+    Every near match needs a decision: listed in `merge` (linked to the existing transaction), `keep`
+    (imported as a new one) or `ignore`; `near_matches="merge"|"keep"` decides the rest at once. A commit
+    that leaves one undecided is refused (409, naming them), so a near match never becomes a silent duplicate.
     A file with rows in error commits nothing (409) unless those rows are listed in `ignore`.
     """
     started = time.monotonic()
     merge_ids, ignore_ids = sorted({int(i) for i in merge}), sorted({int(i) for i in ignore})
-    if set(merge_ids) & set(ignore_ids):
+    keep_ids = sorted({int(i) for i in keep})
+    if near_matches not in (None, "", "merge", "keep"):
+        raise ValidationError({"near_matches": ['Choose "merge" or "keep".']})
+    if set(merge_ids) & set(ignore_ids) or set(keep_ids) & (set(merge_ids) | set(ignore_ids)):
         raise ValidationError({"merge": ["A row cannot be both merged and ignored."]})
     with transaction.atomic():
         locked = StatementImport.objects.select_for_update().get(pk=statement_import.pk)
@@ -547,6 +567,14 @@ def statement_import_commit(
         Account.objects.select_for_update().filter(pk=locked.account_id).get()
         rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
         _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
+        _check_row_choices(rows, keep_ids, {RowStatus.NEAR_MATCH}, "keep", "near matches")
+        undecided = rows.filter(status=RowStatus.NEAR_MATCH).exclude(id__in=[*merge_ids, *keep_ids, *ignore_ids])
+        if near_matches == "merge":
+            merge_ids = sorted({*merge_ids, *undecided.values_list("id", flat=True)})
+        elif not near_matches:
+            pending = list(undecided.order_by("line_number", "id").values_list("id", "line_number", "reason"))
+            if pending:
+                raise UndecidedNearMatchesError(pending)
         _check_row_choices(
             rows,
             ignore_ids,

@@ -74,6 +74,13 @@ class ImportUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class ImportCommitSerializer(serializers.Serializer):  # type: ignore[type-arg]
     merge = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     ignore = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    keep = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    near_matches = serializers.ChoiceField(
+        choices=["merge", "keep"],
+        required=False,
+        allow_blank=True,
+        help_text="Decide every near match not listed in merge, keep or ignore at once.",
+    )
 
 
 class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
