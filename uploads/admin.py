@@ -28,7 +28,7 @@ from uploads.importers import ImportFileError
 from uploads.importers.csvfile import read_head
 from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, RowStatus, StatementImport
 
-MAPPING_FIELDS = ("date", "amount", "debit", "credit", "payee", "description", "bank_id")
+MAPPING_FIELDS = ("date", "amount", "debit", "credit", "direction", "payee", "description", "bank_id")
 
 
 NEAR_CHOICES = ("merge", "keep", "ignore")
@@ -100,6 +100,9 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     delimiter = forms.CharField(required=False, max_length=2)
     date_format = forms.CharField(required=False, help_text="e.g. %d.%m.%Y or %m/%d/%y; empty: detect.")
+    date_order = forms.ChoiceField(
+        choices=[("", "Detect from the dates"), ("dmy", "day/month/year"), ("mdy", "month/day/year")], required=False
+    )
     decimal = forms.ChoiceField(choices=[("", "Detect"), (".", "1,234.56"), (",", "1.234,56")], required=False)
     save_profile = forms.CharField(required=False, help_text="Save this mapping for the account under a name.")
 
@@ -170,8 +173,17 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
         statement = self._import(request, pk)
         with default_storage.open(statement.file.name or "", "rb") as stream:
             head = read_head(stream, statement.mapping)  # type: ignore[arg-type]
-        columns = head["rows"][0] if head["rows"] else []
-        form = MappingForm(request.POST or None, columns=columns, initial={"delimiter": head["delimiter"]})
+        columns = head["rows"][0] if head["rows"] and head["header_row"] is not None else []
+        # What detection found is pre-selected; the page says how sure it is.
+        detected = head["detected"]
+        initial: dict[str, Any] = {"delimiter": head["delimiter"], "decimal": head["decimal"]}
+        for field in MAPPING_FIELDS:
+            value = detected.get(field)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if value not in (None, "") and value in columns:
+                initial[field] = value
+        form = MappingForm(request.POST or None, columns=columns, initial=initial)
         if request.method == "POST" and form.is_valid():
             statement.mapping = form.mapping()
             statement.save(update_fields=["mapping"])
@@ -193,6 +205,8 @@ class StatementImportAdmin(ScopedReadOnlyAdmin):
                 form=form,
                 head=head["rows"],
                 encoding=head["encoding"],
+                confidence=round(head["overall"] * 100),
+                notes=head["notes"],
                 title="Map columns",
             ),
         )
