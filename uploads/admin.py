@@ -29,7 +29,19 @@ from uploads.importers import ImportFileError
 from uploads.importers.csvfile import read_head
 from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, RowStatus, StatementImport
 
-MAPPING_FIELDS = ("date", "amount", "debit", "credit", "payee", "description", "bank_id")
+MAPPING_FIELDS = ("date", "amount", "debit", "credit", "direction", "payee", "description", "bank_id")
+
+
+NEAR_CHOICES = ("merge", "keep", "ignore")
+
+
+def _near_match_decisions(request: HttpRequest) -> dict[int, str]:
+    """The preview's radio buttons: near-<row id> = merge | keep | ignore."""
+    decisions = {}
+    for key, value in request.POST.items():
+        if key.startswith("near-") and key[5:].isdigit() and value in NEAR_CHOICES:
+            decisions[int(key[5:])] = value
+    return decisions
 
 
 def _row_ids(values: list[str]) -> list[int]:
@@ -117,6 +129,9 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     delimiter = forms.CharField(required=False, max_length=2)
     date_format = forms.CharField(required=False, help_text="e.g. %d.%m.%Y or %m/%d/%y; empty: detect.")
+    date_order = forms.ChoiceField(
+        choices=[("", "Detect from the dates"), ("dmy", "day/month/year"), ("mdy", "month/day/year")], required=False
+    )
     decimal = forms.ChoiceField(choices=[("", "Detect"), (".", "1,234.56"), (",", "1.234,56")], required=False)
     save_profile = forms.CharField(required=False, help_text="Save this mapping for the account under a name.")
 
@@ -201,8 +216,17 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
         with default_storage.open(statement.file.name or "", "rb") as stream:
             head = read_head(stream, statement.mapping)  # type: ignore[arg-type]
-        columns = head["rows"][0] if head["rows"] else []
-        form = MappingForm(request.POST or None, columns=columns, initial={"delimiter": head["delimiter"]})
+        columns = head["rows"][0] if head["rows"] and head["header_row"] is not None else []
+        # What detection found is pre-selected; the page says how sure it is.
+        detected = head["detected"]
+        initial: dict[str, Any] = {"delimiter": head["delimiter"], "decimal": head["decimal"]}
+        for field in MAPPING_FIELDS:
+            value = detected.get(field)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if value not in (None, "") and value in columns:
+                initial[field] = value
+        form = MappingForm(request.POST or None, columns=columns, initial=initial)
         if request.method == "POST" and form.is_valid():
             statement.mapping = form.mapping()
             statement.save(update_fields=["mapping"])
@@ -222,12 +246,17 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 form=form,
                 head=head["rows"],
                 encoding=head["encoding"],
+                confidence=round(head["overall"] * 100),
+                notes=head["notes"],
                 title="Map columns",
             ),
         )
 
     def wizard_preview(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._import(request, pk)
+        form_error = ""
+        decisions: dict[int, str] = {}
+        undecided: set[int] = set()
         if request.method == "POST":
             if statement.account not in _writable_accounts(request):
                 raise Http404
@@ -241,17 +270,25 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                     return HttpResponseRedirect(request.get_full_path())
                 messages.success(request, f"Discarded {statement.original_name}: its rows and file are gone.")
                 return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
+            decisions = _near_match_decisions(request)
+            chosen = {choice: [row for row, value in decisions.items() if value == choice] for choice in NEAR_CHOICES}
             try:
                 statement = services.statement_import_commit(
                     statement_import=statement,
                     user=request.user,  # type: ignore[arg-type]
-                    merge=_row_ids(request.POST.getlist("merge")),
-                    ignore=_row_ids(request.POST.getlist("ignore")),
+                    merge=_row_ids(request.POST.getlist("merge")) + chosen["merge"],
+                    keep=chosen["keep"],
+                    ignore=_row_ids(request.POST.getlist("ignore")) + chosen["ignore"],
                 )
+            except services.UndecidedNearMatchesError as error:
+                form_error = (
+                    f"{len(error.row_ids)} near match(es) still need a decision: choose merge, keep as new or "
+                    "ignore for each row marked below, then commit again."
+                )
+                undecided = set(error.row_ids)
             except (ValidationError, ConflictError, ImportFileError) as error:
-                messages.error(
-                    request, getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
-                )
+                form_error = getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
+                messages.error(request, form_error)
             else:
                 counts = statement.counts
                 messages.success(
@@ -262,13 +299,21 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
             statement.refresh_from_db()
-        shown = statement.rows.exclude(status=RowStatus.DUPLICATE).order_by("line_number")[:500]
+        near = list(statement.rows.filter(status=RowStatus.NEAR_MATCH).order_by("line_number")[:500])
+        for row in near:
+            row.decision = decisions.get(row.pk, "")  # type: ignore[attr-defined]
+            row.undecided = row.pk in undecided  # type: ignore[attr-defined]
+        shown = statement.rows.exclude(status__in=[RowStatus.DUPLICATE, RowStatus.NEAR_MATCH]).order_by("line_number")[
+            :500
+        ]
         return render(
             request,
             "admin/uploads/wizard_preview.html",
             self._context(
                 request,
                 statement=statement,
+                near_matches=near,
+                form_error=form_error,
                 rows=shown,
                 can_commit=statement.status == ImportStatus.PREVIEWED,
                 interrupted=services.statement_import_is_interrupted(statement),

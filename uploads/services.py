@@ -62,6 +62,19 @@ from uploads.models import (
 ANALYZE_AFTER_ROWS = 5000
 
 
+class UndecidedNearMatchesError(ConflictError):
+    """A commit that would leave near matches undecided: each must be merged, kept as new, or ignored."""
+
+    def __init__(self, rows: list[tuple[int, int, str]]) -> None:
+        shown = "; ".join(f"line {line} (row {row_id}): {reason}" for row_id, line, reason in rows[:20])
+        more = f" and {len(rows) - 20} more" if len(rows) > 20 else ""
+        super().__init__(
+            f"{len(rows)} near match(es) need a decision — merge into the existing transaction or keep as new: "
+            f"{shown}{more}."
+        )
+        self.row_ids = [row_id for row_id, _line, _reason in rows]
+
+
 # --- statement import: upload -----------------------------------------------------------------------
 
 
@@ -140,7 +153,8 @@ def fingerprint(row: ParsedRow) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-_STAGE_COLUMNS = "ordinal, line_number, date, amount, payee, description, bank_id, fingerprint, error"
+_STAGE_COLUMNS = "ordinal, line_number, date, amount, payee, description, bank_id, fingerprint, error, skip"
+SKIPPED_PREFIX = "skipped: "
 
 # One statement stages the whole file: number identical rows (so two genuine tram fares on one day both
 # survive), build each row's key, look the keys up, find near matches for the rows that are new, and write
@@ -154,17 +168,19 @@ WITH numbered AS (
                               ORDER BY ordinal) AS occurrence
       FROM import_stage
 ), keyed AS (
-    SELECT n.*, CASE WHEN n.error <> '' THEN '' WHEN n.bank_id <> '' THEN 'id:' || n.bank_id
+    SELECT n.*, CASE WHEN n.error <> '' OR n.skip <> '' THEN '' WHEN n.bank_id <> '' THEN 'id:' || n.bank_id
                      ELSE 'fp:' || n.fingerprint || '#' || n.occurrence END AS key
       FROM numbered n
 ), classified AS (
     SELECT r.*, k.transaction_id AS known_transaction_id,
-           CASE WHEN r.error <> '' THEN 'error'
+           CASE WHEN r.skip <> '' THEN 'ignored'
+                WHEN r.error <> '' THEN 'error'
                 WHEN r.bank_id <> '' AND r.occurrence > 1 THEN 'duplicate'
                 WHEN k.id IS NULL THEN 'new'
                 WHEN k.ignored OR k.transaction_id IS NULL THEN 'ignored'
                 ELSE 'duplicate' END AS status,
-           CASE WHEN r.error <> '' THEN ''
+           CASE WHEN r.skip <> '' THEN 'skipped: ' || r.skip
+                WHEN r.error <> '' THEN ''
                 WHEN r.bank_id <> '' AND r.occurrence > 1 THEN 'the same bank id appears earlier in this file'
                 WHEN k.id IS NULL THEN ''
                 WHEN k.ignored THEN 'ignored in an earlier import'
@@ -203,9 +219,10 @@ WITH numbered AS (
       FROM classified c
       LEFT JOIN near ON near.ordinal = c.ordinal
      ORDER BY c.ordinal
-    RETURNING status
+    RETURNING status, reason
 )
-SELECT status, count(*) FROM staged GROUP BY status
+SELECT CASE WHEN status = 'ignored' AND reason LIKE 'skipped: %%' THEN 'skipped' ELSE status END, count(*)
+  FROM staged GROUP BY 1
 """  # noqa: S608 - interpolates a constant column list only
 
 
@@ -235,16 +252,30 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
         cursor.execute("DROP TABLE IF EXISTS import_stage")
         cursor.execute(
             "CREATE TEMP TABLE import_stage (ordinal integer, line_number integer, date date, amount numeric(19, 4), "
-            "payee text, description text, bank_id text, fingerprint text, error text) ON COMMIT DROP"
+            "payee text, description text, bank_id text, fingerprint text, error text, skip text) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY import_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
             write = copy.write_row
             for row in rows:
                 count += 1
+                if row.skip:
+                    write((count, row.line_number, None, None, row.payee, row.description, "", "", "", row.skip[:480]))
+                    continue
                 error = _row_error(row, places)
                 if error:
                     write(
-                        (count, row.line_number, None, None, row.payee, row.description, row.bank_id, "", error[:500])
+                        (
+                            count,
+                            row.line_number,
+                            None,
+                            None,
+                            row.payee,
+                            row.description,
+                            row.bank_id,
+                            "",
+                            error[:500],
+                            "",
+                        )
                     )
                 else:
                     write(
@@ -257,6 +288,7 @@ def _stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int]
                             row.description,
                             row.bank_id,
                             fingerprint(row),
+                            "",
                             "",
                         )
                     )
@@ -285,20 +317,23 @@ def _open(statement_import: StatementImport) -> BinaryIO:
 
 
 def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
-    counts = dict.fromkeys(RowStatus.values, 0)
+    """Rows by status; "skipped" (not transactions: totals lines, opening balances) apart from "ignored"."""
+    counts = dict.fromkeys([*RowStatus.values, "skipped"], 0)
     for status, number in pairs:
         counts[status] = number
-    counts["rows"] = sum(counts[status] for status in RowStatus.values)
+    counts["rows"] = sum(counts.values())
     return counts
 
 
 def _counts(statement_import: StatementImport) -> dict[str, int]:
-    return _counts_of(
-        StatementImportRow.objects.filter(household_id=statement_import.household_id, statement_import=statement_import)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
+    rows = StatementImportRow.objects.filter(
+        household_id=statement_import.household_id, statement_import=statement_import
     )
+    skipped = rows.filter(status=RowStatus.IGNORED, reason__startswith=SKIPPED_PREFIX).count()
+    counts = _counts_of(rows.values_list("status").annotate(n=Count("id")).order_by())
+    counts["ignored"] -= skipped
+    counts["skipped"] = skipped
+    return counts
 
 
 # --- statement import: lifecycle --------------------------------------------------------------------
@@ -488,15 +523,22 @@ def statement_import_commit(
     user: User | None = None,
     merge: Iterable[int] = (),
     ignore: Iterable[int] = (),
+    keep: Iterable[int] = (),
+    near_matches: str | None = None,
 ) -> StatementImport:
     """All or nothing: new rows become transactions, chosen near matches merge, chosen rows are ignored.
 
-    Near matches neither merged nor ignored are imported as new transactions (the preview showed them).
+    Every near match needs a decision: listed in `merge` (linked to the existing transaction), `keep`
+    (imported as a new one) or `ignore`; `near_matches="merge"|"keep"` decides the rest at once. A commit
+    that leaves one undecided is refused (409, naming them), so a near match never becomes a silent duplicate.
     A file with rows in error commits nothing (409) unless those rows are listed in `ignore`.
     """
     started = time.monotonic()
     merge_ids, ignore_ids = sorted({int(i) for i in merge}), sorted({int(i) for i in ignore})
-    if set(merge_ids) & set(ignore_ids):
+    keep_ids = sorted({int(i) for i in keep})
+    if near_matches not in (None, "", "merge", "keep"):
+        raise ValidationError({"near_matches": ['Choose "merge" or "keep".']})
+    if set(merge_ids) & set(ignore_ids) or set(keep_ids) & (set(merge_ids) | set(ignore_ids)):
         raise ValidationError({"merge": ["A row cannot be both merged and ignored."]})
     with transaction.atomic():
         locked = StatementImport.objects.select_for_update().get(pk=statement_import.pk)
@@ -506,6 +548,14 @@ def statement_import_commit(
         Account.objects.select_for_update().filter(pk=locked.account_id).get()
         rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
         _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
+        _check_row_choices(rows, keep_ids, {RowStatus.NEAR_MATCH}, "keep", "near matches")
+        undecided = rows.filter(status=RowStatus.NEAR_MATCH).exclude(id__in=[*merge_ids, *keep_ids, *ignore_ids])
+        if near_matches == "merge":
+            merge_ids = sorted({*merge_ids, *undecided.values_list("id", flat=True)})
+        elif not near_matches:
+            pending = list(undecided.order_by("line_number", "id").values_list("id", "line_number", "reason"))
+            if pending:
+                raise UndecidedNearMatchesError(pending)
         _check_row_choices(
             rows,
             ignore_ids,

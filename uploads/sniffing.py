@@ -104,12 +104,19 @@ def sniff(head: bytes) -> str:
         return OFX
     if stripped.startswith("<"):
         return XML
-    if upper.startswith(("!TYPE:", "!ACCOUNT", "!OPTION", "!CLEAR:")):
+    if _qif_start(upper):
         return QIF
     first_line = stripped.split("\n", 1)[0]
     if any(separator in first_line for separator in (",", ";", "\t", "|")):
         return CSV
     return TEXT
+
+
+def _qif_start(upper: str) -> bool:
+    # Some exporters put "#" comment lines before the first section header.
+    lines = (line.strip() for line in upper.splitlines())
+    first = next((line for line in lines if line and not line.startswith("#")), "")
+    return first.startswith(("!TYPE:", "!ACCOUNT", "!OPTION", "!CLEAR:"))
 
 
 def statement_format_for(content_type: str, head: bytes) -> str:
@@ -120,9 +127,9 @@ def statement_format_for(content_type: str, head: bytes) -> str:
         return "qif"
     if content_type == XML:
         text = (decode_head(head) or "")[:4000]
-        if "camt.053" in text or "BkToCstmrStmt" in text:
+        if any(marker in text for marker in ("camt.053", "camt.052", "camt.054", "BkToCstmr")):
             return "camt"
-        raise RefusedFile("This XML file is not a CAMT.053 bank statement.")
+        raise RefusedFile("This XML file is not a CAMT.053 (or 052/054) bank statement.")
     if content_type in (CSV, TEXT):
         return "csv"
     raise RefusedFile("Statements are CSV, OFX/QFX, QIF or CAMT.053 files.")

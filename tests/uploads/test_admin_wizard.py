@@ -94,3 +94,14 @@ def test_a_member_imports_csv_ofx_and_camt_through_the_wizard_and_again_adds_not
         again = _wizard_import(client, account, name)
         assert again.counts["imported"] == 0 and again.counts["duplicate"] == rows, (name, again.counts)
     assert Transaction.objects.filter(account=account).count() == total
+
+
+def test_the_mapping_step_pre_selects_what_was_detected_and_says_how_sure(admin_client, account):
+    handle = io.BytesIO(b"Date,Description,Withdrawal,Deposit\n03/14/2024,Shop,12.50,\n03/15/2024,Pay,,100.00\n")
+    handle.name = "bank.csv"
+    response = admin_client.post("/admin/uploads/statementimport/wizard/", {"account": account.pk, "file": handle})
+    page = admin_client.get(response["Location"]).content.decode()
+    assert '<option value="Date" selected>' in page
+    assert '<option value="Withdrawal" selected>' in page
+    assert '<option value="Deposit" selected>' in page
+    assert "100% sure" in page

@@ -71,6 +71,13 @@ class ImportUploadSerializer(StrictSerializer):  # type: ignore[type-arg]
 class ImportCommitSerializer(StrictSerializer):  # type: ignore[type-arg]
     merge = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     ignore = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    keep = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    near_matches = serializers.ChoiceField(
+        choices=["merge", "keep"],
+        required=False,
+        allow_blank=True,
+        help_text="Decide every near match not listed in merge, keep or ignore at once.",
+    )
 
 
 class ImportRowSerializer(StrictModelSerializer):  # type: ignore[type-arg]

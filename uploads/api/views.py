@@ -185,8 +185,14 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         if row_status in RowStatus.values:
             rows = rows.filter(status=row_status)
         window = list(rows[(page - 1) * size : page * size + 1])
+        context = {"currency": statement.account.currency}
+        # Listed first: each needs a decision (merge, keep or ignore) before the import can be committed.
+        near = StatementImportRow.objects.filter(
+            household_id=statement.household_id, statement_import=statement, status=RowStatus.NEAR_MATCH
+        ).order_by("line_number", "id")[:MAX_ROW_PAGE_SIZE]
         return {
             **s.StatementImportSerializer(statement).data,
+            "near_matches": s.ImportRowSerializer(near, many=True, context=context).data,
             "rows": {
                 "page": page,
                 "page_size": size,
@@ -200,17 +206,23 @@ class StatementImportViewSet(HouseholdScopedViewSet):
     @extend_schema(request=s.ImportCommitSerializer, responses={200: s.StatementImportSerializer})
     @action(detail=True, methods=["post"])
     def commit(self, request: Request, pk: str | None = None) -> Response:
-        """Commit all or nothing; near matches merge only when listed in `merge`, rows in `ignore` stay out."""
+        """Commit all or nothing. Each near match is listed in `merge`, `keep` or `ignore` (or `near_matches`
+        decides them all); otherwise 409 naming them. Rows in `ignore` stay out."""
         statement = self.get_object()
         ensure_can_write(request.user, statement.household_id)
         payload = s.ImportCommitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        statement = services.statement_import_commit(
-            statement_import=statement,
-            user=request.user,  # type: ignore[arg-type]
-            merge=payload.validated_data["merge"],
-            ignore=payload.validated_data["ignore"],
-        )
+        try:
+            statement = services.statement_import_commit(
+                statement_import=statement,
+                user=request.user,  # type: ignore[arg-type]
+                merge=payload.validated_data["merge"],
+                ignore=payload.validated_data["ignore"],
+                keep=payload.validated_data["keep"],
+                near_matches=payload.validated_data.get("near_matches") or None,
+            )
+        except services.UndecidedNearMatchesError as error:
+            return Response({"detail": error.message, "near_matches": error.row_ids}, status=status.HTTP_409_CONFLICT)
         return Response(self._detail(request, statement))
 
     @extend_schema(request=None, responses={200: s.StatementImportSerializer})

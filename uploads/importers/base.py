@@ -30,6 +30,8 @@ class ParsedRow:
     description: str = ""
     bank_id: str = ""
     error: str = ""
+    # Not a transaction, and said so (a totals line, an opening balance): shown in the preview, never imported.
+    skip: str = ""
 
 
 _CHUNK = 1 << 16
@@ -82,7 +84,7 @@ def open_text(stream: BinaryIO, encoding: str | None = None) -> tuple[io.TextIOW
     return text, encoding
 
 
-_AMOUNT_JUNK = re.compile(r"[\s\u00a0\u202f'€$£¥]|EUR|USD|GBP|CHF")
+_AMOUNT_JUNK = re.compile(r"[\s\u00a0\u202f'’€$£¥]|EUR|USD|GBP|CHF|CAD|AUD")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
 
@@ -103,7 +105,7 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
         amount = Decimal(plain.replace(",", ".") if decimal_separator == "," else plain)
         if amount.adjusted() < _MAX_INTEGER_DIGITS:
             return amount
-    value = _AMOUNT_JUNK.sub("", text)
+    value = _AMOUNT_JUNK.sub("", text).replace("\u2212", "-")
     negative = False
     if value.startswith("(") and value.endswith(")"):
         negative, value = True, value[1:-1]
@@ -119,7 +121,13 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - guarded by the pattern
         raise ValueError(f"{text.strip()!r} is not an amount") from None
-    if amount.adjusted() >= _MAX_INTEGER_DIGITS or -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+    if -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+        # "-3.77000": trailing zeros past the places we keep are no precision lost.
+        rounded = amount.quantize(Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES))
+        if rounded != amount:
+            raise ValueError(f"{text.strip()!r} has more than {AMOUNT_DECIMAL_PLACES} decimal places")
+        amount = rounded
+    if amount.adjusted() >= _MAX_INTEGER_DIGITS:
         raise ValueError(f"{text.strip()!r} is out of range")
     return -amount if negative else amount
 

@@ -1,8 +1,11 @@
-"""CAMT.053 (ISO 20022 bank-to-customer statement) read with defusedxml's iterparse.
+"""CAMT.053 (ISO 20022 bank-to-customer statement; 052 reports and 054 notifications too) read with
+defusedxml's iterparse; several statements in one file are read in turn.
 
-One row per transaction detail: a batch entry (<Ntry> with several <TxDtls>) becomes several rows with
-their own amounts. The bank id is the detail's AcctSvcrRef, else the entry's AcctSvcrRef (with the
-detail's position when the entry is a batch). CdtDbtInd gives the sign (DBIT is money out). DTDs,
+A batch entry (<Ntry> with several <TxDtls>) becomes one row per detail when the details' amounts add up
+to the entry's, else one row with the entry's amount and the details in its description. Pending entries
+are skipped (and said so); a reversal (RvslInd) keeps the sign of its own CdtDbtInd and says "Reversal".
+The bank id is the detail's AcctSvcrRef, else the entry's AcctSvcrRef (with the detail's position when
+the entry is split). CdtDbtInd gives the sign (DBIT is money out). DTDs,
 entities and external references are refused (billion laughs, XXE).
 """
 
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Any, BinaryIO
+from decimal import Decimal
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
@@ -31,6 +35,10 @@ class _LineReader:
         if line:
             self.line_number += 1
         return line
+
+
+# camt.053 statements, camt.052 intraday reports and camt.054 notifications share the <Ntry> structure.
+_STATEMENTS = {"Stmt", "Rpt", "Ntfctn"}
 
 
 def _local(tag: str) -> str:
@@ -68,7 +76,7 @@ def _date(entry: Element) -> date:
     raise ValueError("the entry has no booking or value date")
 
 
-def _signed(amount_text: str, indicator: str) -> Any:
+def _signed(amount_text: str, indicator: str) -> Decimal:
     amount = parse_decimal(amount_text)
     if indicator == "DBIT":
         return -abs(amount)
@@ -87,48 +95,77 @@ def _party(details: Element, indicator: str) -> str:
     return ""
 
 
+def _remittance(detail: Element) -> str:
+    return " ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd"))
+
+
+def _detail_amount(detail: Element, indicator: str) -> Decimal | None:
+    text = _text(detail, "Amt") or _text(detail, "AmtDtls/TxAmt/Amt")
+    if not text:
+        return None
+    return _signed(text, _text(detail, "CdtDbtInd") or indicator)
+
+
 def _rows_of_entry(entry: Element, line_number: int) -> Iterator[ParsedRow]:
+    """One row per entry; a batch splits into its details only when their amounts add up to the entry's.
+
+    Otherwise (details without amounts, or amounts in another currency that do not add up) the entry's amount
+    is the one that moved the account: one row, with the details in its description, so no money is lost.
+    """
     indicator = _text(entry, "CdtDbtInd")
     entry_ref = _text(entry, "AcctSvcrRef")
     info = _text(entry, "AddtlNtryInf")
+    status = _text(entry, "Sts") or _text(entry, "Sts/Cd")
+    if status.upper() in ("PDNG", "INFO"):
+        yield ParsedRow(
+            line_number=line_number,
+            skip=f"a {'pending' if status.upper() == 'PDNG' else 'for-information'} entry, not yet booked",
+        )
+        return
+    reversal = _text(entry, "RvslInd").lower() in ("true", "1")
     try:
         booked = _date(entry)
+        amount = _signed(_text(entry, "Amt"), indicator)
     except ValueError as error:
         yield ParsedRow(line_number=line_number, error=str(error))
         return
     details = _findall(entry, "NtryDtls/TxDtls")
-    if len(details) <= 1:
-        detail = details[0] if details else None
-        row = ParsedRow(line_number=line_number, date=booked, bank_id=entry_ref[:255])
+    detail_amounts: list[Decimal | None] = []
+    if len(details) > 1:
         try:
-            row.amount = _signed(_text(entry, "Amt"), indicator)
-        except ValueError as error:
-            row.error = str(error)
-        if detail is not None:
-            row.payee = clip(_party(detail, indicator), 200)
-            row.description = clip(
-                " ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd")) or info, 500
-            )
-            row.bank_id = (_text(detail, "Refs/AcctSvcrRef") or entry_ref)[:255]
-        else:
-            row.description = clip(info, 500)
-        yield row
+            detail_amounts = [_detail_amount(detail, indicator) for detail in details]
+        except ValueError:
+            detail_amounts = []
+    if len(details) > 1 and detail_amounts and None not in detail_amounts and sum(detail_amounts) == amount:  # type: ignore[arg-type]
+        for position, (detail, detail_amount) in enumerate(zip(details, detail_amounts, strict=True), start=1):
+            detail_indicator = _text(detail, "CdtDbtInd") or indicator
+            row = ParsedRow(line_number=line_number, date=booked, amount=detail_amount)
+            row.payee = clip(_party(detail, detail_indicator), 200)
+            row.description = clip(_reversed(_remittance(detail) or info, reversal), 500)
+            own_ref = _text(detail, "Refs/AcctSvcrRef")
+            row.bank_id = (own_ref or (f"{entry_ref}/{position}" if entry_ref else ""))[:255]
+            yield row
         return
-    for position, detail in enumerate(details, start=1):
-        detail_indicator = _text(detail, "CdtDbtInd") or indicator
-        row = ParsedRow(line_number=line_number, date=booked)
-        amount_text = _text(detail, "Amt") or _text(detail, "AmtDtls/TxAmt/Amt")
-        try:
-            if not amount_text:
-                raise ValueError(f"transaction detail {position} of the batch has no amount")
-            row.amount = _signed(amount_text, detail_indicator)
-        except ValueError as error:
-            row.error = str(error)
-        row.payee = clip(_party(detail, detail_indicator), 200)
-        row.description = clip(" ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd")) or info, 500)
-        own_ref = _text(detail, "Refs/AcctSvcrRef")
-        row.bank_id = (own_ref or (f"{entry_ref}/{position}" if entry_ref else ""))[:255]
-        yield row
+    row = ParsedRow(line_number=line_number, date=booked, amount=amount, bank_id=entry_ref[:255])
+    if len(details) == 1:
+        detail = details[0]
+        row.payee = clip(_party(detail, indicator), 200)
+        row.description = clip(_reversed(_remittance(detail) or info, reversal), 500)
+        row.bank_id = (_text(detail, "Refs/AcctSvcrRef") or entry_ref)[:255]
+    elif details:
+        parts = []
+        for detail, detail_amount in zip(details, detail_amounts or [None] * len(details), strict=True):
+            text = " ".join(part for part in (_party(detail, indicator), _remittance(detail)) if part)
+            parts.append(f"{text} {detail_amount}".strip() if detail_amount is not None else text)
+        summary = f"batch of {len(details)}: " + "; ".join(part for part in parts if part)
+        row.description = clip(_reversed(" — ".join(part for part in (info, summary) if part), reversal), 500)
+    else:
+        row.description = clip(_reversed(info, reversal), 500)
+    yield row
+
+
+def _reversed(text: str, reversal: bool) -> str:
+    return f"Reversal: {text}" if reversal else text
 
 
 def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
@@ -146,7 +183,7 @@ def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
         for event, element in iterparse(reader, events=("start", "end"), parser=parser):
             name = _local(element.tag)
             if event == "start":
-                if name == "Stmt":
+                if name in _STATEMENTS:
                     seen_statement = True
                 elif name == "Ntry":
                     entry_line = reader.line_number
@@ -156,11 +193,11 @@ def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
                 depth_in_entry -= 1
                 yield from _rows_of_entry(element, entry_line)
                 element.clear()
-            elif name == "Stmt":
+            elif name in _STATEMENTS:
                 element.clear()
     except DefusedXmlException as error:
         raise ImportFileError(f"Refused: the XML declares a DTD or entities ({type(error).__name__}).") from None
     except ParseError as error:
         raise ImportFileError(f"Not well-formed XML: {error}", reader.line_number) from None
     if not seen_statement:
-        raise ImportFileError("No <Stmt> element: this is not a CAMT.053 statement.")
+        raise ImportFileError("No <Stmt>, <Rpt> or <Ntfctn> element: this is not a CAMT.053/052/054 file.")

@@ -1,5 +1,5 @@
 """manage.py import_statement FILE --account ID [--format ...] [--profile NAME] [--mapping JSON] [--dry-run]
-[--skip-errors]"""
+[--skip-errors] [--near-matches merge|keep]"""
 
 from __future__ import annotations
 
@@ -15,7 +15,12 @@ from ledger.errors import ConflictError
 from ledger.models import Account
 from uploads import files
 from uploads.models import ImportFormat, ImportStatus, StatementImport
-from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload
+from uploads.services import (
+    UndecidedNearMatchesError,
+    statement_import_commit,
+    statement_import_preview,
+    statement_import_upload,
+)
 
 _BAR_WIDTH = 30
 
@@ -36,6 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--save-profile", help="Save the mapping used under this name for the account.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Preview only: parse and de-duplicate, write nothing."
+        )
+        parser.add_argument(
+            "--near-matches",
+            choices=["merge", "keep"],
+            help="What to do with rows that look like transactions already in the books: merge them into those, "
+            "or keep them as new ones. Without it, a file with near matches imports nothing and lists them.",
         )
         parser.add_argument(
             "--skip-errors",
@@ -111,7 +122,17 @@ class Command(BaseCommand):
                 else []
             )
             try:
-                statement = statement_import_commit(statement_import=statement, ignore=skipped)
+                statement = statement_import_commit(
+                    statement_import=statement, ignore=skipped, near_matches=options["near_matches"]
+                )
+            except UndecidedNearMatchesError:
+                for row in statement.rows.filter(status="near_match").order_by("line_number")[:50]:
+                    self.stderr.write(f"line {row.line_number}: {row.date} {row.amount} {row.payee} — {row.reason}")
+                raise CommandError(
+                    f"Nothing was imported: {preview.get('near_match', 0)} near match(es) need a decision. "
+                    "Run again with --near-matches merge (link them to the existing transactions) "
+                    "or --near-matches keep (import them as new)."
+                ) from None
             except ConflictError as error:
                 raise CommandError(f"Nothing was imported. {error.message} (here: --skip-errors)") from None
             counts = statement.counts
