@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0005_slim_transaction_constraints"),
+        ("ledger", "0006_invitations"),
     ]
 
     operations = [
