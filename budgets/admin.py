@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -32,9 +33,9 @@ from budgets.selectors import (
     scheduled_upcoming,
     spending_by_category,
 )
-from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, may_act, scoped_queryset
+from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, scoped_queryset
 from ledger.models import Category, CategoryKind, Household
-from ledger.models.tenancy import WRITE_ROLES
+from ledger.models.tenancy import may, may_on_shared_data
 from ledger.money import format_amount
 
 UPCOMING_DAYS = 30
@@ -43,7 +44,7 @@ SPARK_WIDTH, SPARK_HEIGHT = 90, 22
 
 
 def _can_write(request: HttpRequest, household_id: int) -> bool:
-    return may_act(request, Household(pk=household_id), WRITE_ROLES)
+    return may(request.user, "change", household_id, Budget)
 
 
 def _upcoming_rows(upcoming: list[UpcomingOccurrence]) -> list[dict[str, Any]]:
@@ -358,9 +359,24 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Global reference data: managed by staff with the model permissions."""
+    """Global reference data: written only with the model's own permissions, granted explicitly (or a superuser)."""
 
     list_display = ["date", "base", "quote", "rate"]
     list_filter = ["base", "quote"]
     date_hierarchy = "date"
     search_fields = ["quote", "base"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and may_on_shared_data(request.user, "view", ExchangeRate)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may_on_shared_data(request.user, "add", ExchangeRate)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_on_shared_data(request.user, "change", ExchangeRate)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_on_shared_data(request.user, "delete", ExchangeRate)

@@ -20,7 +20,6 @@ latest one on or before that day; see `budgets.selectors.exchange_rate_on` and t
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Self
 
 from dateutil.rrule import rruleset, rrulestr
 from django.core.exceptions import ValidationError
@@ -29,7 +28,7 @@ from django.db.models import Q
 
 from ledger.models import Account, Category, Transaction, Transfer
 from ledger.models.books import amount_field, household_id_unique
-from ledger.models.tenancy import HouseholdOwned
+from ledger.models.tenancy import GlobalQuerySet, HouseholdOwned
 
 
 class Budget(HouseholdOwned):
@@ -169,13 +168,8 @@ class ScheduledOccurrence(HouseholdOwned):
         return f"{self.scheduled_id} on {self.occurrence_date}"
 
 
-class ExchangeRateQuerySet(models.QuerySet[Any]):
-    """Rates are global reference data: every signed-in person may read them."""
-
-    def visible_to(self, user: Any) -> Self:
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.all()
+class ExchangeRateQuerySet(GlobalQuerySet):
+    """Rates are global reference data: every signed-in person reads them; writes need the model permission."""
 
 
 class ExchangeRate(models.Model):

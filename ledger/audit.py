@@ -2,7 +2,7 @@
 
 Services call these inside their database transaction, so an entry exists exactly when the change does.
 Entries outlive the row (deletes keep their history) and are read through
-`AuditEntry.objects.visible_to(user)`, like every other household-owned row.
+`AuditEntry.objects.restrict(user, "view")`, like every other household-owned row.
 
 Other apps record their own rows with the same calls, e.g. a budget service::
 

@@ -1,8 +1,9 @@
 """Back office for uploads: attachments, CSV profiles, and the statement import wizard
 (upload → map columns with the file's first rows shown → preview → commit).
 
-Scoped like the ledger admin: querysets and account choices come from `visible_to`/`writable_by(request.user)`
-unless the person is a superuser; another household's import is a 404.
+Scoped like the ledger admin (its `HouseholdScopedAdmin`): querysets and account choices come from
+`restrict(request.user, action)`; another household's import is a 404, and a viewer only looks — the map
+step, a commit and every delete need a writing role, and deletes go through the uploads services.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,10 +21,11 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ledger.admin.scoping import HouseholdScopedInline
+from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, scoped_queryset
 from ledger.admin.transactions import TransactionAdmin
 from ledger.errors import ConflictError
 from ledger.models import Account, Transaction, User
+from ledger.models.tenancy import may
 from uploads import services
 from uploads.importers import ImportFileError
 from uploads.importers.csvfile import read_head
@@ -49,27 +51,18 @@ def _row_ids(values: list[str]) -> list[int]:
     return [int(value) for value in values if value.isdigit()]
 
 
-def _scoped(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset if request.user.is_superuser else queryset.visible_to(request.user)  # type: ignore[attr-defined]
+def _importable_accounts(request: HttpRequest) -> QuerySet[Account]:
+    return scoped_queryset(Account, request, "add", StatementImport).filter(archived=False)
 
 
-def _writable_accounts(request: HttpRequest) -> QuerySet[Account]:
-    accounts = Account.objects.filter(archived=False)
-    return accounts if request.user.is_superuser else accounts.writable_by(request.user)
-
-
-class ScopedReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return _scoped(request, super().get_queryset(request))
+class ScopedReadOnlyAdmin(HouseholdScopedAdmin):
+    """Rows made by uploads and imports: never edited here; deleted (by a writing role) through a service."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
 
 
 class ServiceDeletesAdmin(ScopedReadOnlyAdmin):
@@ -113,6 +106,9 @@ class AttachmentAdmin(ServiceDeletesAdmin):
 class CsvProfileAdmin(ScopedReadOnlyAdmin):
     list_display = ["name", "account", "updated_at"]
     search_fields = ["name"]
+
+    def delete_with_service(self, request: HttpRequest, obj: CsvProfile) -> None:
+        services.csv_profile_delete(profile=obj)
 
 
 class UploadForm(forms.Form):
@@ -167,17 +163,38 @@ class StatementImportAdmin(ServiceDeletesAdmin):
     def delete_with_service(self, request: HttpRequest, obj: StatementImport) -> None:
         services.statement_import_delete(statement_import=obj)
 
-    def _import(self, request: HttpRequest, pk: int) -> StatementImport:
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {"can_import": self._may_write(request, None), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def _import(self, request: HttpRequest, pk: int, action: str = "view") -> StatementImport:
+        """The import if the person may see it (else 404, as if missing), and may `action` it (else 403)."""
         statement = self.get_queryset(request).select_related("account").filter(pk=pk).first()
         if statement is None:
             raise Http404
+        allowed = (
+            self.has_view_permission(request, statement) if action == "view" else self._may_write(request, statement)
+        )
+        if not allowed:
+            raise PermissionDenied
         return statement
+
+    def _may_write(self, request: HttpRequest, statement: StatementImport | None) -> bool:
+        """Uploading, mapping and committing need the model permission and a writing role in the household."""
+        perm = request.user.has_perm("uploads.add_statementimport") and request.user.has_perm(  # type: ignore[union-attr]
+            "uploads.change_statementimport"
+        )
+        if statement is None:
+            return perm and _importable_accounts(request).exists()
+        return perm and may(request.user, "change", statement.household_id, StatementImport)
 
     def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
         return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
 
     def wizard_upload(self, request: HttpRequest) -> HttpResponse:
-        form = UploadForm(request.POST or None, request.FILES or None, accounts=_writable_accounts(request))
+        if not self._may_write(request, None):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None, accounts=_importable_accounts(request))
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -209,7 +226,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
 
     def wizard_map(self, request: HttpRequest, pk: int) -> HttpResponse:
-        statement = self._import(request, pk)
+        statement = self._import(request, pk, "change")  # every visit may save a mapping or re-run the preview
         if statement.status == ImportStatus.COMMITTED:
             # Its rows are in the books: no new mapping, no second preview, no second commit.
             messages.error(request, "This import is committed; its mapping and preview are final.")
@@ -253,13 +270,11 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         )
 
     def wizard_preview(self, request: HttpRequest, pk: int) -> HttpResponse:
-        statement = self._import(request, pk)
+        statement = self._import(request, pk, "change" if request.method == "POST" else "view")
         form_error = ""
         decisions: dict[int, str] = {}
         undecided: set[int] = set()
         if request.method == "POST":
-            if statement.account not in _writable_accounts(request):
-                raise Http404
             if "_retry" in request.POST:
                 return self._preview(request, statement)
             if "_discard" in request.POST:
@@ -315,9 +330,9 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 near_matches=near,
                 form_error=form_error,
                 rows=shown,
-                can_commit=statement.status == ImportStatus.PREVIEWED,
+                can_commit=statement.status == ImportStatus.PREVIEWED and self._may_write(request, statement),
                 interrupted=services.statement_import_is_interrupted(statement),
-                can_retry=statement.status != ImportStatus.COMMITTED,
+                can_retry=statement.status != ImportStatus.COMMITTED and self._may_write(request, statement),
                 title="Preview and commit",
             ),
         )

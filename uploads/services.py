@@ -85,6 +85,10 @@ def csv_profile_save(*, account: Account, name: str, mapping: dict[str, Any]) ->
     return profile
 
 
+def csv_profile_delete(*, profile: CsvProfile) -> None:
+    profile.delete()
+
+
 def statement_import_upload(
     *,
     account: Account,

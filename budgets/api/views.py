@@ -19,15 +19,17 @@ from budgets import selectors, services
 from budgets.api import serializers as s
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from ledger.api.fields import BoundedDateFilter
+from ledger.api.permissions import METHOD_ACTIONS
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Household
+from ledger.models.tenancy import Action, may_on_shared_data
 
 _REPORT_RESPONSE = {200: {"type": "object"}}
 
 
 def visible_household(request: Request, household_id: int) -> Household:
     """The household named by a query parameter, if the person may see it; else 404."""
-    return get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
+    return get_object_or_404(Household.objects.restrict(request.user, "view"), pk=household_id)
 
 
 def validated_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
@@ -125,13 +127,18 @@ class ScheduledTransactionViewSet(HouseholdScopedViewSet):
         return Response([s.UpcomingSerializer(item).data for item in items])
 
 
-class StaffWritesPermission(permissions.IsAuthenticated):
-    """Rates are shared reference data: everyone signed in reads them, only staff change them."""
+class SharedDataPermission(permissions.IsAuthenticated):
+    """Rates are shared reference data: everyone signed in reads them; a write needs the model's own permission
+    (`budgets.add_exchangerate`, …) granted explicitly, or a superuser. Staff status and household roles do not
+    count: every admin user is staff, viewers included."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not super().has_permission(request, view):
             return False
-        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+        action: Action = "view"
+        if request.method not in permissions.SAFE_METHODS:
+            action = "add" if request.method == "POST" else METHOD_ACTIONS.get(request.method or "", "change")
+        return may_on_shared_data(request.user, action, ExchangeRate)
 
 
 class ExchangeRateFilter(django_filters.FilterSet):
@@ -146,16 +153,16 @@ class ExchangeRateFilter(django_filters.FilterSet):
 
 
 class ExchangeRateViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
-    """Global reference data, so not household-scoped: `visible_to` is every signed-in person."""
+    """Global reference data, so not household-scoped: `restrict` is the policy of `GlobalQuerySet`."""
 
     serializer_class = s.ExchangeRateSerializer
-    permission_classes = [StaffWritesPermission]
+    permission_classes = [SharedDataPermission]
     filterset_class = ExchangeRateFilter
     ordering = ["-date", "id"]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return ExchangeRate.objects.visible_to(self.request.user)
+        return ExchangeRate.objects.restrict(self.request.user, "view")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
         serializer.instance = services.exchange_rate_create(**serializer.validated_data)  # type: ignore[arg-type]

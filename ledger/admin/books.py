@@ -11,7 +11,6 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 
 from ledger.admin.scoping import (
-    OWNER_ROLES,
     HouseholdScopedAdmin,
     HouseholdScopedInline,
     ScopedFilter,
@@ -79,7 +78,7 @@ class CategoryAdmin(HouseholdScopedAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "parent":
             # Two levels: only top-level categories can be parents.
-            kwargs["queryset"] = scoped_queryset(Category, request, self.roles_to_write).filter(parent__isnull=True)
+            kwargs["queryset"] = scoped_queryset(Category, request, "add", Category).filter(parent__isnull=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Category:
@@ -149,7 +148,7 @@ class TransferForm(ScopedModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.request is not None:
-            accounts = scoped_queryset(Account, self.request, TransferAdmin.roles_to_write).filter(archived=False)
+            accounts = scoped_queryset(Account, self.request, "add", Transfer).filter(archived=False)
             self.fields["from_account"].queryset = accounts  # type: ignore[attr-defined]
             self.fields["to_account"].queryset = accounts  # type: ignore[attr-defined]
 
@@ -214,8 +213,7 @@ class TransferAdmin(HouseholdScopedAdmin):
 class ReconciliationAdmin(HouseholdScopedAdmin):
     """Adding one runs `account_reconcile`; the record is the statement, so it is never edited."""
 
-    household_field = None
-    roles_to_delete = OWNER_ROLES
+    household_field = None  # owners delete (Reconciliation.household_policy)
     list_display = ("account", "statement_date", "statement_balance", "transaction_count", "created_by", "created_at")
     list_filter = (("account", ScopedFilter),)
     list_select_related = ("account", "created_by")

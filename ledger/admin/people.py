@@ -12,11 +12,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ledger.admin.scoping import (
-    OWNER_ROLES,
     HouseholdScopedAdmin,
     ScopedFilter,
     adopt,
-    household_ids,
+    scoped_queryset,
 )
 from ledger.models import Account, ApiToken, AuditEntry, Category, Household, Membership, Transaction, User
 from ledger.services.households import (
@@ -51,8 +50,7 @@ class MembershipListInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Household)
 class HouseholdAdmin(HouseholdScopedAdmin):
-    household_field = None
-    roles_to_delete = OWNER_ROLES
+    household_field = None  # owners change and delete it (Household.household_policy)
     list_display = ("name", "base_currency", "budget_month_start_day", "created_at")
     search_fields = ("name",)
     fields = ("name", "base_currency", "budget_month_start_day")
@@ -94,8 +92,6 @@ class HouseholdAdmin(HouseholdScopedAdmin):
 class MembershipAdmin(HouseholdScopedAdmin):
     """Who is in which household. People join by accepting an invitation; owners change roles and remove."""
 
-    roles_to_write = OWNER_ROLES
-    roles_to_delete = OWNER_ROLES
     fields = ("household", "user", "role")
     list_display = ("user", "household", "role", "created_at")
     list_filter = ("role", ("household", ScopedFilter))
@@ -139,12 +135,7 @@ class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(
-            pk__in=Membership.objects.filter(household_id__in=household_ids(request)).values("user_id")
-        )
+        return super().get_queryset(request).filter(pk__in=scoped_queryset(User, request).values("pk"))
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         return super().get_list_filter(request) if request.user.is_superuser else ("is_active",)

@@ -1,5 +1,6 @@
-"""The admin's one scoping mechanism: lists, objects, choices, filters and autocomplete all start from the
-signed-in person's households (unless superuser), and the household role decides what they may change.
+"""The admin's one scoping mechanism: lists, objects, choices, filters and autocomplete all start from
+`Model.objects.restrict(user, action)` (which knows the superuser rule), and the model's household policy
+decides what a role may change.
 
 Writes go through `ledger.services`; a service's ValidationError is shown on the form it came from and a
 ConflictError (a reconciled transaction, a last owner) as an error message, never as a 500.
@@ -7,7 +8,6 @@ ConflictError (a reconciled transaction, a last owner) as an error message, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -23,11 +23,9 @@ from django.urls import reverse
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.errors import ConflictError
 from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
-from ledger.models.tenancy import WRITE_ROLES, Role
-from ledger.selectors import household_roles
+from ledger.models.tenancy import Action, GlobalQuerySet, household_ids_for, may
 
 HOUSEHOLD_MEMBERS_GROUP = "Household members"
-OWNER_ROLES: tuple[str, ...] = (Role.OWNER,)
 
 # Relations each model's label (__str__) reads, so choice lists and filters cost one query, not one per row.
 LABEL_RELATIONS: dict[type[models.Model], tuple[str, ...]] = {
@@ -50,27 +48,26 @@ def household_members_group() -> Group:
     return group
 
 
-def household_ids(request: HttpRequest, roles: Iterable[str] | None = None) -> set[int]:
-    """The households the person belongs to, optionally only those where they hold one of `roles`."""
-    wanted = None if roles is None else set(roles)
-    return {pk for pk, role in household_roles(request.user).items() if wanted is None or role in wanted}
-
-
 def scoped_queryset(
-    model: type[models.Model], request: HttpRequest, roles: Iterable[str] | None = None
+    model: type[models.Model],
+    request: HttpRequest,
+    action: Action = "view",
+    for_model: type[models.Model] | None = None,
 ) -> QuerySet[Any]:
-    """Rows of `model` in the person's households (those where they hold `roles`, when given)."""
+    """Rows of `model` the person may `action` (as choices of a `for_model` being written, when given)."""
     queryset = model._default_manager.all()
     if relations := LABEL_RELATIONS.get(model):
         queryset = queryset.select_related(*relations)
-    if request.user.is_superuser:
-        return queryset
-    allowed = household_ids(request, roles)
     if model is User:
         # People are not household-owned: you see the members of your households, nobody else.
+        allowed = household_ids_for(request.user, action, for_model)
+        if allowed is None:
+            return queryset
         return queryset.filter(pk__in=Membership.objects.filter(household_id__in=allowed).values("user_id"))
     if isinstance(queryset, HouseholdQuerySet):
-        return queryset.filter(**{f"{queryset.household_field}__in": allowed})
+        return queryset.restrict(request.user, action, for_model=for_model)
+    if isinstance(queryset, GlobalQuerySet):
+        return queryset.restrict(request.user, action)
     # A model with no household is nobody's to choose from: fail closed.
     return queryset.none()
 
@@ -83,14 +80,11 @@ def household_id_of(obj: models.Model | None) -> int | None:
     return getattr(obj, "household_id", None)
 
 
-def may_act(request: HttpRequest, obj: models.Model | None, roles: Iterable[str]) -> bool:
-    """With no object: does the person hold `roles` somewhere? With one: in the object's household?"""
-    if request.user.is_superuser:
-        return True
-    allowed = household_ids(request, roles)
-    if obj is None:
-        return bool(allowed)
-    return household_id_of(obj) in allowed
+def may_act(request: HttpRequest, obj: models.Model | None, action: Action, model: type[models.Model]) -> bool:
+    """With no object: may the person `action` a `model` row somewhere? With one: in the object's household?"""
+    if obj is not None and household_id_of(obj) is None:
+        return may(request.user, action, -1, model)  # a row of no household: superusers only
+    return may(request.user, action, household_id_of(obj), model)
 
 
 class ScopedFilter(RelatedOnlyFieldListFilter):
@@ -131,26 +125,21 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: i
     form = ScopedModelForm
     # The household foreign key: chosen when adding, read-only afterwards (services never move rows).
     household_field: str | None = "household"
-    roles_to_write: tuple[str, ...] = WRITE_ROLES
-    roles_to_delete: tuple[str, ...] = WRITE_ROLES
     # A million-row table must not be counted twice per page.
     show_full_result_count = False
 
     # --- reading ------------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+        return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if self._is_autocomplete(request) and not request.user.is_superuser:
-            # Autocomplete feeds a form that writes: offer only rows of households the person may write to.
-            queryset = queryset.filter(pk__in=scoped_queryset(self.model, request, self.roles_to_write).values("pk"))
+        if self._is_autocomplete(request):
+            # Autocomplete feeds a form that writes: offer only rows of households the person may add to.
+            queryset = queryset.restrict(request.user, "add")  # type: ignore[attr-defined]
         return queryset, may_have_duplicates
 
     @staticmethod
@@ -161,28 +150,28 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: i
     # --- permissions: model permissions open the pages, the household role decides -------------------
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and may_act(request, None, self.roles_to_write)
+        return super().has_add_permission(request) and may_act(request, None, "add", self.model)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+        return super().has_change_permission(request, obj) and may_act(request, obj, "change", self.model)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and may_act(request, obj, self.roles_to_delete)
+        return super().has_delete_permission(request, obj) and may_act(request, obj, "delete", self.model)
 
     # --- forms: every choice drawn from the same scope --------------------------------------------------
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if "queryset" not in kwargs:
-            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, self.roles_to_write)
-        if db_field.related_model is Household and not request.user.is_superuser:
-            writable = household_ids(request, self.roles_to_write)
-            if len(writable) == 1:
-                kwargs.setdefault("initial", next(iter(writable)))
+            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, "add", self.model)
+        if db_field.related_model is Household:
+            writable = household_ids_for(request.user, "add", self.model)
+            if writable is not None and len(writable) == 1:
+                kwargs.setdefault("initial", writable[0])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if "queryset" not in kwargs:
-            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, self.roles_to_write)
+            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, "add", self.model)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -276,24 +265,21 @@ class HouseholdScopedInline(admin.TabularInline):  # type: ignore[type-arg]
 
     exclude = ("household",)
     extra = 0
-    roles_to_write: tuple[str, ...] = WRITE_ROLES
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+        return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if "queryset" not in kwargs:
-            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, self.roles_to_write)
+            kwargs["queryset"] = scoped_queryset(db_field.related_model, request, "add", self.model)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # `obj` is the parent row: its household decides whether its inline rows may be written.
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_add_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+        return super().has_add_permission(request, obj) and may_act(request, obj, "change", self.model)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+        return super().has_change_permission(request, obj) and may_act(request, obj, "change", self.model)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and may_act(request, obj, self.roles_to_write)
+        return super().has_delete_permission(request, obj) and may_act(request, obj, "change", self.model)

@@ -19,7 +19,6 @@ from ledger.admin.scoping import (
     ScopedFilter,
     ScopedModelForm,
     adopt,
-    household_ids,
     scoped_queryset,
 )
 from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
@@ -190,10 +189,7 @@ class TransactionAdmin(HouseholdScopedAdmin):
 
     def _writable(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
         """The selected rows the person may change, as a plain queryset the bulk services can lock."""
-        plain = Transaction.objects.filter(pk__in=queryset.order_by().values("pk"))
-        if request.user.is_superuser:
-            return plain
-        return plain.filter(household_id__in=household_ids(request, self.roles_to_write))
+        return Transaction.objects.filter(pk__in=queryset.order_by().values("pk")).restrict(request.user, "change")
 
     def _report(self, request: HttpRequest, verb: str, changed: int, skipped_reconciled: int) -> None:
         message = f"{verb} {changed} transaction(s)."
@@ -208,7 +204,7 @@ class TransactionAdmin(HouseholdScopedAdmin):
 
     @admin.action(description="Set category of selected transactions…", permissions=["change"])
     def set_category(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> TemplateResponse | None:
-        categories = scoped_queryset(Category, request, self.roles_to_write)
+        categories = scoped_queryset(Category, request, "change", Transaction)
         form = SetCategoryForm(request.POST if "apply" in request.POST else None, categories=categories)
         if form.is_valid():
             result = transactions_set_category(

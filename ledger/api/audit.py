@@ -1,7 +1,7 @@
 """Audit history API: GET /api/v1/audit/ (filter by object_type and object_id), read-only.
 
 History outlives the row, so it is looked up by type and id rather than through the row itself;
-entries are scoped with `AuditEntry.objects.visible_to(user)` like every other household-owned read.
+entries are scoped with `AuditEntry.objects.restrict(user, "view")` like every other household-owned read.
 """
 
 from __future__ import annotations
@@ -54,4 +54,4 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
     ordering = ["-id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return AuditEntry.objects.visible_to(self.request.user).select_related("actor")
+        return AuditEntry.objects.restrict(self.request.user, "view").select_related("actor")

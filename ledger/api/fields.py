@@ -59,7 +59,7 @@ class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):  # type: 
         queryset: Any = super().get_queryset()
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        return queryset.visible_to(user)
+        return queryset.restrict(user, "view")
 
 
 @extend_schema_field(OpenApiTypes.DATE)

@@ -87,7 +87,7 @@ class RuleViewSet(HouseholdScopedViewSet):
         queryset = None
         if "transactions" in payload.validated_data:
             ids = payload.validated_data["transactions"]
-            queryset = Transaction.objects.visible_to(request.user).filter(household=household, pk__in=ids)
+            queryset = Transaction.objects.restrict(request.user, "change").filter(household=household, pk__in=ids)
             if queryset.count() != len(set(ids)):
                 raise NotFound("Some of these transactions do not exist.")
         result = rules_engine.rules_apply(

@@ -8,14 +8,15 @@ from django.db.models import Model, QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
-from ledger.api.permissions import HouseholdRolePermission, ensure_can_write
+from ledger.api.permissions import HouseholdRolePermission, ensure_may
 from ledger.models import Household
 from ledger.models.tenancy import WRITE_ROLES
 from ledger.selectors import household_roles
 
 
 class HouseholdScopedViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
-    """Lists and object lookups start from `Model.objects.visible_to(user)`; another household's row is a 404.
+    """Lists and object lookups start from `Model.objects.restrict(user, "view")`; another household's row is
+    a 404 (and a member whose role does not allow a write gets a 403, from HouseholdRolePermission).
 
     Subclasses set `model` and may override `scope_queryset` to add select_related/prefetch_related.
     """
@@ -25,7 +26,7 @@ class HouseholdScopedViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        queryset = self.model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
+        queryset = self.model.objects.restrict(self.request.user, "view")  # type: ignore[attr-defined]
         return self.scope_queryset(queryset)
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -43,5 +44,5 @@ class HouseholdScopedViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
                     {"household": ["This field is required when you can write to several households."]}
                 )
             household = Household.objects.get(pk=writable[0])
-        ensure_can_write(request.user, household.pk)
+        ensure_may(request.user, "add", household.pk, self.model)
         return household

@@ -7,12 +7,14 @@ triggers and composite foreign keys created in migration 0002; `manage.py check_
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from ledger.models.tenancy import Household, HouseholdOwned, User
+from ledger.models.tenancy import MEMBER_POLICY, OWNER_ROLES, Household, HouseholdOwned, Policy, User
 from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES, MONTH_TOTAL_MAX_DIGITS
 
 
@@ -270,6 +272,9 @@ class Reconciliation(HouseholdOwned):
     transaction_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Deleting the record of a statement is the owners' call; its transactions stay reconciled.
+    household_policy: ClassVar[Policy] = {**MEMBER_POLICY, "delete": OWNER_ROLES}
 
     class Meta:
         ordering = ["-statement_date", "-id"]

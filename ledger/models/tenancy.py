@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -28,6 +29,8 @@ class Role(models.TextChoices):
 
 
 WRITE_ROLES = (Role.OWNER, Role.EDITOR)
+ALL_ROLES = (Role.OWNER, Role.EDITOR, Role.VIEWER)
+OWNER_ROLES = (Role.OWNER,)
 
 
 def household_roles(user: User | AnonymousUser | Any) -> dict[int, str]:
@@ -51,33 +54,94 @@ def forget_household_roles(user: User | Any) -> None:
         del user._household_roles
 
 
-def _member_household_ids(user: User | AnonymousUser | Any, roles: tuple[str, ...] | None) -> list[int]:
-    return [pk for pk, role in household_roles(user).items() if roles is None or role in roles]
+# What a person may do with rows: `view` reads, `add` creates (or picks a row while creating another),
+# `change` edits and runs actions, `delete` removes.
+Action = Literal["view", "add", "change", "delete"]
+ACTIONS: tuple[Action, ...] = ("view", "add", "change", "delete")
+Policy = Mapping[str, tuple[str, ...]]
+
+# Household-owned rows: every member reads, editors and owners write.
+MEMBER_POLICY: Policy = {"view": ALL_ROLES, "add": WRITE_ROLES, "change": WRITE_ROLES, "delete": WRITE_ROLES}
+# Rows only the owners manage (memberships).
+OWNER_POLICY: Policy = {"view": ALL_ROLES, "add": OWNER_ROLES, "change": OWNER_ROLES, "delete": OWNER_ROLES}
+
+
+def policy_for(model: type[models.Model] | None) -> Policy:
+    """The roles each action needs on `model`'s rows: a model sets `household_policy`, else MEMBER_POLICY."""
+    return getattr(model, "household_policy", MEMBER_POLICY) if model is not None else MEMBER_POLICY
+
+
+def is_superuser(user: User | AnonymousUser | Any) -> bool:
+    """The superuser rule, written once: an active superuser may do everything with every household's rows."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def household_ids_for(
+    user: User | AnonymousUser | Any, action: Action, model: type[models.Model] | None = None
+) -> list[int] | None:
+    """The households where `user` may do `action` on `model`'s rows; None means every household."""
+    roles = policy_for(model).get(action)
+    if roles is None:
+        raise ValueError(f"Unknown action {action!r}: use one of {', '.join(ACTIONS)}.")
+    if user is None or not user.is_authenticated:
+        return []
+    if is_superuser(user):
+        return None
+    return [pk for pk, role in household_roles(user).items() if role in roles]
+
+
+def may(
+    user: User | AnonymousUser | Any, action: Action, household_id: int | None, model: type[models.Model] | None = None
+) -> bool:
+    """May `user` do `action` on a `model` row of `household_id`? (None asks: in any household at all?)"""
+    allowed = household_ids_for(user, action, model)
+    if allowed is None:
+        return True
+    return bool(allowed) if household_id is None else household_id in allowed
 
 
 class HouseholdQuerySet(models.QuerySet[Any]):
-    """The single scoping mechanism: every API view and admin page starts from these methods."""
+    """The single scoping mechanism: every API view, admin page, filter and choice starts from `restrict`."""
 
     household_field = "household_id"
 
-    def visible_to(self, user: User | AnonymousUser | Any) -> Self:
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(**{f"{self.household_field}__in": _member_household_ids(user, None)})
+    def restrict(
+        self, user: User | AnonymousUser | Any, action: Action = "view", *, for_model: type[models.Model] | None = None
+    ) -> Self:
+        """The rows `user` may `action`, as NetBox's RestrictedQuerySet.restrict.
 
-    def writable_by(self, user: User | AnonymousUser | Any) -> Self:
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(**{f"{self.household_field}__in": _member_household_ids(user, WRITE_ROLES)})
-
-    def owned_by(self, user: User | AnonymousUser | Any) -> Self:
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(**{f"{self.household_field}__in": _member_household_ids(user, (Role.OWNER,))})
+        `for_model` names the model being written when these rows are choices of one of its fields: the account
+        choices of a new transaction are `Account.objects.restrict(user, "add", for_model=Transaction)`.
+        """
+        allowed = household_ids_for(user, action, for_model or self.model)
+        if allowed is None:
+            return self.all()
+        # Ids as literals: PostgreSQL then walks the (household_id, …) indexes (see household_roles).
+        return self.filter(**{f"{self.household_field}__in": allowed})
 
 
 class HouseholdManagerQuerySet(HouseholdQuerySet):
     household_field = "id"
+
+
+def may_on_shared_data(user: User | AnonymousUser | Any, action: Action, model: type[models.Model]) -> bool:
+    """Reference data shared by every household (exchange rates): everyone signed in reads it; a write needs the
+    model's own Django permission (`budgets.change_exchangerate`), granted explicitly — never staff status or a
+    household role. Superusers hold every permission."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action {action!r}: use one of {', '.join(ACTIONS)}.")
+    if user is None or not user.is_authenticated:
+        return False
+    if action == "view":
+        return True
+    return bool(user.has_perm(f"{model._meta.app_label}.{action}_{model._meta.model_name}"))
+
+
+class GlobalQuerySet(models.QuerySet[Any]):
+    """The restricting queryset of shared reference data (see `may_on_shared_data`)."""
+
+    def restrict(self, user: User | AnonymousUser | Any, action: Action = "view") -> Self:
+        return self.all() if may_on_shared_data(user, action, self.model) else self.none()
 
 
 class Household(models.Model):
@@ -88,6 +152,8 @@ class Household(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = HouseholdManagerQuerySet.as_manager()
+    # `add` is adding rows to the household (so its choices in a form are these); owners change or delete it.
+    household_policy: ClassVar[Policy] = {**MEMBER_POLICY, "change": OWNER_ROLES, "delete": OWNER_ROLES}
 
     class Meta:
         constraints = [
@@ -109,6 +175,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = HouseholdQuerySet.as_manager()
+    household_policy: ClassVar[Policy] = OWNER_POLICY
 
     class Meta:
         constraints = [

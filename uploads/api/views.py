@@ -254,7 +254,7 @@ class TransactionsCsvExportView(APIView):
 
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request: Request) -> StreamingHttpResponse:
-        queryset = Transaction.objects.visible_to(request.user)
+        queryset = Transaction.objects.restrict(request.user, "view")
         filtered = TransactionFilter(request.query_params, queryset=queryset, request=request)
         if not filtered.is_valid():
             raise serializers.ValidationError(filtered.errors)

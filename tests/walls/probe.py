@@ -1,0 +1,86 @@
+"""Calling a route as a persona, inside a savepoint that is rolled back, and reading what came back."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponseBase
+
+from tests.walls.world import World, fingerprint
+
+
+class _RolledBack(Exception):
+    pass
+
+
+@dataclass
+class Answer:
+    status: int
+    text: str  # body and headers, decoded
+    body: str
+    changed: bool  # did the watched household's rows change?
+
+
+def _read(response: HttpResponseBase) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")  # type: ignore[attr-defined]
+    return response.content.decode("utf-8", "replace")
+
+
+def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answer:
+    """Send one request and undo whatever it wrote, noting whether household `watch`'s rows changed."""
+    answer: Answer | None = None
+    try:
+        with transaction.atomic():
+            before = fingerprint(watch) if watch is not None else None
+            response = send()
+            body = _read(response)
+            headers = "\n".join(f"{k}: {v}" for k, v in response.items())
+            changed = before is not None and fingerprint(watch) != before  # type: ignore[arg-type]
+            answer = Answer(response.status_code, f"{headers}\n\n{body}", body, changed)
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    assert answer is not None
+    return answer
+
+
+_VOLATILE = [
+    (re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'), 'name="csrfmiddlewaretoken" value=""'),
+    (re.compile(r'csrfToken: "[^"]+"'), 'csrfToken: ""'),
+    (re.compile(r'"csrfToken": "[^"]+"'), '"csrfToken": ""'),
+]
+
+
+def normalized(body: str, ids: Iterable[int]) -> str:
+    """A body with the ids it was asked about and per-request tokens blanked out, for differential comparison."""
+    for pattern, replacement in _VOLATILE:
+        body = pattern.sub(replacement, body)
+    for value in sorted({str(i) for i in ids}, key=len, reverse=True):
+        body = re.sub(rf"(?<![0-9]){value}(?![0-9])", "<id>", body)
+    return body
+
+
+def leaked(answer: Answer, world: World, persona: str) -> list[str]:
+    """The markers of households the persona may not see that appear in the answer."""
+    foreign = [world.ours, world.theirs] if persona == "anonymous" else [world.other_of(persona)]
+    return [marker for seeded in foreign for marker in seeded.markers() if marker in answer.text]
+
+
+def api_call(
+    client: Any, method: str, url: str, body: dict[str, Any] | None = None, html: bool = False, watch: int | None = None
+) -> Answer:
+    """An API request as JSON (or as the browsable HTML page, `html=True`), rolled back afterwards."""
+    headers = {"HTTP_ACCEPT": "text/html"} if html else {}
+
+    def send() -> HttpResponseBase:
+        if method == "get":
+            return client.get(url, **headers)  # type: ignore[no-any-return]
+        return getattr(client, method)(url, data=json.dumps(body or {}), content_type="application/json", **headers)  # type: ignore[no-any-return]
+
+    return call(send, watch)

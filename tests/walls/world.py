@@ -1,0 +1,206 @@
+"""Two households seeded with one of everything, each row carrying its household's marker.
+
+A response shown to a member of one household must never contain the other's marker (a name, a payee, an
+amount): the matrix greps every body and header for it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+
+from budgets.models import ExchangeRate
+from budgets.services import budget_set, exchange_rate_create, scheduled_create
+from ledger.admin.scoping import household_members_group
+from ledger.models import AuditEntry, Household, Membership, Role, User
+from ledger.rules import rule_create
+from ledger.services import books
+from ledger.services.households import membership_set
+from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
+from tests.factories import UserFactory
+from uploads.services import (
+    attachment_create,
+    csv_profile_save,
+    statement_import_preview,
+    statement_import_upload,
+)
+
+DAY = datetime.date(2024, 2, 1)
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+# An id no row has: another household's id must answer exactly like this one.
+MISSING_ID = 987654321
+
+
+@dataclass
+class Seeded:
+    """One household's rows, by the keys the expectation table names (`obj="account"`)."""
+
+    household: Household
+    marker: str
+    amount_marker: str  # an amount no other row has, as the API writes it
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def markers(self) -> tuple[str, ...]:
+        whole, cents = self.amount_marker.lstrip("-").split(".")
+        # The admin shows amounts with thousands separators.
+        grouped = f"{int(whole):,}.{cents}"
+        return (self.marker, self.amount_marker.lstrip("-"), grouped)
+
+
+def seed_household(household: Household, owner: User, marker: str, amount: str, statement_amount: str) -> Seeded:
+    seeded = Seeded(household=household, marker=marker, amount_marker=amount)
+    name = marker.title()
+    household.name = f"{marker} household"
+    household.save(update_fields=["name"])
+    account = books.account_create(household=household, name=f"{marker} checking", currency="EUR", opening_date=DAY)
+    savings = books.account_create(household=household, name=f"{marker} savings", currency="EUR", opening_date=DAY)
+    parent = books.category_create(household=household, name=f"{marker} food")
+    child = books.category_create(household=household, name=f"{marker} groceries", parent=parent)
+    tag = books.tag_create(household=household, name=f"{marker}-tag")
+    tx = transaction_create(
+        account=account,
+        date=DAY,
+        amount=amount,
+        payee=f"{marker} payee",
+        description=f"{name} description",
+        tags=[tag],
+        splits=[SplitLine(category=child, amount=Decimal(amount))],
+        user=owner,
+    )
+    reconciled = transaction_create(account=savings, date=DAY, amount="-1.00", payee=f"{marker} fee", user=owner)
+    reconciliation = account_reconcile(account=savings, statement_date=DAY, statement_balance="-1.00", user=owner)
+    reconciled.refresh_from_db()
+    transfer = transfer_create(
+        from_account=account, to_account=savings, date=DAY, amount="5.00", description=f"{marker} transfer", user=owner
+    )
+    rule = rule_create(
+        household=household,
+        name=f"{marker} rule",
+        conditions=[{"field": "payee", "operator": "contains", "value": f"{marker} payee"}],
+        set_category=child,
+    )
+    budget = budget_set(household=household, category=child, month=DAY, amount=amount.lstrip("-"))
+    scheduled = scheduled_create(
+        household=household,
+        account=account,
+        amount=Decimal(amount),
+        payee=f"{marker} rent",
+        recurrence="FREQ=MONTHLY",
+        start_date=DAY,
+    )
+    attachment = attachment_create(
+        household=household,
+        upload=io.BytesIO(PDF + marker.encode()),
+        original_name=f"{marker}-receipt.pdf",
+        transaction_obj=tx,
+        user=owner,
+    )
+    mapping = {"delimiter": ",", "date": "Date", "payee": "Payee", "amount": "Amount"}
+    statement = statement_import_upload(
+        account=account,
+        upload=io.BytesIO(f"Date,Payee,Amount\n2024-02-03,{marker} import,{statement_amount}\n".encode()),
+        original_name=f"{marker}-statement.csv",
+        mapping=mapping,
+        user=owner,
+    )
+    statement = statement_import_preview(statement_import=statement)
+    profile = csv_profile_save(account=account, name=f"{marker} profile", mapping=mapping)
+    membership = Membership.objects.get(household=household, user=owner)
+    seeded.ids = {
+        "household": household.pk,
+        "account": account.pk,
+        "category": child.pk,
+        "parent_category": parent.pk,
+        "tag": tag.pk,
+        "transaction": tx.pk,
+        "reconciled_transaction": reconciled.pk,
+        "reconciliation": reconciliation.pk,
+        "transfer": transfer.pk,
+        "rule": rule.pk,
+        "budget": budget.pk,
+        "scheduled": scheduled.pk,
+        "attachment": attachment.pk,
+        "statement_import": statement.pk,
+        "csv_profile": profile.pk,
+        "membership": membership.pk,
+        "owner": owner.pk,
+        "audit": AuditEntry.objects.filter(household=household).latest("id").pk,
+    }
+    return seeded
+
+
+@dataclass
+class World:
+    ours: Seeded  # the household of owner, editor and viewer
+    theirs: Seeded  # the outsider's household
+    people: dict[str, User | None]
+    rate_id: int
+
+    def home_of(self, persona: str) -> Seeded | None:
+        """The household whose rows a persona may see (None: anonymous sees none)."""
+        if persona == "anonymous":
+            return None
+        return self.theirs if persona == "outsider" else self.ours
+
+    def other_of(self, persona: str) -> Seeded:
+        return self.ours if persona == "outsider" else self.theirs
+
+
+PERSONAS = ("anonymous", "owner", "editor", "viewer", "outsider")
+
+
+def build_world() -> World:
+    owner = UserFactory(username="olivia")
+    ours = Household.objects.get(memberships__user=owner)
+    editor = UserFactory(username="eddie")
+    viewer = UserFactory(username="vera")
+    membership_set(household=ours, user=editor, role=Role.EDITOR)
+    membership_set(household=ours, user=viewer, role=Role.VIEWER)
+    outsider = UserFactory(username="oscar")
+    theirs = Household.objects.get(memberships__user=outsider)
+    group = household_members_group()
+    for person in (owner, editor, viewer, outsider):
+        # Every admin user is staff: staff status must grant nothing beyond the person's household roles.
+        person.is_staff = True
+        person.save(update_fields=["is_staff"])
+        person.groups.add(group)
+    rate = exchange_rate_create(date=DAY, base="EUR", quote="USD", rate="1.0842")
+    assert ExchangeRate.objects.count() == 1
+    return World(
+        ours=seed_household(ours, owner, "ZEBRAWOOD", "-4321.09", "-17.17"),
+        theirs=seed_household(theirs, outsider, "QUOKKAFERN", "-9876.03", "-29.29"),
+        people={"anonymous": None, "owner": owner, "editor": editor, "viewer": viewer, "outsider": outsider},
+        rate_id=rate.pk,
+    )
+
+
+HOUSEHOLD_TABLES_SQL = """
+    SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+    WHERE c.relkind = 'r' AND a.attname = 'household_id' AND c.relnamespace = 'public'::regnamespace
+    ORDER BY c.relname
+"""
+
+
+def fingerprint(household_id: int) -> dict[str, str]:
+    """Every household-owned row's full content, hashed per table: any write shows as a different hash."""
+    with connection.cursor() as cursor:
+        cursor.execute(HOUSEHOLD_TABLES_SQL)
+        tables = [row[0] for row in cursor.fetchall()]
+        result: dict[str, str] = {}
+        for table in tables:
+            cursor.execute(
+                f"SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM \"{table}\" t "  # noqa: S608
+                "WHERE household_id = %s",
+                [household_id],
+            )
+            result[table] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM ledger_household t WHERE id = %s",
+            [household_id],
+        )
+        result["ledger_household"] = cursor.fetchone()[0]
+    return result
