@@ -65,3 +65,22 @@ def test_a_dump_and_the_uploads_restore_into_empty_ones_with_every_figure_and_fi
     downloads = {key: value for key, value in after.items() if key.startswith("attachment:")}
     assert len(downloads) == 3 and all(status == 200 and same for status, _digest, same in downloads.values())
     assert all(value[0] == 200 for key, value in after.items() if not key.startswith("attachment:")), after
+
+
+def _restore_flags(text: str) -> list[str]:
+    joined = text.replace("\\\n", " ")
+    start = joined.index("pg_restore --clean")
+    flags = []
+    for word in joined[start:].split()[1:]:
+        if not word.startswith("--"):
+            break  # the dump's path: the command ends there
+        if not word.startswith("--dbname"):
+            flags.append(word)
+    return flags
+
+
+def test_the_readmes_restore_command_is_the_drills() -> None:
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    section = readme[readme.index("## Backup and restore") : readme.index("## Upgrading PostgreSQL")]
+    assert "deploy/backup-restore.sh restore" in section and "verify_uploads" in section
+    assert _restore_flags(section) == _restore_flags(SCRIPT.read_text())
