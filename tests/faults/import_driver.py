@@ -2,7 +2,7 @@
 throwaway cluster), and print the outcome as JSON. A step may be killed halfway: that is the point.
 
     python tests/faults/import_driver.py STEP [STEP ...]
-    STEP: setup (a staff person "crash", password "correct horse battery staple", a token, an account) | upload:ACCOUNT:FILE | preview:ID | commit:ID | retry:ID | state:ID | check
+    STEP: seed (the demo household) | attach:HOUSEHOLD:FILE | figures | setup (a staff person "crash", password "correct horse battery staple", a token, an account) | upload:ACCOUNT:FILE | preview:ID | commit:ID | retry:ID | state:ID | check
 Several steps run in one process (a Django start costs seconds on a busy machine); one JSON line each.
 """
 
@@ -27,6 +27,8 @@ from tests.factories import UserFactory  # noqa: E402
 from uploads import services  # noqa: E402
 from uploads.models import StatementImport  # noqa: E402
 
+OUTCOME = "outcome: "
+
 
 def state(statement: StatementImport) -> dict[str, object]:
     statement.refresh_from_db()
@@ -37,6 +39,38 @@ def state(statement: StatementImport) -> dict[str, object]:
         "counts": statement.counts,
         "transactions": Transaction.objects.filter(account_id=statement.account_id).count(),
     }
+
+
+def figures() -> dict[str, object]:
+    """What a person sees, through the API's own views: every household's balances and report figures, and
+    every attachment's downloaded bytes (their SHA-256, and whether it is the one recorded)."""
+    import hashlib
+
+    from rest_framework.test import APIClient
+
+    from uploads.models import Attachment
+
+    seen: dict[str, object] = {}
+    for household in Household.objects.order_by("pk"):
+        owner = household.memberships.order_by("pk").first().user  # type: ignore[union-attr]
+        client = APIClient(HTTP_HOST="127.0.0.1")
+        client.force_authenticate(owner)
+        pages = {
+            "accounts": f"/api/v1/accounts/?household={household.pk}&page_size=100",
+            "budget": f"/api/v1/reports/budget/?household={household.pk}&month=2024-06",
+            "cashflow": f"/api/v1/reports/cashflow/?household={household.pk}&from=2023-01-01&to=2024-06-30",
+            "spending": f"/api/v1/reports/spending/?household={household.pk}&from=2023-01-01&to=2024-06-30",
+            "net-worth": f"/api/v1/reports/net-worth/?household={household.pk}&from=2023-01-01&to=2024-06-30",
+        }
+        for name, url in pages.items():
+            response = client.get(url)
+            seen[f"{household.pk}:{name}"] = [response.status_code, response.json()]
+        for attachment in Attachment.objects.filter(household=household).order_by("pk"):
+            response = client.get(f"/api/v1/attachments/{attachment.pk}/download/")
+            body = b"".join(response.streaming_content) if response.status_code == 200 else b""  # type: ignore[attr-defined]
+            digest = hashlib.sha256(body).hexdigest()
+            seen[f"attachment:{attachment.pk}"] = [response.status_code, digest, digest == attachment.sha256]
+    return seen
 
 
 def main(action: str, *args: str) -> dict[str, object]:
@@ -55,6 +89,20 @@ def main(action: str, *args: str) -> dict[str, object]:
             household=household, name="Checking", currency="EUR", opening_date=datetime.date(2020, 1, 1)
         )
         return {"account": account.pk, "household": household.pk, "username": user.username, "token": secret}
+    if action == "seed":
+        import datetime
+
+        from ledger.demo import seed_demo
+
+        seed_demo(today=datetime.date(2024, 6, 30))
+        return {"seeded": True}
+    if action == "attach":
+        household = Household.objects.get(pk=int(args[0]))
+        with open(args[1], "rb") as handle:
+            attachment = services.attachment_create(household=household, upload=handle, original_name="r.pdf")
+        return {"attachment": attachment.pk}
+    if action == "figures":
+        return figures()
     if action == "check":
         from django.core.management import call_command
 
@@ -80,4 +128,5 @@ def main(action: str, *args: str) -> dict[str, object]:
 
 if __name__ == "__main__":
     for step in sys.argv[1:]:
-        print(json.dumps(main(*step.split(":"))), flush=True)
+        # Marked: the app's own JSON log lines go to stdout as well.
+        print(OUTCOME + json.dumps(main(*step.split(":"))), flush=True)

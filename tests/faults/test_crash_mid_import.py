@@ -46,7 +46,8 @@ def drive(env: dict[str, str], *steps: str) -> list[dict[str, Any]]:
     """Run import steps ("commit:7", "check", …) in one process of their own; one outcome per step."""
     result = subprocess.run([PYTHON, DRIVER, *steps], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.strip().splitlines()]
+    marker = "outcome: "
+    return [json.loads(line[len(marker) :]) for line in result.stdout.splitlines() if line.startswith(marker)]
 
 
 def blocked_by(watcher: psycopg.Connection[Any], holder: psycopg.Connection[Any]) -> bool:

@@ -50,17 +50,17 @@ def test_deleting_an_attachment_through_the_api_removes_its_file_once_committed(
     owner, household, client_for, tmp_path, django_capture_on_commit_callbacks
 ):
     attachment = make_attachment(household)
-    assert default_storage.exists(attachment.file.name)
+    assert default_storage.exists(attachment.file.name or "")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert client_for(owner).delete(f"/api/v1/attachments/{attachment.pk}/").status_code == 204
-        assert default_storage.exists(attachment.file.name)  # not before the commit
+        assert default_storage.exists(attachment.file.name or "")  # not before the commit
     assert callbacks
     assert stored(tmp_path) == []
 
 
 def test_a_rolled_back_attachment_delete_keeps_the_file(household, tmp_path, django_capture_on_commit_callbacks):
     attachment = make_attachment(household)
-    pk, name = attachment.pk, attachment.file.name
+    pk, name = attachment.pk, attachment.file.name or ""
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         services.attachment_delete(attachment=attachment)
         raise RuntimeError("something later in the same transaction failed")
@@ -125,9 +125,16 @@ def test_a_failed_import_insert_removes_the_file_it_stored(account, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_receipt_stored_by_an_admin_page_that_is_rolled_back_leaves_no_file(client, owner, tmp_path):
-    from tests.uploads.test_admin_attachments import change_form_post, change_url, receipt_transaction, staff
+    import datetime
 
-    tx = receipt_transaction.__wrapped__(owner.memberships.get().household, owner)
+    from ledger.services.books import account_create
+    from ledger.services.transactions import transaction_create
+    from tests.uploads.test_admin_attachments import change_form_post, change_url, staff
+
+    books = account_create(
+        household=owner.memberships.get().household, name="Cash", currency="EUR", opening_date=datetime.date(2024, 1, 1)
+    )
+    tx = transaction_create(account=books, date=datetime.date(2024, 3, 1), amount="-12.30", payee="Bakery", user=owner)
     client.force_login(staff(owner))
     data = change_form_post(tx, None)
     # The first receipt is stored; the second is the same bytes, refused, so the whole page rolls back.
@@ -257,3 +264,20 @@ def test_a_failed_or_dry_run_command_import_leaves_no_import_and_no_file(account
     call_command("import_statement", str(path), "--account", str(account.pk), "--dry-run", stdout=io.StringIO())
     assert not StatementImport.objects.exists()
     assert not Transaction.objects.exists()
+
+
+def test_the_sweep_removes_only_old_files_no_row_names(household, account, import_bytes, tmp_path):
+    import os
+    import time
+
+    kept = make_attachment(household)
+    statement = import_bytes(account, CSV)
+    orphan = default_storage.save(f"attachments/{household.pk}/left-by-a-killed-process", io.BytesIO(b"x"))
+    fresh = default_storage.save(f"imports/{household.pk}/still-committing", io.BytesIO(b"y"))
+    day_ago = time.time() - 2 * 86400
+    for name in (orphan, kept.file.name or "", statement.file.name or ""):
+        os.utime(default_storage.path(name), (day_ago, day_ago))
+
+    call_command("uploads_sweep_orphans", stdout=io.StringIO())
+
+    assert stored(tmp_path) == sorted([kept.file.name, statement.file.name, fresh])
