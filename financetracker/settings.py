@@ -275,7 +275,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "ledger.money.CURRENCY_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
+        "InvitationStatusEnum": "ledger.models.invitations.INVITATION_STATES",
+    },
 }
 
 # --- Security (HTTPS terminates at the ingress) ---------------------------------------------------

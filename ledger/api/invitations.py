@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from ledger.api.serializers import MembershipSerializer
 from ledger.models import Invitation, Role
+from ledger.models.invitations import INVITATION_STATES
 from ledger.selectors import invitations_received
 from ledger.services import invitations as services
 
@@ -35,9 +36,7 @@ class InvitationSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     """An invitation as the household's owners see it."""
 
     invitee = serializers.CharField(source="invited_as", read_only=True)
-    status = serializers.ChoiceField(
-        source="state", read_only=True, choices=["pending", "accepted", "declined", "revoked", "expired"]
-    )
+    status = serializers.ChoiceField(source="state", read_only=True, choices=INVITATION_STATES)
     invited_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -104,7 +103,9 @@ class ReceivedInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         invitation = services.invitation_decline(invitation=self._mine(pk), user=request.user)  # type: ignore[arg-type]
         return Response(self.get_serializer(invitation).data)
 
-    @extend_schema(request=InvitationCodeSerializer, responses={200: MembershipSerializer})
+    @extend_schema(
+        operation_id="invitations_accept_code", request=InvitationCodeSerializer, responses={200: MembershipSerializer}
+    )
     @action(detail=False, methods=["post"], url_path="accept", url_name="accept-code")
     def accept_code(self, request: Request) -> Response:
         """Accept with the code the owner shared (for an invitation made before you had an account)."""

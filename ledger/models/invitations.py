@@ -22,6 +22,10 @@ class InvitationStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
+# The states people read (the API's `status`): a pending invitation past its expiry reads "expired".
+INVITATION_STATES = [*InvitationStatus.values, "expired"]
+
+
 class Invitation(HouseholdOwned):
     """A standing offer of a role in a household. Only a SHA-256 of its code is stored; the code is shown once."""
 
