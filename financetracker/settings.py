@@ -109,6 +109,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+# /readyz gives the database this long (seconds, connect and query together) on a connection of its own,
+# so a frozen server answers 503 before the readiness probe's timeout (3 s in deploy/) fires.
+READYZ_DATABASE_TIMEOUT = float(env_str("READYZ_DATABASE_TIMEOUT", "1.5") or "1.5")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------------------
