@@ -118,6 +118,9 @@ if _database_password:
 # Behind PgBouncer in transaction mode a server-side cursor would outlive its server connection;
 # that deployment also sets DATABASE_CONN_MAX_AGE=0 (the pooler keeps the connections).
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
+# /readyz gives the database this long (seconds, connect and query together) on a connection of its own,
+# so a frozen server answers 503 before the readiness probe's timeout (3 s in deploy/) fires.
+READYZ_DATABASE_TIMEOUT = float(env_str("READYZ_DATABASE_TIMEOUT", "1.5") or "1.5")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------------------

@@ -18,29 +18,29 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from financetracker.security.client_ip import client_ip
 
+# A window opens at a key's first hit and lasts `duration` seconds: N requests within that span pass, the
+# next is refused, whatever the wall clock's minute boundaries.
 _UPSERT = """
-INSERT INTO security_ratelimitwindow AS w (key, window_start, hits) VALUES (%s, %s, 1)
+INSERT INTO security_ratelimitwindow AS w (key, window_start, hits) VALUES (%(key)s, %(now)s, 1)
 ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.hits + 1 ELSE 1 END,
-    window_start = EXCLUDED.window_start
-RETURNING hits
+    hits = CASE WHEN w.window_start > %(opened_after)s THEN w.hits + 1 ELSE 1 END,
+    window_start = CASE WHEN w.window_start > %(opened_after)s THEN w.window_start ELSE EXCLUDED.window_start END
+RETURNING hits, window_start
 """
 
 
 def count_hit(key: str, *, duration: int) -> tuple[int, float]:
-    """Count one hit on `key` in the current fixed window; the hits so far and the seconds left in it."""
+    """Count one hit on `key` in its current window; the hits so far and the seconds left in the window."""
     now = timezone.now()
-    epoch = int(now.timestamp())
-    start = epoch - epoch % duration
-    window_start = now - timedelta(seconds=epoch - start, microseconds=now.microsecond)
+    span = timedelta(seconds=duration)
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [key, window_start])
-        hits = int(cursor.fetchone()[0])
+        cursor.execute(_UPSERT, {"key": key, "now": now, "opened_after": now - span})
+        hits, window_start = cursor.fetchone()
         if hits == 1:
-            # A key's first hit of a window: drop windows nobody has touched for a day, so the table
-            # stays as small as the set of recent clients.
+            # A key's new window: drop windows nobody has touched for a day, so the table stays as small as
+            # the set of recent clients.
             cursor.execute("DELETE FROM security_ratelimitwindow WHERE window_start < %s", [now - timedelta(days=1)])
-    return hits, float(start + duration - now.timestamp())
+    return int(hits), (window_start + span - now).total_seconds()
 
 
 class DatabaseScopedRateThrottle(ScopedRateThrottle):

@@ -1,0 +1,377 @@
+"""Throwaway servers for the fault tests: a redis-server and a PostgreSQL cluster of their own (own port, own
+directory; never the machine's shared 6379/5432) and the app under gunicorn against them.
+
+Every server is started by the test, can be paused (SIGSTOP: alive but silent), killed and started again,
+and is always stopped at the end. A missing program fails the test under CI=true (tests.conftest.require_tool).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.conftest import require_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PASSWORD = "fault-test-password-9f2c"
+START_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Any, *, seconds: float, what: str) -> Any:
+    """Poll `check` until it returns something truthy; fail (not hang) after `seconds`."""
+    deadline = time.monotonic() + seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (OSError, requests.RequestException) as error:
+            last = error
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what} (last: {last!r})")
+
+
+class RedisServer:
+    def __init__(self, directory: Path) -> None:
+        self.binary = require_tool("redis-server", install_hint="apt-get install redis-server")
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.ping, seconds=START_SECONDS, what="redis-server")
+
+    def ping(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Lost: the process and everything it held are gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class PostgresServer:
+    """A PostgreSQL 15 cluster in its own directory, run as the unprivileged `postgres` user when we are root."""
+
+    def __init__(self) -> None:
+        self.initdb = require_tool(str(PG_BIN / "initdb"), install_hint="apt-get install postgresql-15")
+        self.port = free_port()
+        # Not under pytest's basetemp: that is private to root and postgres must traverse it.
+        self.directory = Path(tempfile.mkdtemp(prefix="ft-fault-pg-"))
+        self.data = self.directory / "data"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.as_user: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            account = pwd.getpwnam("postgres")
+            os.chown(self.directory, account.pw_uid, account.pw_gid)
+            self.as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/financetracker"
+
+    def init(self) -> None:
+        subprocess.run(
+            [self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            **self.as_user,
+        )
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.directory)),
+                *("-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=60"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.directory / "postgres.log").open("ab"),
+            start_new_session=True,  # its own process group: SIGSTOP/SIGKILL reach every backend too
+            **self.as_user,
+        )
+        wait_until(self.accepts, seconds=START_SECONDS, what="PostgreSQL")
+
+    def accepts(self) -> bool:
+        ready = shutil.which("pg_isready") or str(PG_BIN / "pg_isready")
+        return (
+            subprocess.run(
+                [ready, "-q", "-h", "127.0.0.1", "-p", str(self.port), "-t", "1"], check=False, timeout=5
+            ).returncode
+            == 0
+        )
+
+    def psql(self, sql: str, database: str = "postgres") -> None:
+        psql = shutil.which("psql") or str(PG_BIN / "psql")
+        subprocess.run(
+            [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-qc", sql],
+            check=True,
+            timeout=60,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def _signal_group(self, number: int) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, number)
+
+    def freeze(self) -> None:
+        self._signal_group(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal_group(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Gone: postmaster and backends killed at once, as by the OOM killer or a lost node."""
+        if self.process is not None and self.process.poll() is None:
+            self._signal_group(signal.SIGCONT)
+            self._signal_group(signal.SIGKILL)
+            self.process.wait(timeout=10)
+            wait_until(lambda: not self._group_alive(), seconds=10, what="PostgreSQL backends to exit")
+        self.process = None
+
+    def stop(self) -> None:
+        """A clean fast shutdown (SIGINT to the postmaster): the data directory can then be copied."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=60)
+        self.process = None
+
+    def _group_alive(self) -> bool:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def cleanup(self) -> None:
+        self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def app_environment(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    keep = {key: value for key, value in os.environ.items() if not key.startswith(("METRICS_TOKEN", "DEBUG"))}
+    return {
+        **keep,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": "ft-fault",
+        "SECRET_KEY": "fault-test-secret-key-0123456789abcdef0123456789abcdef",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        # Serves the admin's static files without a collectstatic run (the manifest storage needs one);
+        # the outage answers under test do not depend on it.
+        "DEBUG": "1",
+        "DATABASE_CONN_MAX_AGE": "60",
+        **extra,
+    }
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def prepare_database(postgres: PostgresServer, env: dict[str, str]) -> None:
+    """An empty `financetracker` database, migrated, with one superuser `olivia` and her household."""
+    postgres.psql("CREATE DATABASE financetracker")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(
+        {**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        "createsuperuser",
+        "--no-input",
+        "--username",
+        "olivia",
+        "--email",
+        "olivia@example.test",
+    )
+
+
+_template: PostgresServer | None = None
+
+
+def _cleanup_template() -> None:
+    if _template is not None:
+        _template.cleanup()
+
+
+def migrated_postgres(redis_url: str) -> PostgresServer:
+    """A started cluster of its own holding the migrated database and `olivia`.
+
+    The first call of a test process migrates a template cluster (minutes on a busy machine); later calls
+    copy its stopped data directory, so each test module gets a fresh server for a few seconds.
+    """
+    global _template
+    if _template is None:
+        template = PostgresServer()
+        _template = template
+        atexit.register(_cleanup_template)
+        template.init()
+        template.start()
+        prepare_database(template, app_environment(template.url, redis_url))
+        template.stop()
+    server = PostgresServer()
+    shutil.copytree(_template.data, server.data, symlinks=True)
+    if server.as_user:
+        for path in [server.data, *server.data.rglob("*")]:
+            os.chown(path, server.as_user["user"], server.as_user["group"], follow_symlinks=False)
+    (server.data / "postmaster.pid").unlink(missing_ok=True)
+    server.start()
+    return server
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], directory: Path, *, workers: int = 2, threads: int = 4) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.directory = directory
+        self.env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "GUNICORN_GRACEFUL_TIMEOUT": "20",
+            "GUNICORN_TIMEOUT": "30",
+            "GUNICORN_MAX_REQUESTS": "0",
+            "PROMETHEUS_MULTIPROC_DIR": str(directory / "prometheus"),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "financetracker.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=(self.directory / "gunicorn.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+        def up() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError("gunicorn exited:\n" + self.log())
+            return requests.get(f"{self.base}/healthz", timeout=2).status_code == 200
+
+        wait_until(up, seconds=START_SECONDS, what="gunicorn")
+
+    def log(self) -> str:
+        path = self.directory / "gunicorn.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@contextmanager
+def running(gunicorn: Gunicorn) -> Iterator[Gunicorn]:
+    gunicorn.start()
+    try:
+        yield gunicorn
+    finally:
+        gunicorn.stop()
+
+
+def admin_session(base: str, username: str = "olivia", password: str = PASSWORD) -> requests.Session:
+    """A browser-like session signed in through the admin's login form (CSRF included)."""
+    session = requests.Session()
+    form = session.get(f"{base}/admin/login/", timeout=10)
+    assert form.status_code == 200, form.text[:500]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token, form.text[:500]
+    response = session.post(
+        f"{base}/admin/login/?next=/admin/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1), "next": "/admin/"},
+        headers={"Referer": f"{base}/admin/login/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:500]
+    return session
+
+
+def admin_logout(base: str, session: requests.Session) -> requests.Response:
+    csrf = str(session.cookies.get("csrftoken") or "")
+    return session.post(
+        f"{base}/admin/logout/",
+        data={"csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{base}/admin/", "X-CSRFToken": csrf},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def api_token(base: str, username: str = "olivia", password: str = PASSWORD) -> str:
+    response = requests.post(
+        f"{base}/api/v1/auth/token/", json={"username": username, "password": password, "name": "faults"}, timeout=10
+    )
+    assert response.status_code == 201, response.text[:500]
+    return str(response.json()["token"])

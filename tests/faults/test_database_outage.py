@@ -1,0 +1,111 @@
+"""PostgreSQL gone (killed) and frozen (SIGSTOP) under a real gunicorn: /healthz stays 200, /readyz answers 503
+within the readiness probe's 3 s timeout, API requests get a 503 JSON error, and all recovers without a
+restart of the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from tests.faults.servers_auth import (
+    Gunicorn,
+    PostgresServer,
+    RedisServer,
+    admin_session,
+    api_token,
+    app_environment,
+    migrated_postgres,
+    wait_until,
+)
+
+# deploy/'s readinessProbe timeoutSeconds: /readyz must answer before the kubelet gives up.
+PROBE_TIMEOUT_SECONDS = 3
+
+
+@dataclass
+class Stack:
+    postgres: PostgresServer
+    app: Gunicorn
+    token: str
+
+    @property
+    def base(self) -> str:
+        return self.app.base
+
+    def api(self, path: str = "/api/v1/accounts/", timeout: float = 15) -> requests.Response:
+        return requests.get(f"{self.base}{path}", headers={"Authorization": f"Bearer {self.token}"}, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    directory = tmp_path_factory.mktemp("database-outage")
+    redis = RedisServer(directory / "redis")
+    postgres: PostgresServer | None = None
+    app: Gunicorn | None = None
+    try:
+        redis.start()
+        postgres = migrated_postgres(redis.url)
+        # One worker, one thread: every request below meets the same persistent database connection.
+        app = Gunicorn(app_environment(postgres.url, redis.url), directory / "app", workers=1, threads=2)
+        app.start()
+        yield Stack(postgres=postgres, app=app, token=api_token(app.base))
+    finally:
+        if app is not None:
+            app.stop()
+        if postgres is not None:
+            postgres.cleanup()
+        redis.kill()
+
+
+def readyz(stack: Stack) -> requests.Response:
+    # The probe's own timeout: a slower answer raises ReadTimeout and fails the test.
+    return requests.get(f"{stack.base}/readyz", timeout=PROBE_TIMEOUT_SECONDS)
+
+
+def assert_recovered(stack: Stack) -> None:
+    wait_until(lambda: readyz(stack).status_code == 200, seconds=30, what="/readyz to recover")
+    assert readyz(stack).json()["database"] == "ok"
+    # The API works again through the same gunicorn (stale connections are replaced, not fatal).
+    wait_until(lambda: stack.api().status_code == 200, seconds=15, what="the API to recover")
+    assert stack.api().status_code == 200
+
+
+def test_database_gone(stack: Stack) -> None:
+    assert stack.api().status_code == 200  # a persistent connection now exists in the worker
+    signed_in = admin_session(stack.base)
+    stack.postgres.kill()
+    try:
+        assert requests.get(f"{stack.base}/healthz", timeout=PROBE_TIMEOUT_SECONDS).status_code == 200
+        ready = readyz(stack)
+        assert ready.status_code == 503
+        assert ready.json()["database"] == "unreachable"
+        for _ in range(2):  # the broken persistent connection, then a refused new one
+            answer = stack.api()
+            assert answer.status_code == 503
+            assert answer.headers["Content-Type"] == "application/json"
+            assert answer.json()["code"] == "database_unavailable"
+        admin = signed_in.get(
+            f"{stack.base}/admin/", timeout=15, allow_redirects=False
+        )  # its session is in the database
+        assert admin.status_code == 503
+        assert b"Service unavailable" in admin.content
+    finally:
+        stack.postgres.start()
+    assert_recovered(stack)
+
+
+def test_database_frozen(stack: Stack) -> None:
+    assert stack.api().status_code == 200
+    stack.postgres.freeze()
+    try:
+        assert requests.get(f"{stack.base}/healthz", timeout=PROBE_TIMEOUT_SECONDS).status_code == 200
+        for _ in range(3):  # repeated probes while frozen: each answers in time, none piles up
+            ready = readyz(stack)
+            assert ready.status_code == 503
+            assert ready.json()["reason"] == "database unreachable"
+    finally:
+        stack.postgres.thaw()
+    assert_recovered(stack)
