@@ -185,8 +185,16 @@ class BudgetAdmin(HouseholdScopedAdmin):
                 messages.success(request, f"Copied last month: {result.created} line(s) added.")
                 return HttpResponseRedirect(url)
             if action == "fill_average":
-                result = services.budget_fill_from_average(household=household, month=month, months=3)
-                messages.success(request, f"Filled from the last 3 months' average: {result.created} line(s) added.")
+                fill = services.budget_fill_from_average(household=household, month=month, months=3)
+                if not fill.months:
+                    messages.warning(request, "No budget month before this one is complete yet: nothing filled.")
+                else:
+                    used = ", ".join(f"{m:%B %Y}" for m in fill.months)
+                    messages.success(
+                        request,
+                        f"Filled from the average of {len(fill.months)} complete month(s) ({used}): "
+                        f"{fill.created} line(s) added, {fill.skipped} already set kept.",
+                    )
                 return HttpResponseRedirect(url)
             errors = self._save_month(request, household, month, categories, lines)
             if not errors:

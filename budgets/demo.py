@@ -59,7 +59,7 @@ def seed_planning_demo(*, household: Household, today: date) -> None:
 
     current = budget_month_of(household, today)
     for month in (add_months(current, -1), current):
-        budget_fill_from_average(household=household, month=month, months=3)
+        budget_fill_from_average(household=household, month=month, months=3, today=today)
 
     base_accounts = [a for a in accounts if a.currency == household.base_currency]
     checking = next((a for a in base_accounts if a.kind == AccountKind.CHECKING), None)

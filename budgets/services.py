@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
-from budgets.months import add_months
+from budgets.months import add_months, budget_month_range
 from budgets.selectors import scheduled_next_due, scheduled_occurrences, spending_by_category
 from ledger import metrics
 from ledger.audit import audit_created, audit_deleted, audit_record, audit_record_many, audit_updated, snapshot
@@ -157,23 +158,39 @@ def budget_copy_month(
     return BudgetCopyResult(created=len(created), updated=len(updated), skipped=skipped)
 
 
+@dataclass(frozen=True)
+class BudgetFillResult(BudgetCopyResult):
+    months: tuple[date, ...] = ()  # the complete past budget months the average was taken over
+
+
+def complete_past_months(household: Household, month: date, count: int, *, today: date) -> list[date]:
+    """Of the `count` budget months before `month`, those that have ended by `today` (payday months
+    follow the household's start day): a month not over yet would count its missing days as zero."""
+    candidates = [add_months(month.replace(day=1), -offset) for offset in range(count, 0, -1)]
+    return [label for label in candidates if budget_month_range(household, label)[1] < today]
+
+
 @transaction.atomic
 def budget_fill_from_average(
-    *, household: Household, month: date, months: int = 3, overwrite: bool = False
-) -> BudgetCopyResult:
-    """Budget each expense category at its average spending over the `months` budget months before `month`
-    (rounded to the base currency; never negative). Lines already set are kept unless `overwrite`."""
+    *, household: Household, month: date, months: int = 3, overwrite: bool = False, today: date | None = None
+) -> BudgetFillResult:
+    """Budget each expense category at its average spending over the complete budget months among the
+    `months` before `month` (rounded to the base currency with `ROUNDING`; never negative). Lines already
+    set are kept unless `overwrite`. The result names the months used; none complete → nothing filled."""
     if months < 1:
         raise ValidationError({"months": ["Average over at least one month."]})
     month = month.replace(day=1)
-    report = spending_by_category(household, add_months(month, -months), add_months(month, -1))
+    used = complete_past_months(household, month, months, today=today or timezone.localdate())
     averages: dict[int, Decimal] = {}
-    for line in report.categories:
-        for item in (line, *line.children):
-            # A parent's own spending only: its children get their own lines.
-            own = item.spent - sum((child.spent for child in item.children), Decimal(0))
-            if own > 0:
-                averages[item.category_id] = quantize(own / months, household.base_currency)
+    if used:
+        # Complete months are consecutive and end before `month`: one range covers them.
+        report = spending_by_category(household, used[0], used[-1])
+        for line in report.categories:
+            for item in (line, *line.children):
+                # A parent's own spending only: its children get their own lines.
+                own = item.spent - sum((child.spent for child in item.children), Decimal(0))
+                if own > 0:
+                    averages[item.category_id] = quantize(own / len(used), household.base_currency)
     existing = {
         line.category_id: line for line in Budget.objects.select_for_update().filter(household=household, month=month)
     }
@@ -194,7 +211,7 @@ def budget_fill_from_average(
     Budget.objects.bulk_create(created)
     Budget.objects.bulk_update(updated, ["amount", "updated_at"])
     _audit_bulk(created, updated, before)
-    return BudgetCopyResult(created=len(created), updated=len(updated), skipped=skipped)
+    return BudgetFillResult(created=len(created), updated=len(updated), skipped=skipped, months=tuple(used))
 
 
 # --- Scheduled transactions -------------------------------------------------------------------------------

@@ -164,6 +164,12 @@ class BudgetReportQuerySerializer(HouseholdQuerySerializer):
     month = MonthField()
 
 
+class BudgetFillSerializer(HouseholdQuerySerializer):
+    month = MonthField(help_text="The month to fill, YYYY-MM.")
+    months = serializers.IntegerField(min_value=1, max_value=24, default=3, help_text="How many months back.")
+    overwrite = serializers.BooleanField(default=False, help_text="Replace lines already set.")
+
+
 class MonthRangeQuerySerializer(HouseholdQuerySerializer):
     start = MonthField(required=False, help_text="First month, YYYY-MM (default: 11 months before `end`).")
     end = MonthField(required=False, help_text="Last month, YYYY-MM (default: the current month).")

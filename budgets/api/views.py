@@ -78,6 +78,27 @@ class BudgetViewSet(HouseholdScopedViewSet):
     def perform_destroy(self, instance: Budget) -> None:
         services.budget_delete(budget=instance)
 
+    @extend_schema(request=s.BudgetFillSerializer, responses=_REPORT_RESPONSE)
+    @action(detail=False, methods=["post"], url_path="fill-from-average")
+    def fill_from_average(self, request: Request) -> Response:
+        """Budget each expense category at its average over the complete past budget months; names them."""
+        body = s.BudgetFillSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        household = self.household_for_create(request, visible_household(request, data["household"]))
+        result = services.budget_fill_from_average(
+            household=household, month=data["month"], months=data["months"], overwrite=data["overwrite"]
+        )
+        return Response(
+            {
+                "month": f"{data['month']:%Y-%m}",
+                "months_used": [f"{m:%Y-%m}" for m in result.months],
+                "created": result.created,
+                "updated": result.updated,
+                "skipped": result.skipped,
+            }
+        )
+
 
 class ScheduledFilter(django_filters.FilterSet):
     household = django_filters.NumberFilter(field_name="household_id")

@@ -10,7 +10,6 @@ from typing import Any
 
 from budgets.months import add_months, budget_month_range, month_start_sql
 from budgets.selectors.common import (
-    MISSING_RATES_JSON,
     NEAR_LIMIT_PERCENT,
     ZERO,
     MissingRate,
@@ -18,10 +17,17 @@ from budgets.selectors.common import (
     entries_cte,
     fetch_json,
     missing_rates_from,
+    missing_rates_json,
     money,
 )
 from ledger.models import Household
 from ledger.money import ROUNDING
+
+# The amounts a budget report counts: this month's, and the carried months' of the categories carried.
+_COUNTED_IN_REPORT = (
+    "cv.month = %(month)s OR EXISTS (SELECT 1 FROM runs WHERE runs.category_id = cv.category_id "
+    "AND cv.month >= runs.first_month AND cv.month < %(month)s)"
+)
 
 # --- Budget report ------------------------------------------------------------------------------------
 
@@ -251,7 +257,9 @@ def budget_report_for_month(household: Household, month: date) -> BudgetReport:
     month = month.replace(day=1)
     start, end = budget_month_range(household, month)
     first = month_start_sql("(SELECT month FROM first_month)", "%(start_day)s")
-    sql = _BUDGET_REPORT_SQL.format(entries=entries_cte(start_sql=first, end_sql="%(end)s"), missing=MISSING_RATES_JSON)
+    sql = _BUDGET_REPORT_SQL.format(
+        entries=entries_cte(start_sql=first, end_sql="%(end)s"), missing=missing_rates_json(_COUNTED_IN_REPORT)
+    )
     data = fetch_json(
         sql,
         {

@@ -78,11 +78,18 @@ converted AS (
 )"""  # noqa: S608
 
 
-MISSING_RATES_JSON = """
+def missing_rates_json(counted: str = "true") -> str:
+    """SQL for the JSON list of amounts left out for want of a rate, among the `converted` rows for which
+    `counted` (an SQL condition) holds: only amounts that would have counted in a figure shown."""
+    return f"""
 (SELECT coalesce(json_agg(json_build_object('currency', currency, 'date', date, 'amount', amount)
                           ORDER BY date, currency), '[]'::json)
-   FROM (SELECT currency, date, sum(amount) AS amount FROM converted WHERE missing GROUP BY currency, date) AS m)
-"""
+   FROM (SELECT currency, date, sum(amount) AS amount FROM converted cv WHERE missing AND ({counted})
+          GROUP BY currency, date) AS m)
+"""  # noqa: S608
+
+
+MISSING_RATES_JSON = missing_rates_json()
 
 
 @dataclass(frozen=True)

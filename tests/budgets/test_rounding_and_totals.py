@@ -129,7 +129,7 @@ def test_the_cashflow_api_adds_up(books: Books, owner: User, client_for) -> None
     client: APIClient = client_for(owner)
 
     response = client.get(
-        "/api/v1/reports/cashflow/", {"household": books.household.pk, "start": "2024-01", "end": "2024-02"}
+        "/api/v1/reports/cashflow/", {"household": str(books.household.pk), "start": "2024-01", "end": "2024-02"}
     )
 
     assert response.status_code == 200, response.content

@@ -1,0 +1,27 @@
+"""Hypothesis profiles of the property tests. "ci" (the default) is bounded so the suite stays quick;
+`HYPOTHESIS_PROFILE=long` is the thorough run (10,000 examples per property)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+_COMMON: dict[str, Any] = {
+    "deadline": None,
+    # One owner and API token per test function serve every example; each example's rows roll back.
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    "database": None,
+    "print_blob": True,
+}
+settings.register_profile(
+    "ci", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "60")), derandomize=True, **_COMMON
+)
+from hypothesis import Phase  # noqa: E402
+
+settings.register_profile(
+    "debug", max_examples=30, derandomize=True, phases=[Phase.explicit, Phase.generate], **_COMMON
+)
+settings.register_profile("long", max_examples=10_000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
