@@ -25,7 +25,8 @@ from django.db import connection
 
 from ledger.models import Transaction
 
-_WORD = re.compile(r"[^\W\d_][^\W_]*", re.UNICODE)
+# Words of letters only: references, card and terminal numbers say nothing about the category.
+_WORD = re.compile(r"(?<![^\W_])[^\W\d_]{2,}(?![^\W_])", re.UNICODE)
 _NOISE = re.compile(r"\b(?:\w*\d\w*|pos|sepa|ec|card|kartenzahlung|lastschrift|debit|purchase)\b|[*#/]", re.IGNORECASE)
 MIN_CONFIDENCE = 0.5
 TRAINING_LIMIT = 50000
@@ -33,8 +34,8 @@ TRAINING_LIMIT = 50000
 
 def tokens(payee: str, description: str) -> list[str]:
     """Words of two letters or more, case-folded; payee words count twice (they say most about the category)."""
-    words = [word.casefold() for word in _WORD.findall(payee) if len(word) > 1]
-    extra = [word.casefold() for word in _WORD.findall(description) if len(word) > 1]
+    words = [word.casefold() for word in _WORD.findall(payee)]
+    extra = [word.casefold() for word in _WORD.findall(description)]
     return words + words + extra
 
 
@@ -123,15 +124,17 @@ def suggest_for_import(*, household_id: int, import_id: int, account_id: int) ->
             [household_id, import_id],
         )
         found = cursor.fetchall()
-    memo: dict[tuple[str, str], tuple[int, float] | None] = {}
+    # Bank texts differ mostly by numbers, which tokens() drops: one prediction per set of words.
+    memo: dict[tuple[str, ...], tuple[int, float] | None] = {}
     updates: list[tuple[int, int, float, str]] = []
     for row_id, payee, description, amount in found:
         candidate = _Candidate(payee, description, amount, account_id)
         if any(rule.matches(candidate) for rule in rules):
             continue
-        key = (payee, description)
+        words = tokens(payee, description)
+        key = tuple(words)
         if key not in memo:
-            memo[key] = classifier.predict(tokens(payee, description))
+            memo[key] = classifier.predict(words)
         prediction = memo[key]
         if prediction is None or prediction[1] < MIN_CONFIDENCE:
             continue
