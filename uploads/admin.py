@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, scoped_queryset
 from ledger.admin.transactions import TransactionAdmin
 from ledger.errors import ConflictError
-from ledger.models import Account, Transaction, User
+from ledger.models import Account, Category, Transaction, User
 from ledger.models.tenancy import may
 from uploads import services
 from uploads.importers import ImportFileError
@@ -294,6 +294,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                     merge=_row_ids(request.POST.getlist("merge")) + chosen["merge"],
                     keep=chosen["keep"],
                     ignore=_row_ids(request.POST.getlist("ignore")) + chosen["ignore"],
+                    accept=_row_ids(request.POST.getlist("accept")),
                 )
             except services.UndecidedNearMatchesError as error:
                 form_error = (
@@ -318,9 +319,17 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         for row in near:
             row.decision = decisions.get(row.pk, "")  # type: ignore[attr-defined]
             row.undecided = row.pk in undecided  # type: ignore[attr-defined]
-        shown = statement.rows.exclude(status__in=[RowStatus.DUPLICATE, RowStatus.NEAR_MATCH]).order_by("line_number")[
-            :500
-        ]
+        listed = statement.rows.exclude(status__in=[RowStatus.DUPLICATE, RowStatus.NEAR_MATCH])
+        shown = list(listed.order_by("line_number")[:500])
+        names = dict(
+            Category.objects.filter(
+                household_id=statement.household_id,
+                pk__in={row.suggested_category_id for row in shown if row.suggested_category_id},
+            ).values_list("pk", "name")
+        )
+        for row in shown:
+            row.suggested_category = names.get(row.suggested_category_id or 0, "")  # type: ignore[attr-defined]
+            row.suggestion_percent = round((row.suggestion_confidence or 0) * 100)  # type: ignore[attr-defined]
         return render(
             request,
             "admin/uploads/wizard_preview.html",

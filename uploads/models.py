@@ -162,6 +162,11 @@ class StatementImportRow(models.Model):
     # No database FK: staging rows are history, and a plain id keeps COPY and deletes cheap.
     matched_transaction_id = models.BigIntegerField(null=True, blank=True)
     transaction_id = models.BigIntegerField(null=True, blank=True, help_text="The transaction this row created.")
+    # Learned from the household's books (uploads.suggestions) for rows no rule categorises; a plain id like
+    # the ones above, checked against the household's categories when the suggestion is accepted.
+    suggested_category_id = models.BigIntegerField(null=True, blank=True)
+    suggestion_confidence = models.FloatField(null=True, blank=True)
+    suggested_payee = models.CharField(max_length=200, blank=True, db_default="")
 
     class Meta:
         ordering = ["line_number", "id"]

@@ -38,7 +38,7 @@ from ledger.errors import ConflictError
 from ledger.models import Account, TransactionStatus, User
 from ledger.money import currency_exponent
 from ledger.rules import rules_apply_to_transactions_sql
-from uploads import files, sniffing
+from uploads import files, sniffing, suggestions
 from uploads.attachments import (  # noqa: F401 - the services' public surface
     DuplicateAttachmentError,
     attachment_create,
@@ -422,6 +422,9 @@ def statement_import_preview(*, statement_import: StatementImport, progress: Pro
                 cursor.execute(_STAGE_SQL, params)
                 counts = _counts_of(cursor.fetchall())
                 cursor.execute("DROP TABLE import_stage")
+            suggestions.suggest_for_import(
+                household_id=statement_import.household_id, import_id=statement_import.pk, account_id=account.pk
+            )
             # The rows and the state that makes them committable land together.
             statement_import.status = ImportStatus.PREVIEWED
             statement_import.error = ""
@@ -529,6 +532,8 @@ def statement_import_commit(
     ignore: Iterable[int] = (),
     keep: Iterable[int] = (),
     near_matches: str | None = None,
+    accept: Iterable[int] = (),
+    accept_suggestions: bool = False,
 ) -> StatementImport:
     """All or nothing: new rows become transactions, chosen near matches merge, chosen rows are ignored.
 
@@ -536,6 +541,7 @@ def statement_import_commit(
     (imported as a new one) or `ignore`; `near_matches="merge"|"keep"` decides the rest at once. A commit
     that leaves one undecided is refused (409, naming them), so a near match never becomes a silent duplicate.
     A file with rows in error commits nothing (409) unless those rows are listed in `ignore`.
+    Suggested categories are applied for the rows in `accept` (all with `accept_suggestions`), after the rules.
     """
     started = time.monotonic()
     merge_ids, ignore_ids = sorted({int(i) for i in merge}), sorted({int(i) for i in ignore})
@@ -596,6 +602,12 @@ def statement_import_commit(
             household_id=locked.household_id,
             transaction_ids_sql=_IMPORTED_IDS_SQL,
             params=[locked.household_id, locked.pk],
+        )
+        suggestions.accept_suggestions(
+            household_id=locked.household_id,
+            import_id=locked.pk,
+            accept=sorted({int(i) for i in accept}),
+            accept_all=accept_suggestions,
         )
         locked.counts = _counts(locked)
         locked.status = ImportStatus.COMMITTED

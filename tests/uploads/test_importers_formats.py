@@ -142,3 +142,11 @@ def test_camt_reversal_pending_entry_and_booking_time_with_an_offset():
     assert parsed[0].amount == Decimal("5.00") and parsed[0].description.startswith("Reversal")
     assert parsed[1].skip and parsed[1].amount is None
     assert parsed[2].date == date(2024, 5, 31)
+
+
+def test_every_import_format_is_declared_once_in_the_registry():
+    from uploads.importers import FORMATS
+    from uploads.models import ImportFormat
+
+    assert set(FORMATS) == set(ImportFormat.values)
+    assert all(callable(spec.parser()) for spec in FORMATS.values())

@@ -72,6 +72,10 @@ class ImportCommitSerializer(StrictSerializer):  # type: ignore[type-arg]
     merge = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     ignore = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     keep = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    accept = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
+    accept_suggestions = serializers.BooleanField(
+        required=False, default=False, help_text="Accept every suggested category (rules still win)."
+    )
     near_matches = serializers.ChoiceField(
         choices=["merge", "keep"],
         required=False,
@@ -106,6 +110,9 @@ class ImportRowSerializer(StrictModelSerializer):  # type: ignore[type-arg]
             "reason",
             "matched_transaction_id",
             "transaction_id",
+            "suggested_category_id",
+            "suggestion_confidence",
+            "suggested_payee",
         ]
 
 

@@ -220,6 +220,8 @@ class StatementImportViewSet(HouseholdScopedViewSet):
                 ignore=payload.validated_data["ignore"],
                 keep=payload.validated_data["keep"],
                 near_matches=payload.validated_data.get("near_matches") or None,
+                accept=payload.validated_data["accept"],
+                accept_suggestions=payload.validated_data["accept_suggestions"],
             )
         except services.UndecidedNearMatchesError as error:
             return Response({"detail": error.message, "near_matches": error.row_ids}, status=status.HTTP_409_CONFLICT)

@@ -49,6 +49,11 @@ class Command(BaseCommand):
             "or keep them as new ones. Without it, a file with near matches imports nothing and lists them.",
         )
         parser.add_argument(
+            "--accept-suggestions",
+            action="store_true",
+            help="Give imported rows no rule categorises the category learned from the household's books.",
+        )
+        parser.add_argument(
             "--skip-errors",
             action="store_true",
             help="Import the readable rows and skip the rows in error (by default a file with errors imports nothing).",
@@ -123,7 +128,10 @@ class Command(BaseCommand):
             )
             try:
                 statement = statement_import_commit(
-                    statement_import=statement, ignore=skipped, near_matches=options["near_matches"]
+                    statement_import=statement,
+                    ignore=skipped,
+                    near_matches=options["near_matches"],
+                    accept_suggestions=options["accept_suggestions"],
                 )
             except UndecidedNearMatchesError:
                 for row in statement.rows.filter(status="near_match").order_by("line_number")[:50]:
