@@ -43,6 +43,22 @@ def pods(objs: list[Obj]) -> dict[str, Peer]:
         found[obj["metadata"]["name"]] = Peer(
             obj["metadata"]["name"], f"10.244.1.{index + 1}", NS, template["metadata"]["labels"], ports
         )
+    # CloudNativePG's pods, with the labels and ports the operator gives them.
+    for cluster in find(objs, "Cluster"):
+        name = cluster["metadata"]["name"]
+        labels = {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance", "cnpg.io/instanceRole": "primary"}
+        labels |= cluster["spec"].get("inheritedMetadata", {}).get("labels", {})
+        ports = {"postgresql": 5432, "status": 8000, "metrics": 9187}
+        found[name] = Peer(name, "10.244.2.1", NS, labels, ports)
+        found[name + "-replica"] = Peer(
+            name + "-replica", "10.244.2.2", NS, labels | {"cnpg.io/instanceRole": "replica"}, ports
+        )
+    for pooler in find(objs, "Pooler"):
+        name = pooler["metadata"]["name"]
+        labels = {"cnpg.io/poolerName": name, "cnpg.io/podRole": "pooler"} | pooler["spec"]["template"]["metadata"][
+            "labels"
+        ]
+        found[name] = Peer(name, "10.244.2.10", NS, labels, {"pgbouncer": 5432, "metrics": 9127})
     return found
 
 
@@ -133,6 +149,43 @@ def test_flows_that_must_not_happen_are_denied(target: tuple[str, list[Obj]]) ->
 @pytest.fixture(scope="module")
 def with_load_balancer() -> list[Obj]:
     return render_with_components("base", ["loadbalancer"])
+
+
+CNPG_OPERATOR = Peer("cnpg-operator", "10.244.6.10", "cnpg-system", {"app.kubernetes.io/name": "cloudnative-pg"})
+KUBERNETES_API = Peer("kubernetes-api", "10.0.0.1")
+
+
+def test_cloudnativepg_flows_in_prod(renders: dict[str, tuple[list[Obj], str]]) -> None:
+    objs, _ = renders["prod"]
+    net, cluster = policies(objs), pods(objs)
+    app, pooler = cluster["financetracker"], cluster["financetracker-db-pooler-rw"]
+    primary, replica = cluster["financetracker-db"], cluster["financetracker-db-replica"]
+    for source, destination, port in [
+        (app, pooler, 5432),
+        (app, primary, 5432),  # the migrate init container bypasses PgBouncer
+        (pooler, primary, 5432),
+        (replica, primary, 5432),  # streaming replication
+        (primary, replica, 8000),
+        (CNPG_OPERATOR, primary, 8000),  # the operator polls the instance manager
+        (PROMETHEUS, primary, 9187),
+        (PROMETHEUS, pooler, 9127),
+        (primary, S3, 443),  # Barman Cloud: WAL and base backups
+        (primary, KUBERNETES_API, 443),  # the instance manager
+        (pooler, KUBERNETES_API, 443),
+        (cluster["postgres-backup"], primary, 5432),
+    ]:
+        assert allowed(net, source, destination, port), f"{source.name} -> {destination.name}:{port}"
+    for source, destination, port in [
+        (STRAY, pooler, 5432),
+        (STRAY, primary, 5432),
+        (OTHER_NAMESPACE, primary, 5432),
+        (app, primary, 8000),
+        (INGRESS_CONTROLLER, pooler, 5432),
+        (pooler, INTERNET, 443),
+        (cluster["postgres-restore-test"], pooler, 5432),
+        (cluster["redis"], primary, 5432),
+    ]:
+        assert not allowed(net, source, destination, port), f"{source.name} -> {destination.name}:{port} is allowed"
 
 
 def test_the_load_balancer_admits_the_internet_but_not_cluster_pods(with_load_balancer: list[Obj]) -> None:
