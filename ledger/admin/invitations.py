@@ -12,15 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ledger.admin.scoping import (
-    OWNER_ROLES,
-    HouseholdScopedAdmin,
-    ScopedFilter,
-    ScopedModelForm,
-    adopt,
-    household_ids,
-    may_act,
-)
+from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, ScopedModelForm, adopt, may_act
 from ledger.errors import ConflictError
 from ledger.models import Invitation, ReceivedInvitation
 from ledger.selectors import invitations_received
@@ -42,9 +34,7 @@ class InvitationForm(ScopedModelForm):
 class InvitationAdmin(HouseholdScopedAdmin):
     """The invitations of the households one owns; made here, revoked with an action, never edited."""
 
-    form = InvitationForm
-    roles_to_write = OWNER_ROLES
-    roles_to_delete = OWNER_ROLES
+    form = InvitationForm  # owners only, for every action (Invitation.household_policy)
     list_display = ("invited_as", "household", "role", "state", "invited_by", "created_at", "expires_at")
     list_filter = ("status", "role", ("household", ScopedFilter))
     list_select_related = ("household", "invited_by")
@@ -52,15 +42,6 @@ class InvitationAdmin(HouseholdScopedAdmin):
     actions = ("revoke_invitations",)
     # Never `invitee`: whether the name matched a person is not the household's to know.
     readonly_fields = ("invited_as", "role", "state", "invited_by", "created_at", "expires_at", "responded_at")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        # Editors and viewers see the members (the household page) but not who is invited.
-        return (
-            queryset
-            if request.user.is_superuser
-            else queryset.filter(household_id__in=household_ids(request, OWNER_ROLES))
-        )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return ("household", "invited_as", "role") if obj is None else ("household", *self.readonly_fields)
@@ -74,17 +55,13 @@ class InvitationAdmin(HouseholdScopedAdmin):
         return actions
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and may_act(request, obj, OWNER_ROLES)
+        return super().has_view_permission(request, obj) and may_act(request, obj, "view", Invitation)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Revoking keeps the record; deleting is for superusers cleaning up.
-        return bool(request.user.is_superuser)
-
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return may_act(request, None, OWNER_ROLES)
+        return may_act(request, None, "change", Invitation)
 
     def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
         invitation, code = invitation_create(
@@ -102,12 +79,10 @@ class InvitationAdmin(HouseholdScopedAdmin):
 
     @admin.action(description="Revoke selected pending invitations", permissions=["revoke"])
     def revoke_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        owned = household_ids(request, OWNER_ROLES)
         revoked = 0
-        for invitation in queryset.filter(status="pending"):
-            if request.user.is_superuser or invitation.household_id in owned:
-                invitation_revoke(invitation=invitation)
-                revoked += 1
+        for invitation in queryset.restrict(request.user, "change").filter(status="pending"):  # type: ignore[attr-defined]
+            invitation_revoke(invitation=invitation)
+            revoked += 1
         self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)
 
 

@@ -7,12 +7,14 @@ made, but it is never shown to the household, and every invitation looks the sam
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from ledger.models.tenancy import HouseholdOwned, Role, User
+from ledger.models.tenancy import OWNER_ROLES, HouseholdOwned, Policy, Role, User
 
 
 class InvitationStatus(models.TextChoices):
@@ -28,6 +30,10 @@ INVITATION_STATES = [*InvitationStatus.values, "expired"]
 
 class Invitation(HouseholdOwned):
     """A standing offer of a role in a household. Only a SHA-256 of its code is stored; the code is shown once."""
+
+    # Owners see, make and revoke invitations; editors and viewers do not see who is invited. Deleting the
+    # record (rather than revoking) is for superusers cleaning up: no role grants it.
+    household_policy: ClassVar[Policy] = {"view": OWNER_ROLES, "add": OWNER_ROLES, "change": OWNER_ROLES, "delete": ()}
 
     # What the owner typed (a username or an e-mail address): the household's only view of the person.
     invited_as = models.CharField(max_length=254)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("uploads", "0005_key_account_check_per_statement"),
+        ("uploads", "0006_import_lifecycle_states"),
     ]
 
     operations = [
