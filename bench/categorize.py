@@ -82,6 +82,8 @@ def main() -> None:
     ensure_database()
     seed_demo(today=DEMO_END)
     household_id = Household.objects.filter(name=DEMO_HOUSEHOLD_NAME).values_list("pk", flat=True).first()
+    if household_id is None:
+        raise SystemExit("No demo household: seed_demo did not create one.")
     year, month = DEMO_END.year, DEMO_END.month - months + 1
     while month < 1:
         year, month = year - 1, month + 12

@@ -45,7 +45,11 @@ def test_a_commit_with_an_undecided_near_match_is_refused_and_names_it(account, 
 def test_each_near_match_is_merged_kept_or_ignored_as_decided(account, import_bytes, typed, decision, bakeries):
     preview = import_bytes(account, STATEMENT)
     near = preview.rows.get(status="near_match")
-    committed = statement_import_commit(statement_import=preview, **{decision: [near.pk]})
+    choices: dict[str, list[int]] = {"merge": [], "keep": [], "ignore": []}
+    choices[decision].append(near.pk)
+    committed = statement_import_commit(
+        statement_import=preview, merge=choices["merge"], keep=choices["keep"], ignore=choices["ignore"]
+    )
     assert committed.status == ImportStatus.COMMITTED
     assert Transaction.objects.filter(account=account, amount=Decimal("-3.10")).count() == bakeries
     assert Transaction.objects.filter(account=account, payee="Kiosk").count() == 1

@@ -24,7 +24,9 @@ def test_the_classifier_prefers_the_category_whose_words_it_has_seen():
     classifier.learn(1, tokens("Bakery Central", ""))
     classifier.learn(1, tokens("Bakery Corner", ""))
     classifier.learn(2, tokens("Central Station", "tram ticket"))
-    category, confidence = classifier.predict(tokens("BAKERY CENTRAL 4711", ""))
+    prediction = classifier.predict(tokens("BAKERY CENTRAL 4711", ""))
+    assert prediction is not None
+    category, confidence = prediction
     assert category == 1 and 0.5 < confidence <= 1
     assert classifier.predict(tokens("Nothing known", "")) is None
 

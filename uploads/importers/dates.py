@@ -57,7 +57,13 @@ def _iso(text: str) -> date | None:
         return None
 
 
+# strptime is slow: only text shaped like "15 Mar 2024", "Mar 15, 2024" or "23-Jan-15" is tried with it.
+_NAMED_SHAPE = re.compile(r"\d{1,2}[ -][^\W\d_]{3,9}[ -]\d{2,4}|[^\W\d_]{3,9} \d{1,2},? \d{4}")
+
+
 def _named(text: str) -> date | None:
+    if _NAMED_SHAPE.fullmatch(text) is None:
+        return None
     for fmt in _NAMED_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

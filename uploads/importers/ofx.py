@@ -124,7 +124,8 @@ def _text_encoding(raw: bytes) -> str:
 def _leaves(body: bytes, encoding: str) -> dict[str, str]:
     """The first value of each leaf element of one aggregate (nested PAYEE/NAME counts when NAME is absent)."""
     text = body.decode(encoding, errors="replace")
-    text = _CDATA.sub(lambda match: html.escape(match.group(1), quote=False), text)
+    if "]]>" in text:  # an unclosed CDATA would make the search quadratic; without a close there is none
+        text = _CDATA.sub(lambda match: html.escape(match.group(1), quote=False), text)
     values: dict[str, str] = {}
     for tag, value in _LEAF.findall(text):
         values.setdefault(tag.upper(), " ".join(html.unescape(value).split()))
