@@ -336,3 +336,30 @@ def test_every_alert_links_a_runbook_and_needs_no_missing_exporter(name: str) ->
     # No exporter for PostgreSQL or Redis is deployed: their metrics must not be relied on.
     assert not re.search(r"\b(pg_up|redis_up|pg_stat_\w+)\b", rules)
     assert "absent(" in rules
+
+
+def test_every_secret_file_a_container_is_told_to_read_is_mounted(target: tuple[str, list[Obj]]) -> None:
+    """settings.py raises at start when a *_FILE names a missing file: every app container must mount
+    each file its configuration points at (or blank the variable, as the restore test does)."""
+    _, objs = target
+    config = config_map(objs)
+    for obj, template in workloads(objs):
+        volumes = {v["name"]: v for v in template["spec"].get("volumes", [])}
+        for container in containers(template):
+            if not any(
+                ref.get("configMapRef", {}).get("name", "").startswith("financetracker-config")
+                for ref in container.get("envFrom", [])
+            ):
+                continue
+            if container.get("command", [None])[0] == "python" and container["command"][1].startswith("/scripts/"):
+                continue  # backup/upload.py reads its own variables, not the Django settings
+            env = {**config, **env_of(container)}
+            for key, path in env.items():
+                if not key.endswith("_FILE") or not path:
+                    continue
+                directory, _, filename = path.rpartition("/")
+                mounts = [m for m in container["volumeMounts"] if m["mountPath"] == directory]
+                where = f"{obj['metadata']['name']}/{container['name']}: {key}={path}"
+                assert mounts, f"{where} is not mounted"
+                secret = volumes[mounts[0]["name"]]["secret"]
+                assert filename in {item["path"] for item in secret.get("items", [])}, where
