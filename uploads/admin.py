@@ -145,7 +145,7 @@ class MappingForm(forms.Form):
 
 @admin.register(StatementImport)
 class StatementImportAdmin(ServiceDeletesAdmin):
-    list_display = ["original_name", "account", "format", "status", "created_at", "committed_at"]
+    list_display = ["original_name", "account", "format", "status", "created_at", "committed_at", "wizard_link"]
     list_filter = ["status", "format"]
     search_fields = ["original_name"]
     date_hierarchy = "created_at"
@@ -162,6 +162,12 @@ class StatementImportAdmin(ServiceDeletesAdmin):
 
     def delete_with_service(self, request: HttpRequest, obj: StatementImport) -> None:
         services.statement_import_delete(statement_import=obj)
+
+    @admin.display(description="Rows")
+    def wizard_link(self, obj: StatementImport) -> str:
+        # The preview page: its rows, and commit, retry or discard as the import's state allows.
+        label = "retry or discard" if obj.status in {ImportStatus.PREVIEWING, ImportStatus.FAILED} else "open"
+        return format_html('<a href="{}">{}</a>', reverse("admin:uploads_import_wizard_preview", args=[obj.pk]), label)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra = {"can_import": self._may_write(request, None), **(extra_context or {})}

@@ -10,8 +10,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import require_tool
-from tests.faults.test_crash_mid_import import drive
-from tests.faults.throwaway import PYTHON, ROOT, Postgres, app_env, fresh_database
+from tests.faults.throwaway import PYTHON, ROOT, Postgres, app_env, drive, fresh_database
 
 SCRIPT = ROOT / "deploy" / "backup-restore.sh"
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

@@ -11,7 +11,6 @@ the step blocked on it (so the step is inside its transaction, past the work bef
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 from pathlib import Path
@@ -20,17 +19,18 @@ from typing import Any
 import psycopg
 
 from tests.faults.throwaway import (
+    DRIVER,
     PYTHON,
     ROOT,
     Postgres,
     app_env,
+    drive,
     fresh_database,
     manage,
     wait_for,
 )
 
 ROWS = 6000  # past uploads.services.ANALYZE_AFTER_ROWS
-DRIVER = str(Path(__file__).with_name("import_driver.py"))
 
 
 def statement_csv(path: Path) -> Path:
@@ -40,14 +40,6 @@ def statement_csv(path: Path) -> Path:
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def drive(env: dict[str, str], *steps: str) -> list[dict[str, Any]]:
-    """Run import steps ("commit:7", "check", …) in one process of their own; one outcome per step."""
-    result = subprocess.run([PYTHON, DRIVER, *steps], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    marker = "outcome: "
-    return [json.loads(line[len(marker) :]) for line in result.stdout.splitlines() if line.startswith(marker)]
 
 
 def blocked_by(watcher: psycopg.Connection[Any], holder: psycopg.Connection[Any]) -> bool:

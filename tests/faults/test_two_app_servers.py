@@ -12,8 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.faults.test_crash_mid_import import drive
-from tests.faults.throwaway import Postgres, app_env, collect_static, fresh_database, gunicorn, redis
+from tests.faults.throwaway import Postgres, app_env, collect_static, drive, fresh_database, gunicorn, redis
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n" + b"% two servers\n"

@@ -8,6 +8,7 @@ Under CI=true a missing program fails the test (tests.conftest.require_tool); el
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -31,6 +32,7 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PYTHON = sys.executable
 # Every wait is bounded: a fault test that cannot make progress fails instead of hanging CI.
 WAIT_SECONDS = 30
+DRIVER = str(Path(__file__).with_name("import_driver.py"))
 
 
 def free_port() -> int:
@@ -239,6 +241,14 @@ def manage(
     if check and result.returncode != 0:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def drive(env: dict[str, str], *steps: str) -> list[dict[str, Any]]:
+    """Run import steps ("commit:7", "check", …) in one process of their own; one outcome per step."""
+    result = subprocess.run([PYTHON, DRIVER, *steps], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    marker = "outcome: "
+    return [json.loads(line[len(marker) :]) for line in result.stdout.splitlines() if line.startswith(marker)]
 
 
 @contextlib.contextmanager

@@ -247,6 +247,8 @@ def test_the_admin_offers_retry_and_discard_for_an_interrupted_import(admin_clie
     statement = import_bytes(account, CSV)
     interrupt(statement)
     url = f"/admin/uploads/statementimport/{statement.pk}/wizard/preview/"
+    listing = admin_client.get("/admin/uploads/statementimport/").content.decode()
+    assert f'<a href="{url}">retry or discard</a>' in listing
     page = admin_client.get(url).content.decode()
     assert "was interrupted" in page and 'value="Commit"' not in page
     assert admin_client.post(url, {"_retry": "1"}).status_code == 302
