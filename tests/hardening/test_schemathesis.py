@@ -3,7 +3,7 @@ seeded demo household: no server error and no response outside the OpenAPI schem
 (examples, coverage, fuzzing, stateful — DELETE included).
 
 Bounded for CI: a fixed seed, a few examples per operation and a time budget per pass (SCHEMATHESIS_SECONDS,
-default 75; one pass for examples, coverage and fuzzing, one for the stateful phase, which would otherwise get
+default 60; one pass for examples, coverage and fuzzing, one for the stateful phase, which would otherwise get
 whatever time fuzzing leaves). A longer run:
 `SCHEMATHESIS_SECONDS=900 SCHEMATHESIS_EXAMPLES=100 .venv/bin/python -m pytest tests/hardening/test_schemathesis.py`.
 """
@@ -23,7 +23,7 @@ from django.core.management import call_command
 from ledger.models import User
 from ledger.services.tokens import api_token_create
 
-SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", "75"))
+SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", "60"))
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 
