@@ -23,6 +23,7 @@ class Answer:
     status: int
     text: str  # body and headers, decoded
     body: str
+    location: str  # where a redirect points
     changed: bool  # did the watched household's rows change?
 
 
@@ -42,7 +43,8 @@ def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answ
             body = _read(response)
             headers = "\n".join(f"{k}: {v}" for k, v in response.items())
             changed = before is not None and fingerprint(watch) != before  # type: ignore[arg-type]
-            answer = Answer(response.status_code, f"{headers}\n\n{body}", body, changed)
+            location = response.get("Location", "")
+            answer = Answer(response.status_code, f"{headers}\n\n{body}", body, location, changed)
             raise _RolledBack
     except _RolledBack:
         pass
