@@ -30,7 +30,7 @@ class Answer:
 def _read(response: HttpResponseBase) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode("utf-8", "replace")  # type: ignore[attr-defined]
-    return response.content.decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")  # type: ignore[attr-defined]
 
 
 def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -110,7 +111,7 @@ def test_the_exchange_rate_permission_granted_explicitly_lets_a_person_write_rat
     ("model", "key"),
     [(Attachment, "attachment"), (StatementImport, "statement_import"), (CsvProfile, "csv_profile")],
 )
-def test_viewer_cannot_delete_uploads_in_admin(world: World, model: type, key: str) -> None:
+def test_viewer_cannot_delete_uploads_in_admin(world: World, model: Any, key: str) -> None:
     pk = world.ours.ids[key]
     name = model._meta.model_name
     client = admin_as(world, "viewer")
