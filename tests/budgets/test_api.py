@@ -197,7 +197,16 @@ def test_scheduled_cannot_use_another_households_account(books: Books, owner, ou
     assert not ScheduledTransaction.objects.exists()
 
 
-def test_everyone_signed_in_reads_rates_but_only_staff_write_them(owner, outsider, client_for) -> None:
+def grant_rate_writes(user) -> None:
+    """Rates are written with the model's own permissions, granted explicitly: staff status is not enough."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_exchangerate", "change_exchangerate"]))
+
+
+def test_everyone_signed_in_reads_rates_but_only_holders_of_the_permission_write_them(
+    owner, outsider, client_for
+) -> None:
     ExchangeRateFactory()
     payload = {"date": "2024-02-01", "base": "EUR", "quote": "USD", "rate": "1.0812"}
 
@@ -205,6 +214,8 @@ def test_everyone_signed_in_reads_rates_but_only_staff_write_them(owner, outside
     assert client_for(owner).post("/api/v1/exchange-rates/", payload, format="json").status_code == 403
     owner.is_staff = True
     owner.save()
+    assert client_for(owner).post("/api/v1/exchange-rates/", payload, format="json").status_code == 403
+    grant_rate_writes(owner)
     created = client_for(owner).post("/api/v1/exchange-rates/", payload, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["rate"] == "1.0812"
@@ -283,8 +294,7 @@ def test_an_editor_updates_and_deletes_a_schedule(books: Books, editor, client_f
     ],
 )
 def test_bad_rates_are_a_400(owner, client_for, payload: dict[str, object]) -> None:
-    owner.is_staff = True
-    owner.save()
+    grant_rate_writes(owner)
 
     response = client_for(owner).post("/api/v1/exchange-rates/", payload, format="json")
 
@@ -293,8 +303,7 @@ def test_bad_rates_are_a_400(owner, client_for, payload: dict[str, object]) -> N
 
 
 def test_a_duplicate_rate_is_a_400_not_a_500(owner, client_for) -> None:
-    owner.is_staff = True
-    owner.save()
+    grant_rate_writes(owner)
     ExchangeRateFactory(date=datetime.date(2024, 2, 1))
 
     response = client_for(owner).post(

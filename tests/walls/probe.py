@@ -23,13 +23,14 @@ class Answer:
     status: int
     text: str  # body and headers, decoded
     body: str
+    location: str  # where a redirect points
     changed: bool  # did the watched household's rows change?
 
 
 def _read(response: HttpResponseBase) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode("utf-8", "replace")  # type: ignore[attr-defined]
-    return response.content.decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")  # type: ignore[attr-defined]
 
 
 def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answer:
@@ -42,7 +43,8 @@ def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answ
             body = _read(response)
             headers = "\n".join(f"{k}: {v}" for k, v in response.items())
             changed = before is not None and fingerprint(watch) != before  # type: ignore[arg-type]
-            answer = Answer(response.status_code, f"{headers}\n\n{body}", body, changed)
+            location = response.get("Location", "")
+            answer = Answer(response.status_code, f"{headers}\n\n{body}", body, location, changed)
             raise _RolledBack
     except _RolledBack:
         pass

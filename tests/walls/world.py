@@ -11,15 +11,18 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from budgets.models import ExchangeRate
 from budgets.services import budget_set, exchange_rate_create, scheduled_create
 from ledger.admin.scoping import household_members_group
-from ledger.models import AuditEntry, Household, Membership, Role, User
+from ledger.models import Account, AuditEntry, Household, Membership, Role, User
+from ledger.models.tenancy import forget_household_roles
 from ledger.rules import rule_create
 from ledger.services import books
-from ledger.services.households import membership_set
+from ledger.services.households import household_delete, membership_set
+from ledger.services.tokens import api_token_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 from tests.factories import UserFactory
 from uploads.services import (
@@ -33,6 +36,8 @@ DAY = datetime.date(2024, 2, 1)
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 # An id no row has: another household's id must answer exactly like this one.
 MISSING_ID = 987654321
+# Rows every household shares: the same id in both, so never probed as another household's.
+GLOBAL_KEYS = frozenset({"rate", "group", "account_type"})
 
 
 @dataclass
@@ -129,6 +134,10 @@ def seed_household(household: Household, owner: User, marker: str, amount: str, 
         "membership": membership.pk,
         "owner": owner.pk,
         "audit": AuditEntry.objects.filter(household=household).latest("id").pk,
+        "token": api_token_create(user=owner, name=f"{marker} token")[0].pk,
+        # Global rows: the same in both households, so not probed as another household's.
+        "account_type": ContentType.objects.get_for_model(Account).pk,
+        "group": household_members_group().pk,
     }
     return seeded
 
@@ -139,6 +148,10 @@ class World:
     theirs: Seeded  # the outsider's household
     people: dict[str, User | None]
     rate_id: int
+
+    def __post_init__(self) -> None:
+        for seeded in (self.ours, self.theirs):
+            seeded.ids["rate"] = self.rate_id
 
     def home_of(self, persona: str) -> Seeded | None:
         """The household whose rows a persona may see (None: anonymous sees none)."""
@@ -160,6 +173,10 @@ def build_world() -> World:
     viewer = UserFactory(username="vera")
     membership_set(household=ours, user=editor, role=Role.EDITOR)
     membership_set(household=ours, user=viewer, role=Role.VIEWER)
+    for person in (editor, viewer):
+        # Signing up made each a personal household; without it the persona holds only its role in ours.
+        household_delete(household=Household.objects.get(memberships__user=person, memberships__role=Role.OWNER))
+        forget_household_roles(person)
     outsider = UserFactory(username="oscar")
     theirs = Household.objects.get(memberships__user=outsider)
     group = household_members_group()
