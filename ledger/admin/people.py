@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -113,7 +113,7 @@ class MembershipAdmin(HouseholdScopedAdmin):
         membership_remove(membership=obj)
 
 
-class SignUpForm(UserCreationForm):  # type: ignore[type-arg]
+class SignUpForm(AdminUserCreationForm):  # type: ignore[type-arg]
     personal_household = forms.BooleanField(
         required=False,
         initial=True,
@@ -127,7 +127,13 @@ class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
 
     add_form = SignUpForm
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2", "personal_household")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "usable_password", "password1", "password2", "personal_household"),
+            },
+        ),
     )
     _own_fieldsets = (
         (None, {"fields": ("username",)}),

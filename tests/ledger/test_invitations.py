@@ -349,3 +349,23 @@ def test_accepting_as_a_viewer_keeps_one_writable_household(
     created = client.post("/api/v1/accounts/", account, format="json")
     assert created.status_code == 201
     assert created.json()["household"] == outsider_household.pk
+
+
+def test_an_invitation_names_exactly_one_active_person_or_nobody(owner: User, household: Household) -> None:
+    from ledger.services.invitations import invitation_create
+
+    UserFactory(username="bob@home", email="bob@example.test")
+    UserFactory(username="Twin", email="shared@example.test")
+    UserFactory(username="twin", email="Shared@example.test")
+    UserFactory(username="gone", is_active=False)
+
+    def named(name: str) -> str | None:
+        invitation, _code = invitation_create(household=household, invited_by=owner, invited_as=name, role=Role.VIEWER)
+        return invitation.invitee.username if invitation.invitee else None
+
+    assert named("bob@home") == "bob@home"
+    assert named("BOB@EXAMPLE.TEST") == "bob@home"
+    assert named("twin") == "twin"
+    assert named("TWIN") is None  # two accounts differ only in case: nobody in particular
+    assert named("shared@example.test") is None
+    assert named("gone") is None
