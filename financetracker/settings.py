@@ -71,6 +71,7 @@ MIDDLEWARE = [
     # JSON error bodies and Cache-Control: no-store on every /api/ response.
     "ledger.api.middleware.ApiResponseMiddleware",
     "financetracker.security.outage.DatabaseOutageMiddleware",
+    "financetracker.security.login_rate.AdminLoginRateMiddleware",
     # Last: turns a login refused by django-axes into its lockout answer.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -187,6 +188,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 # Failures during a lockout do not extend it: the lock always ends one cool-off after it began.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# Sign-in attempts of one address on the admin, whatever the usernames (the token endpoint's rate is
+# DEFAULT_THROTTLE_RATES["token_obtain"]).
+ADMIN_LOGIN_THROTTLE_RATE = env_str("ADMIN_LOGIN_THROTTLE_RATE", "10/min") or "10/min"
 AXES_CLIENT_IP_CALLABLE = "financetracker.security.lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "financetracker.security.lockout.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True

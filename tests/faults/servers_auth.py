@@ -8,6 +8,7 @@ and is always stopped at the end. A missing program fails the test under CI=true
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pwd
 import re
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,6 +99,87 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+
+class Partition:
+    """A TCP relay between the app and a server that can drop the link while both ends stay up.
+
+    `cut()` stops relaying: bytes from the app are swallowed and nothing comes back (as when packets are
+    dropped on the network), so unlike SIGSTOP no command is delivered later. `heal()` resets the held
+    connections and relays again.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.cut_off = threading.Event()
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.open.add(client)
+            if self.cut_off.is_set():
+                threading.Thread(target=self._swallow, args=(client,), daemon=True).start()
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=2)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.add(server)
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _swallow(self, client: socket.socket) -> None:
+        while client.fileno() != -1:
+            try:
+                if not client.recv(65536):
+                    return
+            except OSError:
+                return
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                for sock in (source, target):
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                return
+            if self.cut_off.is_set():
+                continue  # dropped on the floor
+            try:
+                target.sendall(data)
+            except OSError:
+                return
+
+    def cut(self) -> None:
+        self.cut_off.set()
+
+    def heal(self) -> None:
+        with self.lock:
+            held, self.open = self.open, set()
+        for sock in held:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.cut_off.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.heal()
 
 
 class PostgresServer:

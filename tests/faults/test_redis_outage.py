@@ -1,4 +1,5 @@
-"""Redis paused (SIGSTOP) and lost (killed, back empty) under a real gunicorn: requests keep working, nobody
+"""Redis cut off (the network drops its packets), paused (SIGSTOP) and lost (killed, back empty) under a real
+gunicorn: requests keep working, nobody
 is logged out, /readyz says degraded, a logout during the outage holds after Redis returns, the cache is used
 again without a restart and the login throttle keeps counting (in PostgreSQL)."""
 
@@ -12,6 +13,7 @@ import requests
 
 from tests.faults.servers_auth import (
     Gunicorn,
+    Partition,
     PostgresServer,
     RedisServer,
     admin_logout,
@@ -26,6 +28,7 @@ from tests.faults.servers_auth import (
 @dataclass
 class Stack:
     redis: RedisServer
+    link: Partition
     app: Gunicorn
 
     @property
@@ -39,15 +42,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     redis = RedisServer(directory / "redis")
     postgres: PostgresServer | None = None
     app: Gunicorn | None = None
+    link: Partition | None = None
     try:
         redis.start()
+        link = Partition(redis.port)
         postgres = migrated_postgres(redis.url)
-        app = Gunicorn(app_environment(postgres.url, redis.url), directory / "app")
+        # The app reaches Redis through the relay, so the link can be cut while Redis keeps its data.
+        app = Gunicorn(app_environment(postgres.url, f"redis://127.0.0.1:{link.port}/0"), directory / "app")
         app.start()
-        yield Stack(redis=redis, app=app)
+        yield Stack(redis=redis, link=link, app=app)
     finally:
         if app is not None:
             app.stop()
+        if link is not None:
+            link.close()
         redis.kill()
         if postgres is not None:
             postgres.cleanup()
@@ -72,6 +80,14 @@ def browsable_api_signed_in(base: str, session: requests.Session) -> bool:
     return response.status_code == 200
 
 
+def replaying(base: str, session: requests.Session) -> requests.Session:
+    """Another client holding a copy of `session`'s cookie, as a stolen or still-open browser tab would:
+    the logout answer tells the browser to forget it, this copy keeps it."""
+    copy = requests.Session()
+    copy.cookies.set("sessionid", session.cookies["sessionid"], domain="127.0.0.1")
+    return copy
+
+
 def assert_outage_behaviour(stack: Stack, staying: requests.Session, leaving: requests.Session, token: str) -> None:
     """While Redis is out: everything answers, sessions hold, the logout of `leaving` is recorded."""
     base = stack.base
@@ -82,7 +98,7 @@ def assert_outage_behaviour(stack: Stack, staying: requests.Session, leaving: re
     api = requests.get(f"{base}/api/v1/accounts/", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert api.status_code == 200
     assert admin_logout(base, leaving).status_code in {200, 302}
-    assert not signed_in(base, leaving)
+    assert "sessionid" not in leaving.cookies
 
 
 def assert_after_return(stack: Stack, staying: requests.Session, leaving: requests.Session) -> None:
@@ -95,19 +111,37 @@ def assert_after_return(stack: Stack, staying: requests.Session, leaving: reques
     assert not browsable_api_signed_in(base, leaving)
 
 
+def test_redis_cut_off_then_reachable_again(stack: Stack) -> None:
+    """The case cached_db sessions got wrong: the logout's cache delete is lost, Redis still holds the
+    session when it is reachable again, and served it: the logged-out cookie came back to life."""
+    base = stack.base
+    staying, leaving = admin_session(base), admin_session(base)
+    token = api_token(base)
+    assert signed_in(base, staying) and signed_in(base, leaving)
+    old_cookie = replaying(base, leaving)
+    stack.link.cut()
+    try:
+        assert_outage_behaviour(stack, staying, leaving, token)
+        assert not signed_in(base, old_cookie)
+    finally:
+        stack.link.heal()
+    assert_after_return(stack, staying, old_cookie)
+
+
 def test_redis_paused_then_resumed(stack: Stack) -> None:
     base = stack.base
     staying, leaving = admin_session(base), admin_session(base)
     token = api_token(base)
     # Both sessions have been read (and, with a cache-backed engine, cached) while Redis was up.
     assert signed_in(base, staying) and signed_in(base, leaving)
+    old_cookie = replaying(base, leaving)
     stack.redis.pause()
     try:
         assert_outage_behaviour(stack, staying, leaving, token)
         assert admin_session(base) is not None  # signing in works during the outage
     finally:
         stack.redis.resume()
-    assert_after_return(stack, staying, leaving)
+    assert_after_return(stack, staying, old_cookie)
 
 
 def test_redis_lost_then_back_empty(stack: Stack) -> None:
@@ -115,12 +149,13 @@ def test_redis_lost_then_back_empty(stack: Stack) -> None:
     staying, leaving = admin_session(base), admin_session(base)
     token = api_token(base)
     assert signed_in(base, staying) and signed_in(base, leaving)
+    old_cookie = replaying(base, leaving)
     stack.redis.kill()
     try:
         assert_outage_behaviour(stack, staying, leaving, token)
     finally:
         stack.redis.start()
-    assert_after_return(stack, staying, leaving)
+    assert_after_return(stack, staying, old_cookie)
 
 
 def test_login_throttle_keeps_counting_while_redis_is_paused(stack: Stack) -> None:

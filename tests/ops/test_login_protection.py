@@ -139,3 +139,12 @@ def test_a_successful_login_resets_the_failure_count(owner: User) -> None:
     for _ in range(2):
         token(owner.username, "wrong", OWNER_HOME)
     assert token(owner.username, PASSWORD, OWNER_HOME).status_code == 201
+
+
+def test_admin_login_rate_per_address_holds_whatever_the_usernames(db: None) -> None:
+    statuses = [admin_login(f"guess{n}", "wrong", ATTACKER).status_code for n in range(10)]
+    assert statuses == [200] * 10  # the form again, with its error
+    refused = admin_login("guess-last", "wrong", ATTACKER)
+    assert refused.status_code == 429
+    assert b"Too many sign-in attempts" in refused.content
+    assert admin_login("someone", "wrong", OWNER_HOME).status_code == 200
