@@ -27,7 +27,7 @@ def demo(db: None) -> Household:
 
 
 def test_left_to_budget_is_not_negative_on_the_first_of_the_month(demo: Household) -> None:
-    # Found in #12: "left to budget −3604.78" on the 1st, the month's salary not in yet.
+    # Found in #12: "left to budget -3604.78" on the 1st, the month's salary not in yet.
     report = budget_report_for_month(demo, budget_month_of(demo, FIRST_OF_MONTH))
 
     assert report.income > 0
