@@ -10,6 +10,7 @@ from decimal import Decimal
 from budgets.models import ScheduledTransaction
 from budgets.months import add_months, budget_month_of
 from budgets.services import RateRow, budget_fill_from_average, exchange_rates_upsert, scheduled_create
+from ledger.demo import DEMO_MONTHS, MONTHLY_SAVING, RENT, RENT_PAYEE, SALARY_PAYEE, salary
 from ledger.models import Account, AccountKind, Category, CategoryKind, Household
 from ledger.services.books import category_create
 
@@ -66,12 +67,14 @@ def seed_planning_demo(*, household: Household, today: date) -> None:
     if checking is None:
         return
     savings = next((a for a in base_accounts if a.kind == AccountKind.SAVINGS), None)
+    card = next((a for a in base_accounts if a.kind == AccountKind.CREDIT_CARD), checking)
     next_month = add_months(today.replace(day=1), 1)
+    # The same payees, amounts and days as the books pay (ledger/demo.py), so the forecast continues them.
     _schedule(
         household,
-        payee="Landlord",
+        payee=RENT_PAYEE,
         account=checking,
-        amount=Decimal("-950.00"),
+        amount=RENT,
         category=_category(household, ("Rent", "Housing"), CategoryKind.EXPENSE),
         recurrence="FREQ=MONTHLY;BYMONTHDAY=1",
         start_date=next_month,
@@ -79,21 +82,21 @@ def seed_planning_demo(*, household: Household, today: date) -> None:
     )
     _schedule(
         household,
-        payee="Employer",
+        payee=SALARY_PAYEE,
         account=checking,
-        amount=Decimal("3200.00"),
+        amount=salary(DEMO_MONTHS),
         category=_category(household, ("Salary", "Income"), CategoryKind.INCOME),
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=25",
-        start_date=today + timedelta(days=1),
+        recurrence="FREQ=MONTHLY;BYMONTHDAY=1",
+        start_date=next_month,
         description="Salary",
     )
     _schedule(
         household,
-        payee="StreamFlix",
-        account=checking,
+        payee="Netflix",
+        account=card,
         amount=Decimal("-12.99"),
-        category=_category(household, ("Subscriptions", "Streaming", "Entertainment"), CategoryKind.EXPENSE),
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=15",
+        category=_category(household, ("Streaming", "Subscriptions", "Entertainment"), CategoryKind.EXPENSE),
+        recurrence="FREQ=MONTHLY;BYMONTHDAY=5",
         start_date=today + timedelta(days=1),
         description="Subscription",
     )
@@ -103,7 +106,7 @@ def seed_planning_demo(*, household: Household, today: date) -> None:
             payee="Savings transfer",
             account=checking,
             to_account=savings,
-            amount=Decimal("300.00"),
+            amount=MONTHLY_SAVING,
             recurrence="FREQ=MONTHLY;BYMONTHDAY=26",
             start_date=today + timedelta(days=1),
             description="Monthly saving",

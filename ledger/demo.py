@@ -29,6 +29,7 @@ from ledger.models import (
     TransactionTag,
     User,
 )
+from ledger.rules import rule_create
 from ledger.services.books import account_create, category_create, tag_create
 from ledger.services.households import household_update, user_sign_up
 from ledger.services.invitations import invitation_accept, invitation_create
@@ -52,6 +53,24 @@ CATEGORY_TREE: dict[tuple[str, str], tuple[str, ...]] = {
     ("Shopping", "expense"): ("Clothing", "Household", "Gifts"),
 }
 TAG_NAMES = ("vacation", "gift", "business", "kids")
+# The recurring items: the books pay exactly what the schedules in budgets/demo.py post.
+RENT = Decimal("-1150.00")
+RENT_PAYEE = "Hausverwaltung Müller"
+SALARY_PAYEE = "Acme GmbH"
+MONTHLY_SAVING = Decimal("500.00")
+DEMO_MONTHS = 24  # two years of books: the month index of the current month
+# Rules that categorise imported statement rows: (name, payee pattern, category).
+DEMO_RULES = (
+    ("Supermarkets", "REWE|Edeka|Lidl|Aldi|Netto|Penny|Kaufland", "Groceries"),
+    ("Streaming services", "Netflix|Spotify", "Streaming"),
+    ("Fuel stations", "Aral|Shell", "Fuel"),
+    ("Canteen", "Kantine", "Restaurants"),
+)
+
+
+def salary(month_index: int) -> Decimal:
+    """A raise after the first year."""
+    return Decimal("4100.00") if month_index < 12 else Decimal("4280.00")
 
 
 @dataclass
@@ -163,14 +182,24 @@ def _chart(books: _Books, start: datetime.date) -> None:
             books.categories[child] = category_create(household=household, name=child, parent=parent)
     for name in TAG_NAMES:
         books.tags[name] = tag_create(household=household, name=name)
+    for position, (name, pattern, category) in enumerate(DEMO_RULES):
+        rule_create(
+            household=household,
+            name=name,
+            position=position,
+            conditions=[{"field": "payee", "operator": "regex", "value": pattern}],
+            set_category=books.categories[category],
+        )
 
 
 def _month_of_spending(books: _Books, month: datetime.date, index: int) -> None:
     rng, add, money = books.rng, books.add, books.money
     # Fixed income and bills.
-    add("checking", _on(month, 25), Decimal("4100.00") if index < 12 else Decimal("4280.00"), "Acme GmbH", "Salary")
+    # Paid on the 1st for the month ahead, so every budget month starts with its income and "left to
+    # budget" reads sensibly on any day of it (the schedule in budgets/demo.py posts the same).
+    add("checking", _on(month, 1), salary(index), SALARY_PAYEE, "Salary")
     add("savings", _on(month, 28), money(4, 14), "Demo Bank", "Interest")
-    add("checking", _on(month, 1), Decimal("-1150.00"), "Hausverwaltung Müller", "Rent")
+    add("checking", _on(month, 1), RENT, RENT_PAYEE, "Rent")
     add("checking", _on(month, 15), -money(70, 145), "Stadtwerke", "Utilities")
     add("checking", _on(month, 10), Decimal("-39.99"), "Telekom", "Internet & phone")
     add("card", _on(month, 12), Decimal("-19.99"), "Mobile plan", "Internet & phone")
@@ -284,7 +313,7 @@ def _transfers(books: _Books, months: list[datetime.date]) -> int:
         previous = (month - datetime.timedelta(days=1)).replace(day=1)
         moves = [
             (accounts["checking"], accounts["cash"], _on(month, 3), Decimal("180.00"), "ATM withdrawal"),
-            (accounts["checking"], accounts["savings"], _on(month, 26), Decimal("500.00"), "Monthly saving"),
+            (accounts["checking"], accounts["savings"], _on(month, 26), MONTHLY_SAVING, "Monthly saving"),
         ]
         card_bill = books.card_spending.get((previous.year, previous.month), Decimal(0))
         if card_bill > 0:
@@ -339,7 +368,7 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
     # All or nothing: a failure halfway leaves no demo user behind, so the next run starts over.
     with transaction.atomic():
         demo, _viewer, household = _people()
-        start = datetime.date(today.year - 2, today.month, 1)
+        start = datetime.date(today.year - DEMO_MONTHS // 12, today.month, 1)
         books = _Books(household=household, user=demo, today=today, rng=random.Random(RANDOM_SEED))
         _chart(books, start)
         months = _months(start, today)

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from django.apps import apps
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from ledger.models import Household, Membership, User
 
@@ -160,6 +161,21 @@ def _user_for(username: str | None, users: dict[str, User]) -> User | None:
     return users[username]
 
 
+def _distinct_name(name: str) -> str:
+    """The name, or "<name> (restored <date>)" / "... (restored <date>, 2)" when a household has it already,
+    so a restore next to the original is never mistaken for it."""
+    if not Household.objects.filter(name=name).exists():
+        return name
+    today = timezone.localdate().isoformat()
+    max_length = Household._meta.get_field("name").max_length or 120
+    for attempt in range(1, 1000):
+        suffix = f" (restored {today})" if attempt == 1 else f" (restored {today}, {attempt})"
+        candidate = name[: max_length - len(suffix)] + suffix
+        if not Household.objects.filter(name=candidate).exists():
+            return candidate
+    raise ValueError(f"Too many restored copies named {name!r}.")
+
+
 @transaction.atomic
 def household_import(*, source: IO[str]) -> tuple[Household, dict[str, dict[int, int]]]:
     """Create a new household from an export. Returns it and {model label: {old id: new id}}."""
@@ -169,7 +185,9 @@ def household_import(*, source: IO[str]) -> tuple[Household, dict[str, dict[int,
     with connection.cursor() as cursor:
         # Splits of reconciled transactions must be inserted after their transaction; the lock trigger would refuse.
         cursor.execute("SET LOCAL ledger.allow_reconciled_changes = 'on'")
-    household = Household.objects.create(**data["household"])
+    fields = dict(data["household"])
+    fields["name"] = _distinct_name(str(fields.get("name") or "Household"))
+    household = Household.objects.create(**fields)
     users: dict[str, User] = {
         user.username: user
         for user in User.objects.filter(username__in=[member["username"] for member in data["members"]])

@@ -16,7 +16,7 @@ _COMMON: dict[str, Any] = {
     "print_blob": True,
 }
 settings.register_profile(
-    "ci", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "60")), derandomize=True, **_COMMON
+    "ci", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")), derandomize=True, **_COMMON
 )
 from hypothesis import Phase  # noqa: E402
 

@@ -147,10 +147,15 @@ def test_a_household_round_trips_through_json(household, editor, account, tmp_pa
     assert document["format"] == "financetracker-household"
     out = io.StringIO()
     call_command("import_household", str(path), stdout=out)
-    restored = Household.objects.exclude(pk=household.pk).filter(name=household.name).get()
+    restored = Household.objects.exclude(pk=household.pk).get(name__startswith=household.name)
+    # Restored next to the original: a distinct name, so neither is mistaken for the other.
+    today = __import__("django.utils.timezone", fromlist=["localdate"]).localdate()
+    assert restored.name == f"{household.name} (restored {today.isoformat()})"
     assert _facts(restored) == _facts(household)
     restored_account = restored_account = __import__("ledger.models", fromlist=["Account"]).Account.objects.get(
         household=restored, name=account.name
     )
     assert account_balance(restored_account) == account_balance(account)
     call_command("check_ledger", stdout=io.StringIO())
+    call_command("import_household", str(path), stdout=io.StringIO())
+    assert Household.objects.filter(name=f"{household.name} (restored {today.isoformat()}, 2)").exists()
