@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import time
 
 import pytest
 from django.core.management import call_command
@@ -38,9 +37,8 @@ def seed(today: datetime.date = TODAY) -> str:
 # transactional_db: the deferred split-sum and transfer-pair triggers run at commit, as in production.
 @pytest.mark.usefixtures("transactional_db")
 def test_it_seeds_two_years_of_books_once_and_the_ledger_checks_out() -> None:
-    started = time.monotonic()
+    # How fast it seeds is bench/'s business; a timed assertion here only measures the machine's load.
     output = seed()
-    assert time.monotonic() - started < 20
     assert "demo / demo-password" in output
 
     demo = User.objects.get(username="demo")
