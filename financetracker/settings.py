@@ -181,6 +181,9 @@ AUTHENTICATION_BACKENDS = [
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Failures counted per (username, address): an attacker elsewhere cannot lock the real person out, and
 # the lock lifts by itself after the cool-off. Counted in PostgreSQL, so Redis being down changes nothing.
+# Lockouts are read and lifted with `manage.py axes_list_attempts` / `axes_reset_username`: the admin's
+# pages for them would be superuser-only tables that say less than the commands.
+AXES_ENABLE_ADMIN = False
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -194,7 +197,6 @@ ADMIN_LOGIN_THROTTLE_RATE = env_str("ADMIN_LOGIN_THROTTLE_RATE", "10/min") or "1
 AXES_CLIENT_IP_CALLABLE = "financetracker.security.lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "financetracker.security.lockout.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True
-AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = False
 
 # --- Internationalisation -------------------------------------------------------------------------

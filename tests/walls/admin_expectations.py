@@ -2,6 +2,8 @@
 `ledger_transaction_changelist:mark_cleared` for an action). Access rules as in expectations.py, plus:
 - SELF: only the person the row belongs to (an API token): anyone else gets the answer of a missing row;
 - NOBODY: no persona, whatever its role (superuser-only pages, append-only history): 403 (or 404).
+- HIDDEN: a row no persona can see, its own household's included (invitations addressed to someone else): the
+  admin's answer for a missing row (a redirect to the index), or 403/404.
 
 Add a registered model with `admin_model(...)` (its five standard pages), each action with `admin_action(...)`,
 and a custom page (a `get_urls()` extra) with `AdminPage(...)`.
@@ -16,6 +18,7 @@ from tests.walls.expectations import OWNER, PUBLIC, READ, SIGNED_IN, WRITE
 
 SELF = "self"
 NOBODY = "nobody"
+HIDDEN = "hidden"
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,22 @@ ADMIN: dict[str, AdminPage] = {
     "uploads_import_wizard_preview": AdminPage(get=READ, post=WRITE, obj="statement_import"),
     # Registered models.
     **admin_model("ledger_household", "household", add=SIGNED_IN, delete=OWNER),
-    **admin_model("ledger_membership", "membership", add=OWNER, delete=OWNER),
+    **admin_model("ledger_membership", "membership", add=NOBODY, delete=OWNER),
+    # Owners make and revoke invitations (revoking keeps the record; deleting it is for superusers). Its pages
+    # answer others as for a missing row, which SELF expresses: among the personas only the owner sees it.
+    **admin_model(
+        "ledger_invitation", "invitation", changelist=OWNER, add=OWNER, change=SELF, delete=NOBODY, history=SELF
+    ),
+    # The signed-in person's own invitations: the personas have none, so no row of either household is theirs.
+    **admin_model(
+        "ledger_receivedinvitation",
+        "invitation",
+        changelist=SIGNED_IN,
+        add=NOBODY,
+        change=HIDDEN,
+        delete=NOBODY,
+        history=HIDDEN,
+    ),
     **admin_model("ledger_user", "owner", add=NOBODY, delete=NOBODY),
     **admin_model("ledger_apitoken", "token", add=SIGNED_IN, change=SELF, delete=NOBODY, history=SELF),
     **admin_model("ledger_auditentry", "audit", add=NOBODY, delete=NOBODY),
@@ -100,6 +118,11 @@ ADMIN: dict[str, AdminPage] = {
     # Actions (delete_selected is the site's; the others are declared by the model admins).
     **admin_action("ledger_household", "delete_selected", OWNER, "household"),
     **admin_action("ledger_membership", "delete_selected", OWNER, "membership"),
+    **admin_action("ledger_invitation", "delete_selected", NOBODY, "invitation"),
+    **admin_action("ledger_invitation", "revoke_invitations", OWNER, "invitation"),
+    **admin_action("ledger_receivedinvitation", "delete_selected", NOBODY, "invitation"),
+    **admin_action("ledger_receivedinvitation", "accept_invitations", SIGNED_IN, "invitation"),
+    **admin_action("ledger_receivedinvitation", "decline_invitations", SIGNED_IN, "invitation"),
     **admin_action("ledger_user", "delete_selected", NOBODY, "owner"),
     **admin_action("ledger_apitoken", "delete_selected", NOBODY, "token"),
     **admin_action("ledger_apitoken", "revoke_tokens", SELF, "token"),

@@ -15,6 +15,8 @@ like a missing one, whatever the rule):
   else 403) and nothing is written.
 - OWNER: owners may; editors and viewers get 403.
 - SHARED_WRITE: only a superuser or someone granted the model's own permission: every persona gets 403.
+- INVITEE: only the person an invitation is addressed to (none of the personas): everyone else gets the 404 of
+  a missing row, their own household's invitations included (tests/ledger/test_invitations*.py cover the invitee).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ WRITE = "write"
 CREATE = "create"
 OWNER = "owner"
 SHARED_WRITE = "shared_write"
+INVITEE = "invitee"
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,16 @@ API: dict[str, Api] = {
     "api-token-obtain": Api({"post": PUBLIC}),
     "household-list": Api({"get": SIGNED_IN, "post": SIGNED_IN}),
     "household-detail": Api({"get": READ, "put": OWNER, "patch": OWNER, "delete": OWNER}, obj="household"),
-    "household-add-member": Api({"post": OWNER}, obj="household"),
-    "household-remove-member": Api({"delete": OWNER}, obj="household", kwargs={"membership_id": "membership"}),
+    "household-invitations": Api({"get": OWNER, "post": OWNER}, obj="household"),
+    "household-revoke-invitation": Api({"post": OWNER}, obj="household", kwargs={"invitation_id": "invitation"}),
+    "household-change-member": Api(
+        {"patch": OWNER, "delete": OWNER}, obj="household", kwargs={"membership_id": "membership"}
+    ),
+    "invitation-list": Api({"get": SIGNED_IN}),
+    "invitation-detail": Api({"get": INVITEE}, obj="invitation"),
+    "invitation-accept": Api({"post": INVITEE}, obj="invitation"),
+    "invitation-decline": Api({"post": INVITEE}, obj="invitation"),
+    "invitation-accept-code": Api({"post": SIGNED_IN}),
     "account-list": Api(LIST, filters={"household": "household"}, body={"household": "household"}),
     "account-detail": Api(DETAIL, obj="account"),
     "account-balance": Api({"get": READ}, obj="account"),
@@ -83,6 +94,7 @@ API: dict[str, Api] = {
         LIST, filters={"household": "household", "category": "category"}, body={"household": "household"}
     ),
     "budget-detail": Api(DETAIL, obj="budget"),
+    "budget-fill-from-average": Api({"post": CREATE}, body={"household": "household"}),
     "scheduled-list": Api(
         LIST, filters={"household": "household", "account": "account"}, body={"household": "household"}
     ),
@@ -107,5 +119,7 @@ API: dict[str, Api] = {
     ),
     "statementimport-detail": Api({"get": READ, "delete": WRITE}, obj="statement_import"),
     "statementimport-commit": Api({"post": WRITE}, obj="statement_import"),
+    "statementimport-retry": Api({"post": WRITE}, obj="statement_import"),
+    "statementimport-discard": Api({"post": WRITE}, obj="statement_import"),
     "export-transactions-csv": Api({"get": SIGNED_IN}, filters={"household": "household", "account": "account"}),
 }

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.walls.admin_expectations import ADMIN, NOBODY, SELF, AdminPage
+from tests.walls.admin_expectations import ADMIN, HIDDEN, NOBODY, SELF, AdminPage
 from tests.walls.expectations import OWNER, PUBLIC, READ, SIGNED_IN, WRITE
 from tests.walls.probe import Answer, call, leaked, normalized
 from tests.walls.routes import admin_action_routes, admin_extra_routes, admin_standard_routes
@@ -43,6 +43,8 @@ def allowed(access: str, role: str, method: str, status: int, is_action: bool, o
         return status in (200, 302)
     # An action the person may not run is not offered: Django redisplays the list (200) or redirects (302).
     refused = status in (200, 302, 403) if is_action else status == 403
+    if access == HIDDEN:
+        return status in (302, 403, 404)
     if access == NOBODY:
         return refused or status == 404  # (view_on_site: no model here has a public page)
     if (access == WRITE and role == "viewer") or (access == OWNER and role != "owner"):

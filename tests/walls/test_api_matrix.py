@@ -11,7 +11,18 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.walls.expectations import API, CREATE, OWNER, PUBLIC, READ, SHARED_WRITE, SIGNED_IN, WRITE, Api
+from tests.walls.expectations import (
+    API,
+    CREATE,
+    INVITEE,
+    OWNER,
+    PUBLIC,
+    READ,
+    SHARED_WRITE,
+    SIGNED_IN,
+    WRITE,
+    Api,
+)
 from tests.walls.probe import Answer, api_call, leaked, normalized
 from tests.walls.routes import API_DOCS, ApiRoute, api_routes, schema_operations
 from tests.walls.world import MISSING_ID, PERSONAS, Seeded, World
@@ -43,6 +54,8 @@ def allowed(access: str, role: str, method: str, status: int) -> bool:
         return status not in REFUSALS - {405} or (status == 405 and method != "get")
     if role == "anonymous":
         return status == 401
+    if access == INVITEE:
+        return status == 404
     if access == SHARED_WRITE:
         return status == 403
     if access in (SIGNED_IN, READ) and method == "get":

@@ -14,6 +14,7 @@ from budgets.models import ExchangeRate
 from ledger.models import Account, Household, Transaction
 from tests.walls.world import MISSING_ID, World
 from uploads.models import Attachment, CsvProfile, ImportStatus, StatementImport
+from uploads.services import statement_import_commit
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,8 @@ def test_viewer_cannot_delete_uploads_in_admin(world: World, model: Any, key: st
 
 def test_viewer_cannot_delete_a_committed_import_in_admin(world: World) -> None:
     pk = world.ours.ids["statement_import"]
-    StatementImport.objects.filter(pk=pk).update(status=ImportStatus.COMMITTED)
+    statement_import_commit(statement_import=StatementImport.objects.get(pk=pk), user=world.people["owner"])
+    assert StatementImport.objects.get(pk=pk).status == ImportStatus.COMMITTED
     assert (
         admin_as(world, "viewer").post(f"/admin/uploads/statementimport/{pk}/delete/", {"post": "yes"}).status_code
         == 403

@@ -22,6 +22,7 @@ from ledger.models.tenancy import forget_household_roles
 from ledger.rules import rule_create
 from ledger.services import books
 from ledger.services.households import household_delete, membership_set
+from ledger.services.invitations import invitation_create
 from ledger.services.tokens import api_token_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 from tests.factories import UserFactory
@@ -115,6 +116,10 @@ def seed_household(household: Household, owner: User, marker: str, amount: str, 
     statement = statement_import_preview(statement_import=statement)
     profile = csv_profile_save(account=account, name=f"{marker} profile", mapping=mapping)
     membership = Membership.objects.get(household=household, user=owner)
+    # Addressed to nobody among the personas: only its household's owners see it, from the sending side.
+    invitation, _code = invitation_create(
+        household=household, invited_by=owner, invited_as=f"{marker}-friend", role=Role.VIEWER
+    )
     seeded.ids = {
         "household": household.pk,
         "account": account.pk,
@@ -132,6 +137,7 @@ def seed_household(household: Household, owner: User, marker: str, amount: str, 
         "statement_import": statement.pk,
         "csv_profile": profile.pk,
         "membership": membership.pk,
+        "invitation": invitation.pk,
         "owner": owner.pk,
         "audit": AuditEntry.objects.filter(household=household).latest("id").pk,
         "token": api_token_create(user=owner, name=f"{marker} token")[0].pk,
