@@ -316,14 +316,14 @@ def prepare_database(postgres: PostgresServer, env: dict[str, str]) -> None:
     """An empty `financetracker` database, migrated, with one superuser `olivia` and her household."""
     postgres.psql("CREATE DATABASE financetracker")
     manage(env, "migrate", "--no-input", "-v", "0")
+    # Signed up as a person is (createsuperuser makes no household), then made a superuser.
     manage(
-        {**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-        "createsuperuser",
-        "--no-input",
-        "--username",
-        "olivia",
-        "--email",
-        "olivia@example.test",
+        {**env, "FT_PASSWORD": PASSWORD},
+        "shell",
+        "-c",
+        "import os; from ledger.services.households import user_sign_up; "
+        "user_sign_up(username='olivia', email='olivia@example.test', password=os.environ['FT_PASSWORD'], "
+        "is_staff=True, is_superuser=True)",
     )
 
 

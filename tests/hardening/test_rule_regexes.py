@@ -32,7 +32,8 @@ def match_in_a_subprocess(pattern: str, text: str, *, within_seconds: float = 60
         "from ledger.rules import _text_test; "
         "print(_text_test('payee', 'regex', sys.argv[1])(SimpleNamespace(payee=sys.argv[2])))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "financetracker.settings"}
+    # DEBUG: the subprocess needs no real SECRET_KEY to import the settings (only ledger.rules is used).
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "financetracker.settings", "DEBUG": "1"}
     try:
         done = subprocess.run(
             [sys.executable, "-c", code, pattern, text],
