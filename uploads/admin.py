@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -66,28 +65,8 @@ class ScopedReadOnlyAdmin(HouseholdScopedAdmin):
 
 
 class ServiceDeletesAdmin(ScopedReadOnlyAdmin):
-    """Single and "delete selected" deletes go through the uploads services, one at a time, each checked
-    against has_delete_permission, so files follow their rows (uploads.files) and refusals are shown."""
-
-    def delete_with_service(self, request: HttpRequest, obj: Any) -> None:
-        raise NotImplementedError
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        self.delete_with_service(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        refused: list[str] = []
-        with transaction.atomic():
-            for obj in queryset:
-                if not self.has_delete_permission(request, obj):
-                    refused.append(f"{obj}: you may not delete it.")
-                    continue
-                try:
-                    self.delete_with_service(request, obj)
-                except ConflictError as error:
-                    refused.append(f"{obj}: {error.message}")
-        if refused:
-            messages.error(request, "Not deleted — " + " ".join(refused))
+    """Single and "delete selected" deletes go through the uploads services (HouseholdScopedAdmin's
+    delete_model/delete_queryset, each row checked against has_delete_permission), so files follow their rows."""
 
 
 @admin.register(Attachment)

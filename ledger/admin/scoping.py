@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -212,14 +212,16 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: i
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         refused: list[str] = []
-        for obj in queryset:
-            if not self.has_delete_permission(request, obj):
-                refused.append(f"{obj}: you may not delete it.")
-                continue
-            try:
-                self.delete_with_service(request, obj)
-            except ConflictError as error:
-                refused.append(f"{obj}: {error.message}")
+        # One transaction: side effects waiting for the commit (stored files removed) happen once, at the end.
+        with transaction.atomic():
+            for obj in queryset:
+                if not self.has_delete_permission(request, obj):
+                    refused.append(f"{obj}: you may not delete it.")
+                    continue
+                try:
+                    self.delete_with_service(request, obj)
+                except ConflictError as error:
+                    refused.append(f"{obj}: {error.message}")
         if refused:
             messages.error(request, "Not deleted — " + " ".join(refused))
 
