@@ -240,7 +240,12 @@ def main() -> None:
         names, weights = [name for name, _ in MIX], [weight for _, weight in MIX]
         drive(ctx, names, [1] * len(MIX), 3, args.concurrency)
         start_rss = worker_rss_mib(master)
+        # Halfway too: growth that stops after the first half is warm-up (caches, lazy imports), not a leak.
+        middle_rss: dict[int, float] = {}
+        sampler = threading.Timer(args.seconds / 2, lambda: middle_rss.update(worker_rss_mib(master)))
+        sampler.start()
         mix, mix_elapsed = drive(ctx, names, weights, args.seconds, args.concurrency)
+        sampler.join()
         end_rss = worker_rss_mib(master)
     finally:
         app.terminate()
@@ -251,8 +256,10 @@ def main() -> None:
     print(f"\nmix rate / healthz rate: {rate / floor:.3f}   (* req/s = concurrency / mean latency in the mix)")
     for pid, start in start_rss.items():
         end = end_rss.get(pid)
-        change = "exited" if end is None else f"{end:6.1f} MiB at the end, {end - start:+.1f} MiB"
-        print(f"worker {pid} RSS: {start:6.1f} MiB after warm-up, {change}")
+        middle = middle_rss.get(pid)
+        halfway = "exited" if middle is None else f"{middle:6.1f} MiB halfway"
+        change = "exited" if end is None else f"{end:6.1f} MiB at the end ({end - start:+.1f} MiB)"
+        print(f"worker {pid} RSS: {start:6.1f} MiB after warm-up, {halfway}, {change}")
 
 
 if __name__ == "__main__":
