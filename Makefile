@@ -1,5 +1,5 @@
 # Shortcuts; the README's Quick start commands work without make.
-.PHONY: serve test lint ci bench
+.PHONY: serve test lint ci bench load
 serve:
 	python3 dev.py serve
 test:
@@ -10,3 +10,5 @@ ci:
 	CI=true bash .ci/run
 bench:
 	.venv/bin/python bench/ledger_reads.py
+load:
+	.venv/bin/python bench/load.py
