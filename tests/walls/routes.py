@@ -49,7 +49,8 @@ def _methods(callback: Any) -> frozenset[str]:
     allowed = getattr(view_class, "http_method_names", [])
     actions = getattr(callback, "actions", None)
     if actions:  # a viewset route: {method: action}, less the methods the viewset refuses
-        return frozenset(m for m in actions if m in allowed)
+        # DRF adds "head" to this mapping the first time the view serves a request: it is GET's twin, not a route.
+        return frozenset(m for m in actions if m in allowed and m not in {"head", "options"})
     return frozenset(m for m in allowed if m not in {"head", "options", "trace"} and hasattr(view_class, m))
 
 
