@@ -42,32 +42,14 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from database import ensure_database  # noqa: E402
 
 from ledger.demo import DEMO_HOUSEHOLD_NAME, seed_demo  # noqa: E402
 from ledger.models import Household, Transaction  # noqa: E402
 from uploads.suggestions import MIN_CONFIDENCE, classifier_for, tokens  # noqa: E402
 
 DEMO_END = datetime.date(2026, 11, 30)
-
-
-def ensure_database() -> None:
-    from psycopg import connect
-
-    settings = connection.settings_dict
-    with connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    call_command("migrate", verbosity=0)
 
 
 def report(name: str, right: int, predicted: int, total: int) -> None:

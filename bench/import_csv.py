@@ -40,7 +40,8 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from database import ensure_database  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from ledger.models import Account, Household, Transaction, User  # noqa: E402
@@ -50,24 +51,6 @@ from uploads.models import StatementImport  # noqa: E402
 from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload  # noqa: E402
 
 PAYEES = ["Tram", "Bakery", "Supermarket", "Café Central", "Pharmacy", "Bookshop", "Fuel station", "Cinema"]
-
-
-def ensure_database() -> None:
-    from psycopg import connect
-
-    settings = connection.settings_dict
-    with connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    call_command("migrate", verbosity=0)
 
 
 def write_csv(path: Path, rows: int) -> None:
