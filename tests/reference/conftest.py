@@ -1,12 +1,13 @@
-"""Hypothesis profiles of the property tests. "ci" (the default) is bounded so the suite stays quick;
-`HYPOTHESIS_PROFILE=long` is the thorough run (10,000 examples per property)."""
+"""Hypothesis profiles of the property tests. "ci" (the default) is bounded: 200 derandomized examples per
+property, about a minute on an idle 2-core machine. `HYPOTHESIS_PROFILE=long` is the thorough run
+(10,000 examples per property)."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 _COMMON: dict[str, Any] = {
     "deadline": None,
@@ -16,10 +17,8 @@ _COMMON: dict[str, Any] = {
     "print_blob": True,
 }
 settings.register_profile(
-    "ci", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")), derandomize=True, **_COMMON
+    "ci", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "200")), derandomize=True, **_COMMON
 )
-from hypothesis import Phase  # noqa: E402
-
 settings.register_profile(
     "debug", max_examples=30, derandomize=True, phases=[Phase.explicit, Phase.generate], **_COMMON
 )
