@@ -269,7 +269,7 @@ IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024)
 IMPORT_TASK_HEARTBEAT_SECONDS = env_int("IMPORT_TASK_HEARTBEAT_SECONDS", 10)
 IMPORT_TASK_STALE_SECONDS = env_int("IMPORT_TASK_STALE_SECONDS", 120)
 # The worker's liveness file (its probes read its age; /tmp is an emptyDir in Kubernetes).
-WORKER_HEALTH_FILE = env_str("WORKER_HEALTH_FILE", "/tmp/worker-health") or "/tmp/worker-health"  # noqa: S108
+WORKER_HEALTH_PATH = env_str("WORKER_HEALTH_PATH", "/tmp/worker-health") or "/tmp/worker-health"  # noqa: S108
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

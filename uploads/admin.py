@@ -415,3 +415,15 @@ class AttachmentInline(HouseholdScopedInline):
 
 # Receipts belong on the transaction's own page; the ledger admin knows nothing of uploads.
 TransactionAdmin.inlines = (*TransactionAdmin.inlines, AttachmentInline)  # type: ignore[assignment]
+
+
+# django-tasks-db registers its queue table (every household's tasks, unscoped). The import pages show each
+# import's task, state, progress and error inside the household walls; the raw queue is not an admin page.
+def _unregister_task_queue_admin() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    if admin.site.is_registered(DBTaskResult):
+        admin.site.unregister(DBTaskResult)
+
+
+_unregister_task_queue_admin()

@@ -329,7 +329,7 @@ def test_a_worker_process_killed_mid_preview_leaves_nothing_and_its_task_is_reco
         UPLOADS_ROOT=str(tmp_path / "uploads"),
         SECRET_KEY="background-import-tests-0123456789abcdef0123456789abcdef",
         DEBUG="0",
-        WORKER_HEALTH_FILE=str(tmp_path / "health"),
+        WORKER_HEALTH_PATH=str(tmp_path / "health"),
     )
     if database.get("PASSWORD"):
         env["DATABASE_PASSWORD"] = database["PASSWORD"]

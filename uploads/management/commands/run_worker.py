@@ -77,7 +77,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         health: threading.Thread | None = None
         if not batch:
-            path = Path(settings.WORKER_HEALTH_FILE)
+            path = Path(settings.WORKER_HEALTH_PATH)
             health = threading.Thread(target=_health_loop, args=(path, stop), name="worker-health", daemon=True)
             health.start()
             worker.configure_signals()
