@@ -379,3 +379,41 @@ def test_a_worker_process_killed_mid_preview_leaves_nothing_and_its_task_is_reco
     run_worker()
     statement.refresh_from_db()
     assert statement.status == ImportStatus.PREVIEWED and statement.counts["rows"] == 3000
+
+
+# --- the admin ------------------------------------------------------------------------------------------
+
+
+def test_the_admin_wizard_shows_the_queued_import_its_progress_and_the_outcome(admin_client, account):
+    handle = io.BytesIO(b"When;Who;How much\n15.03.2024;Kiosk;-1,50\n16.03.2024;Bakery;-2,00\n")
+    handle.name = "bank.csv"
+    mapped = admin_client.post("/admin/uploads/statementimport/wizard/", {"account": account.pk, "file": handle})
+    mapping = {"delimiter": ";", "date": "When", "payee": "Who", "amount": "How much", "decimal": ",",
+               "date_format": "%d.%m.%Y"}  # fmt: skip
+    preview_url = admin_client.post(mapped["Location"], mapping)["Location"]
+    page = admin_client.get(preview_url).content.decode()
+    assert "queued (preview)" in page and 'http-equiv="refresh"' in page
+    assert 'value="Commit"' not in page and "Preview again" not in page  # nothing to do while the worker has it
+    assert "queued (preview)" in admin_client.get("/admin/uploads/statementimport/").content.decode()
+
+    run_worker()
+    page = admin_client.get(preview_url).content.decode()
+    assert 'http-equiv="refresh"' not in page and 'value="Commit"' in page and "new: 2" in page
+    committing = admin_client.post(preview_url, {}, follow=True).content.decode()
+    assert "Committing bank.csv in the background." in committing and "queued (commit)" in committing
+    assert not Transaction.objects.filter(account=account).exists()
+
+    run_worker()
+    listing = admin_client.get("/admin/uploads/statementimport/").content.decode()
+    assert '<td class="field-state">committed</td>' in listing
+    assert Transaction.objects.filter(account=account).count() == 2
+
+
+def test_the_admin_shows_why_an_import_failed(admin_client, owner, client_for, account, monkeypatch):
+    statement_id = upload(client_for(owner), account).json()["id"]
+    monkeypatch.setattr(services.suggestions, "suggest_for_import", lambda **kwargs: 1 / 0)
+    run_worker()
+    listing = admin_client.get("/admin/uploads/statementimport/").content.decode()
+    assert "failed: The preview stopped with an error (ZeroDivisionError: division by zero)" in listing
+    page = admin_client.get(f"/admin/uploads/statementimport/{statement_id}/wizard/preview/").content.decode()
+    assert "ZeroDivisionError" in page and "Preview again" in page
