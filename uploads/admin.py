@@ -324,10 +324,11 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         for row in shown:
             row.suggested_category = names.get(row.suggested_category_id or 0, "")  # type: ignore[attr-defined]
             row.suggestion_percent = round((row.suggestion_confidence or 0) * 100)  # type: ignore[attr-defined]
-        state = tasks.import_state(statement)
-        # While the worker has it, the page reloads itself to show its progress (no script: CSP allows none).
-        busy = state in ("queued", "previewing", "committing") and not services.statement_import_is_interrupted(
-            statement
+        # While the worker has it (its task queued or running) or an inline preview runs, the page reloads
+        # itself to show the progress (no script: CSP allows none).
+        current = tasks.task_of(statement)
+        busy = (current is not None and current.state in tasks.ACTIVE) or (
+            statement.status == ImportStatus.PREVIEWING and not services.statement_import_is_interrupted(statement)
         )
         return render(
             request,
