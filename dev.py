@@ -2,6 +2,7 @@
 """The two Quick start commands. Needs only Python 3.11+; everything else it installs into .venv.
 
     python3 dev.py serve                 # run the app on http://127.0.0.1:8000 with a demo household
+                                         # (and the background worker for imports)
     python3 dev.py test                  # run the whole test suite
     python3 dev.py manage COMMAND ...    # any manage.py command against the quick-start database
     python3 dev.py stop                  # stop the embedded PostgreSQL servers started by serve/test
@@ -137,10 +138,23 @@ def serve(args: list[str]) -> int:
         f"  financetracker is starting on http://{address}/\n"
         f"  admin:    http://{address}/admin/      login: demo / demo-password\n"
         f"  API docs: http://{address}/api/v1/docs/\n"
-        "  commands: python3 dev.py manage <command>    stop the database: python3 dev.py stop\n",
+        "  commands: python3 dev.py manage <command>    stop the database: python3 dev.py stop\n"
+        "  imports:  larger statements are previewed and committed by the background worker started alongside\n",
         flush=True,
     )
-    return subprocess.run([sys.executable, "manage.py", "runserver", address], cwd=ROOT).returncode
+    # The background worker (statement imports past IMPORT_INLINE_MAX_BYTES), as in Kubernetes; it stops with
+    # the server (Ctrl+C reaches both; it finishes the task in hand first).
+    worker_env = {**os.environ, "WORKER_HEALTH_PATH": str(DATA / "worker-health")}
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=worker_env)
+    try:
+        return subprocess.run([sys.executable, "manage.py", "runserver", address], cwd=ROOT).returncode
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+        try:
+            worker.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def test(args: list[str]) -> int:

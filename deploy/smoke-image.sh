@@ -16,14 +16,14 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 base_script=$repo/deploy/local-python-base.sh
 image=${SMOKE_IMAGE:-localhost/financetracker:smoke}
 port=${SMOKE_PORT:-18080}
-db=ft_smoke
+db=${SMOKE_DATABASE:-ft_smoke}
 name=ft-smoke-$$
 work=$(mktemp -d)
 python=$repo/.venv/bin/python
 [[ -x $python ]] || python=python3
 
 cleanup() {
-  podman rm -f "$name" >/dev/null 2>&1 || true
+  podman rm -f "$name" "$name-worker" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -108,6 +108,30 @@ echo "root filesystem is read-only"
 step "graceful stop"
 podman stop -t 40 "$name" >/dev/null
 echo "exit code $(podman inspect -f '{{.State.ExitCode}}' "$name")"
+
+step "background worker (read-only root, UID 10001): batch run, then its probes as the Deployment declares them"
+podman run --rm "${run_opts[@]}" "$image" python manage.py run_worker --batch
+"$python" - "$work/dev.yaml" "$work" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+(worker,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "financetracker-worker"]
+(container,) = worker["spec"]["template"]["spec"]["containers"]
+for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    open(f"{sys.argv[2]}/{probe}.py", "w").write(container[probe]["exec"]["command"][2])
+PY
+podman run -d --name "$name-worker" "${run_opts[@]}" "$image" python manage.py run_worker >/dev/null
+for _ in $(seq 1 60); do
+  podman exec "$name-worker" test -f /tmp/worker-health 2>/dev/null && break
+  podman container exists "$name-worker" || fail "worker exited"
+  sleep 0.5
+done
+for probe in startupProbe readinessProbe livenessProbe; do
+  podman exec "$name-worker" python -c "$(cat "$work/$probe.py")" || fail "worker $probe fails"
+  echo "worker $probe ok"
+done
+podman stop -t 30 "$name-worker" >/dev/null
+[[ $(podman inspect -f '{{.State.ExitCode}}' "$name-worker") == 0 ]] || fail "the worker did not stop cleanly on SIGTERM"
+echo "worker stopped cleanly on SIGTERM"
 
 psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 echo

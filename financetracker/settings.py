@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # Background imports: Django's Tasks API (django.tasks from Django 6.0) with its PostgreSQL backend.
+    "django_tasks",
+    "django_tasks_db",
     "financetracker.security",
     "ledger",
     "budgets",
@@ -249,6 +252,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Larger uploads spool here: in Kubernetes a volume sized for concurrent 200 MiB imports, not /tmp.
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
+
+# --- Background tasks (uploads/tasks.py) -----------------------------------------------------------
+# The queue is a table in PostgreSQL (django-tasks-db): nothing else to operate. `manage.py run_worker` runs it.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "imports"],
+    }
+}
+# A statement up to this size is previewed and committed inside the request (answer 201/200 at once);
+# larger ones go to the worker (202, progress on the import). 0 sends every import to the worker.
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024)
+# A running import task writes a heartbeat this often; one silent for IMPORT_TASK_STALE_SECONDS has lost its
+# worker (killed, node gone) and is failed by the recovery that every worker runs at start and every minute.
+IMPORT_TASK_HEARTBEAT_SECONDS = env_int("IMPORT_TASK_HEARTBEAT_SECONDS", 10)
+IMPORT_TASK_STALE_SECONDS = env_int("IMPORT_TASK_STALE_SECONDS", 120)
+# The worker's liveness file (its probes read its age; /tmp is an emptyDir in Kubernetes).
+WORKER_HEALTH_PATH = env_str("WORKER_HEALTH_PATH", "/tmp/worker-health") or "/tmp/worker-health"  # noqa: S108
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

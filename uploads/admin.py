@@ -25,7 +25,7 @@ from ledger.admin.transactions import TransactionAdmin
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Transaction, User
 from ledger.models.tenancy import may
-from uploads import services
+from uploads import services, tasks
 from uploads.importers import ImportFileError
 from uploads.importers.csvfile import read_head
 from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, RowStatus, StatementImport
@@ -124,7 +124,8 @@ class MappingForm(forms.Form):
 
 @admin.register(StatementImport)
 class StatementImportAdmin(ServiceDeletesAdmin):
-    list_display = ["original_name", "account", "format", "status", "created_at", "committed_at", "wizard_link"]
+    list_display = ["original_name", "account", "format", "state", "created_at", "committed_at", "wizard_link"]
+    list_select_related = ["account", "task"]
     list_filter = ["status", "format"]
     search_fields = ["original_name"]
     date_hierarchy = "created_at"
@@ -141,6 +142,11 @@ class StatementImportAdmin(ServiceDeletesAdmin):
 
     def delete_with_service(self, request: HttpRequest, obj: StatementImport) -> None:
         services.statement_import_delete(statement_import=obj)
+
+    @admin.display(description="State")
+    def state(self, obj: StatementImport) -> str:
+        # queued / previewing… n rows / previewed / committing / committed / failed: <why>
+        return tasks.import_state_label(obj)
 
     @admin.display(description="Rows")
     def wizard_link(self, obj: StatementImport) -> str:
@@ -197,15 +203,15 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             else:
                 if statement.format == ImportFormat.CSV and not statement.mapping:
                     return HttpResponseRedirect(reverse("admin:uploads_import_wizard_map", args=[statement.pk]))
-                services.statement_import_preview(statement_import=statement)
-                return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
+                return self._preview(request, statement)
         return render(
             request, "admin/uploads/wizard_upload.html", self._context(request, form=form, title="Import a statement")
         )
 
     def _preview(self, request: HttpRequest, statement: StatementImport) -> HttpResponse:
+        # A small file is previewed now; a larger one is queued, and the preview page follows its progress.
         try:
-            services.statement_import_preview(statement_import=statement)
+            tasks.statement_import_preview_start(statement_import=statement, user=request.user)  # type: ignore[arg-type]
         except ConflictError as error:
             messages.error(request, error.message)
         return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
@@ -273,7 +279,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             decisions = _near_match_decisions(request)
             chosen = {choice: [row for row, value in decisions.items() if value == choice] for choice in NEAR_CHOICES}
             try:
-                statement = services.statement_import_commit(
+                statement = tasks.statement_import_commit_start(
                     statement_import=statement,
                     user=request.user,  # type: ignore[arg-type]
                     merge=_row_ids(request.POST.getlist("merge")) + chosen["merge"],
@@ -291,6 +297,9 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 form_error = getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
                 messages.error(request, form_error)
             else:
+                if tasks.import_state(statement) == "queued":
+                    messages.info(request, f"Committing {statement.original_name} in the background.")
+                    return HttpResponseRedirect(request.get_full_path())
                 counts = statement.counts
                 messages.success(
                     request,
@@ -315,18 +324,31 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         for row in shown:
             row.suggested_category = names.get(row.suggested_category_id or 0, "")  # type: ignore[attr-defined]
             row.suggestion_percent = round((row.suggestion_confidence or 0) * 100)  # type: ignore[attr-defined]
+        # While the worker has it (its task queued or running) or an inline preview runs, the page reloads
+        # itself to show the progress (no script: CSP allows none).
+        current = tasks.task_of(statement)
+        busy = (current is not None and current.state in tasks.ACTIVE) or (
+            statement.status == ImportStatus.PREVIEWING and not services.statement_import_is_interrupted(statement)
+        )
         return render(
             request,
             "admin/uploads/wizard_preview.html",
             self._context(
                 request,
                 statement=statement,
+                state_label=tasks.import_state_label(statement),
+                busy=busy,
+                progress=tasks.task_of(statement),
                 near_matches=near,
                 form_error=form_error,
                 rows=shown,
-                can_commit=statement.status == ImportStatus.PREVIEWED and self._may_write(request, statement),
+                can_commit=statement.status == ImportStatus.PREVIEWED
+                and not busy
+                and self._may_write(request, statement),
                 interrupted=services.statement_import_is_interrupted(statement),
-                can_retry=statement.status != ImportStatus.COMMITTED and self._may_write(request, statement),
+                can_retry=statement.status != ImportStatus.COMMITTED
+                and not busy
+                and self._may_write(request, statement),
                 title="Preview and commit",
             ),
         )
@@ -394,3 +416,15 @@ class AttachmentInline(HouseholdScopedInline):
 
 # Receipts belong on the transaction's own page; the ledger admin knows nothing of uploads.
 TransactionAdmin.inlines = (*TransactionAdmin.inlines, AttachmentInline)  # type: ignore[assignment]
+
+
+# django-tasks-db registers its queue table (every household's tasks, unscoped). The import pages show each
+# import's task, state, progress and error inside the household walls; the raw queue is not an admin page.
+def _unregister_task_queue_admin() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    if admin.site.is_registered(DBTaskResult):
+        admin.site.unregister(DBTaskResult)
+
+
+_unregister_task_queue_admin()

@@ -7,6 +7,7 @@ keys (household_id, x_id) → x(household_id, id) (migration 0002) keep each row
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from ledger.models import Account, Transaction
 from ledger.models.books import amount_field
@@ -234,3 +235,56 @@ class ImportedKey(HouseholdOwned):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ImportTaskKind(models.TextChoices):
+    PREVIEW = "preview", "Preview"
+    COMMIT = "commit", "Commit"
+
+
+class ImportTaskState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class StatementImportTask(models.Model):
+    """The import's latest background preview or commit (uploads/tasks.py): its state, progress and heartbeat.
+
+    One row per import, overwritten by each new request; reached only through its (household-restricted) import.
+    A separate table because a running preview or commit holds its import's row lock for its whole transaction:
+    progress and heartbeats are written here from a connection of their own, visible while the work runs.
+    """
+
+    statement_import = models.OneToOneField(
+        StatementImport, on_delete=models.CASCADE, primary_key=True, related_name="task"
+    )
+    kind = models.CharField(max_length=7, choices=ImportTaskKind.choices)
+    state = models.CharField(max_length=9, choices=ImportTaskState.choices, default=ImportTaskState.QUEUED)
+    # The commit's decisions (merge, keep, ignore, accept, near_matches, accept_suggestions) and who asked.
+    options = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    task_id = models.CharField(max_length=64, blank=True, help_text="The django-tasks result id.")
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Unknown while a file is read.")
+    fraction = models.FloatField(default=0.0, help_text="Share of the file read (preview) or of the work done.")
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fraction__gte=0, fraction__lte=1), name="importtask_fraction_0_1"
+            ),
+        ]
+        indexes = [
+            # The recovery's scan: running tasks by heartbeat (few rows are ever running).
+            models.Index(fields=["heartbeat_at"], condition=models.Q(state="running"), name="importtask_running_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of import {self.statement_import_id} ({self.state})"

@@ -97,11 +97,15 @@ def test_every_flow_the_app_needs_is_allowed(target: tuple[str, list[Obj]]) -> N
         (cluster["postgres-backup"], S3, 443, "TCP"),
         (cluster["postgres-backup"], POD_IDENTITY, 80, "TCP"),
         (cluster["postgres-restore-test"], KUBE_DNS, 53, "UDP"),
+        # The background worker (imports): PostgreSQL and DNS; S3 below with the app's (tests/deploy/test_worker.py).
+        (cluster["financetracker-worker"], database, 5432, "TCP"),
+        (cluster["financetracker-worker"], KUBE_DNS, 53, "UDP"),
     ]
     if "postgres-roles" in cluster:
         need.append((cluster["postgres-roles"], cluster["postgres"], 5432, "TCP"))
     if name == "prod":
         need.append((app, S3, 443, "TCP"))  # uploads-s3
+        need.append((cluster["financetracker-worker"], S3, 443, "TCP"))
     for source, destination, port, protocol in need:
         assert allowed(net, source, destination, port, protocol), (
             f"{source.name} -> {destination.name}:{port}/{protocol}"
@@ -139,9 +143,16 @@ def test_flows_that_must_not_happen_are_denied(target: tuple[str, list[Obj]]) ->
         (cluster["postgres-restore-test"], database, 5432),
         (cluster["postgres-restore-test"], S3, 443),
         (cluster["postgres-restore-test"], INTERNET, 443),
+        # The worker serves nothing and talks to PostgreSQL, DNS and its uploads storage only.
+        (INGRESS_CONTROLLER, cluster["financetracker-worker"], 8000),
+        (STRAY, cluster["financetracker-worker"], 8000),
+        (cluster["financetracker-worker"], redis, 6379),
+        (cluster["financetracker-worker"], INTERNET, 80),
+        (cluster["financetracker-worker"], IMDS, 80),
     ]
     if name != "prod":
         deny.append((app, S3, 443))  # filesystem uploads: no object storage
+        deny.append((cluster["financetracker-worker"], S3, 443))
     for source, destination, port in deny:
         assert not allowed(net, source, destination, port), f"{source.name} -> {destination.name}:{port} is allowed"
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
 from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import Account, Household, Transaction
 from ledger.money import format_amount
-from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow
+from uploads import tasks
+from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow, StatementImportTask
 
 
 class AttachmentSerializer(StrictModelSerializer):  # type: ignore[type-arg]
@@ -116,15 +118,51 @@ class ImportRowSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         ]
 
 
+class ImportProgressSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+    """The import's latest background preview or commit (uploads/tasks.py)."""
+
+    class Meta:
+        model = StatementImportTask
+        fields = [
+            "kind",
+            "state",
+            "rows_done",
+            "rows_total",
+            "fraction",
+            "error",
+            "queued_at",
+            "started_at",
+            "heartbeat_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
 class StatementImportSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     interrupted = serializers.SerializerMethodField(
         help_text="Its preview stopped with its process or the database: retry or discard it (never committable)."
+    )
+    state = serializers.SerializerMethodField(
+        help_text="What the import is doing: its status, or queued / previewing / committing while its "
+        "background task waits or runs (poll this resource; `progress` says how far)."
+    )
+    progress = serializers.SerializerMethodField(
+        help_text="Its latest background preview or commit; null when it never had one (a small file runs inline)."
     )
 
     def get_interrupted(self, statement: StatementImport) -> bool:
         from uploads.services import statement_import_is_interrupted
 
         return statement_import_is_interrupted(statement)
+
+    @extend_schema_field(serializers.ChoiceField(choices=tasks.STATES))
+    def get_state(self, statement: StatementImport) -> str:
+        return tasks.import_state(statement)
+
+    @extend_schema_field(ImportProgressSerializer(allow_null=True))
+    def get_progress(self, statement: StatementImport) -> dict[str, Any] | None:
+        current = tasks.task_of(statement)
+        return None if current is None else dict(ImportProgressSerializer(current).data)
 
     class Meta:
         model = StatementImport
@@ -134,6 +172,8 @@ class StatementImportSerializer(StrictModelSerializer):  # type: ignore[type-arg
             "account",
             "format",
             "status",
+            "state",
+            "progress",
             "interrupted",
             "original_name",
             "sha256",

@@ -17,6 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from ledger.api.filters import TransactionFilter
@@ -24,7 +25,7 @@ from ledger.api.parsers import BoundedJSONParser
 from ledger.api.permissions import ensure_can_write
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Transaction
-from uploads import services
+from uploads import services, tasks
 from uploads.api import serializers as s
 from uploads.exports import transactions_csv_rows
 from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow
@@ -132,11 +133,23 @@ class StatementImportViewSet(HouseholdScopedViewSet):
     ordering = ["-id"]
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.select_related("account")
+        return queryset.select_related("account", "task")
 
-    @extend_schema(request=s.ImportUploadSerializer, responses={201: s.StatementImportSerializer})
+    def _started(self, request: Request, statement: StatementImport, done: int) -> Response:
+        """`done` when the work finished inline; 202 with the import (state queued) when the worker has it."""
+        body = self._detail(request, statement)
+        if tasks.import_state(statement) == "queued":
+            location = reverse("statementimport-detail", args=[statement.pk], request=request)
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+        return Response(body, status=done)
+
+    @extend_schema(
+        request=s.ImportUploadSerializer,
+        responses={201: s.StatementImportSerializer, 202: s.StatementImportSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Upload a statement: it is parsed and de-duplicated at once, and the preview comes back."""
+        """Upload a statement. A small one is parsed and de-duplicated at once and the preview comes back (201);
+        a larger one is queued for the worker (202, `Location` the import: poll its `state` and `progress`)."""
         refuse_oversized_body(request, settings.IMPORT_MAX_BYTES)
         payload = s.ImportUploadSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
@@ -155,11 +168,11 @@ class StatementImportViewSet(HouseholdScopedViewSet):
             save_profile=data.get("save_profile"),
             user=request.user,  # type: ignore[arg-type]
         )
-        statement = services.statement_import_preview(statement_import=statement)
-        body = self._detail(request, statement)
+        statement = tasks.statement_import_preview_start(statement_import=statement, user=request.user)  # type: ignore[arg-type]
         if statement.status == ImportStatus.FAILED:
+            body = self._detail(request, statement)
             return Response({**body, "file": [statement.error]}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return self._started(request, statement, status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[
@@ -203,17 +216,20 @@ class StatementImportViewSet(HouseholdScopedViewSet):
             },
         }
 
-    @extend_schema(request=s.ImportCommitSerializer, responses={200: s.StatementImportSerializer})
+    @extend_schema(
+        request=s.ImportCommitSerializer, responses={200: s.StatementImportSerializer, 202: s.StatementImportSerializer}
+    )
     @action(detail=True, methods=["post"])
     def commit(self, request: Request, pk: str | None = None) -> Response:
         """Commit all or nothing. Each near match is listed in `merge`, `keep` or `ignore` (or `near_matches`
-        decides them all); otherwise 409 naming them. Rows in `ignore` stay out."""
+        decides them all); otherwise 409 naming them. Rows in `ignore` stay out. A large import's commit is
+        queued for the worker (202): a refusal then shows as `progress.error`, the import still previewed."""
         statement = self.get_object()
         ensure_can_write(request.user, statement.household_id)
         payload = s.ImportCommitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            statement = services.statement_import_commit(
+            statement = tasks.statement_import_commit_start(
                 statement_import=statement,
                 user=request.user,  # type: ignore[arg-type]
                 merge=payload.validated_data["merge"],
@@ -225,16 +241,17 @@ class StatementImportViewSet(HouseholdScopedViewSet):
             )
         except services.UndecidedNearMatchesError as error:
             return Response({"detail": error.message, "near_matches": error.row_ids}, status=status.HTTP_409_CONFLICT)
-        return Response(self._detail(request, statement))
+        return self._started(request, statement, status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses={200: s.StatementImportSerializer})
+    @extend_schema(request=None, responses={200: s.StatementImportSerializer, 202: s.StatementImportSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
-        """Preview again: an interrupted, failed or uploaded import (409 if committed or running)."""
+        """Preview again: an interrupted, failed or uploaded import (409 if committed, running or queued);
+        a large one is queued for the worker (202)."""
         statement = self.get_object()
         ensure_can_write(request.user, statement.household_id)
-        statement = services.statement_import_retry(statement_import=statement)
-        return Response(self._detail(request, statement))
+        statement = tasks.statement_import_preview_start(statement_import=statement, user=request.user)  # type: ignore[arg-type]
+        return self._started(request, statement, status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
