@@ -31,6 +31,8 @@ _log_formatter = (
     if os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
     else "financetracker.logging.JsonFormatter"
 )
+# The same LOG_LEVEL as Django (financetracker/settings.py).
+_log_level = (os.environ.get("LOG_LEVEL", "").strip() or "INFO").upper()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -44,11 +46,12 @@ logconfig_dict = {
             "filters": ["request_context"],
         }
     },
-    "root": {"level": "INFO", "handlers": ["stdout"]},
+    "root": {"level": _log_level, "handlers": ["stdout"]},
     "loggers": {
         # propagate=False: Django's LOGGING also puts a handler on root; one line per event.
-        "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "gunicorn.error": {"level": _log_level, "handlers": ["stdout"], "propagate": False},
+        # The access line is INFO: LOG_LEVEL=WARNING switches it off, like the app's own request line.
+        "gunicorn.access": {"level": _log_level, "handlers": ["stdout"], "propagate": False},
     },
 }
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
