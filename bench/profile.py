@@ -213,6 +213,10 @@ def main() -> None:
 
     ledger_reads.ensure_database()
     user, household = ledger_reads.seed(args.rows)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker
     client = APIClient()
     _token, secret = api_token_create(user=user, name="profile")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
