@@ -20,7 +20,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # Each worker gets its own listening socket (SO_REUSEPORT) and the kernel spreads new connections
 # across them; with one shared socket a busy worker kept winning accept() and took all of wrk's
-# connections while the other core idled.
+# connections while the other core idled. (The flip side: a second server started on the same port
+# shares it silently instead of failing to bind.)
 reuse_port = True
 # Recycle workers now and then so a slow leak can never push a pod over its memory limit. A restart
 # costs about one second of one core (importing Django and the apps); at 2000 a loaded worker
