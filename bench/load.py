@@ -1,17 +1,22 @@
 #!/usr/bin/env python
-"""Load test: a mix of list, filter, create, import and report requests against a real gunicorn.
+"""Load test against a real gunicorn: each hot endpoint alone under wrk, beside a bare Django view, then a mix.
 
 Seeds DATABASE_URL (a scratch database; created and migrated if missing) with `manage.py seed_demo`,
-makes an API token for the demo user, starts gunicorn from gunicorn.conf.py on 127.0.0.1 and drives it
-with a closed-loop thread-pool client (`--concurrency` threads, no think time: the highest rate this
-machine sustains at that concurrency) for `--seconds`. Prints the request rate, p50/p95/p99 latency per
-endpoint, errors by kind (any status >= 400 or a failed connection), and the RSS of each gunicorn
-worker after warm-up and at the end (flat = no leak; worker recycling is switched off for the run).
-The baseline, measured in the same run with the same gunicorn and concurrency: GET /healthz, the floor
-of the stack here (no bare Django view exists in the app); each endpoint's rate is given as a ratio of it.
+makes an API token for the demo user and starts gunicorn from gunicorn.conf.py on 127.0.0.1 (its own
+settings: workers, threads, reuse_port, keep-alive, recycling).
 
-Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/financetracker_load .venv/bin/python bench/load.py [--seconds 60] [--concurrency 8]
-Not run in CI. The machine is shared and noisy: compare the ratios, not the absolute rates.
+1. Endpoints alone, under wrk (closed loop, keep-alive connections, `--seconds` each) at each
+   `--concurrency` (default 8 and 32): the transaction list, the account list, the budget report, a
+   text search and an import preview (a 20-row CSV uploaded and previewed, POST). Beside them the floor:
+   a bare Django view returning 2 KB of JSON (bench/bare_app.py: no middleware, no database) under the
+   same gunicorn.conf.py, measured in the same run. Prints req/s, p50 and p99, errors (non-2xx and
+   socket errors) and each endpoint's rate as a share of the bare view's at the same concurrency.
+2. A mix (list 40, filter 25, create 15, import 5, report 15) from a thread-pool client for
+   `--mix-seconds`, then the resident memory of each worker (target <= 120 MiB).
+
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/financetracker_load .venv/bin/python bench/load.py [--seconds 10] [--concurrency 8,32]
+Needs wrk (`apt-get install wrk`). Not run in CI. The machine is shared and noisy: compare the ratios,
+not the absolute rates.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import io
 import itertools
 import os
 import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -161,11 +168,11 @@ def report(title: str, results: Results, elapsed: float, concurrency: int, floor
     print(
         f"\n{title}: {len(everything)} requests in {elapsed:.1f} s = {rate:.1f} req/s, errors {sum(results.errors.values())}"
     )
-    print(f"  {'endpoint':<8} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s*':>8} {'vs healthz':>10}")
+    print(f"  {'endpoint':<8} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s*':>8} {'vs floor':>10}")
     for name, values in sorted(results.latencies.items()):
         # The rate this endpoint would reach on its own at this concurrency, at the latency it had in the mix.
         alone = concurrency / statistics.fmean(values)
-        ratio = f"{alone / floor:10.3f}" if floor else f"{'1.000':>10}"
+        ratio = f"{alone / floor:10.3f}" if floor else f"{'-':>10}"
         print(
             f"  {name:<8} {len(values):>7} {percentile(values, 50) * 1000:8.1f} {percentile(values, 95) * 1000:8.1f}"
             f" {percentile(values, 99) * 1000:8.1f} {alone:8.1f} {ratio}"
@@ -179,12 +186,95 @@ def report(title: str, results: Results, elapsed: float, concurrency: int, floor
     return rate
 
 
+WRK_TARGETS = ["bare view", "transaction list", "account list", "budget report", "search", "import preview"]
+TARGETS = {"list": 0.25, "accounts": 0.25, "report": 0.10}  # share of the bare view at concurrency 8 (issue #17)
+
+
+@dataclass
+class WrkResult:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def _ms(text: str) -> float:
+    number = float(re.sub(r"[a-z]+$", "", text))
+    unit = re.sub(r"^[0-9.]+", "", text)
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        errors += sum(int(group) for group in match.groups())
+    return WrkResult(rate, p50, p99, requests_done, errors)
+
+
+def wrk_script(folder: Path, name: str, token: str, body: bytes | None = None, boundary: str = "") -> Path:
+    """A wrk Lua script sending the token (and, for the import, a multipart POST)."""
+    lines = [f'wrk.headers["Authorization"] = "Bearer {token}"']
+    if body is not None:
+        lines += [
+            'wrk.method = "POST"',
+            f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={boundary}"',
+            "wrk.body = " + _lua_string(body.decode()),
+        ]
+    path = folder / f"{name.replace(' ', '_')}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+
+def run_wrk(url: str, script: Path | None, seconds: float, concurrency: int) -> WrkResult:
+    command = [
+        "wrk",
+        "-t",
+        str(min(2, concurrency)),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{seconds:g}s",
+        "--latency",
+        "--timeout",
+        "30s",
+    ]
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    return parse_wrk(output)
+
+
+def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}", app]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60, help="length of the mixed run (default 60)")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
-    parser.add_argument("--baseline-seconds", type=float, default=10, help="length of the /healthz run (default 10)")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run (default 10)")
+    parser.add_argument("--concurrency", default="8,32", help="wrk connections, comma-separated (default 8,32)")
+    parser.add_argument("--mix-seconds", type=float, default=30, help="length of the mixed run (default 30)")
+    parser.add_argument("--mix-concurrency", type=int, default=8, help="client threads of the mix (default 8)")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/load.py needs wrk: apt-get install wrk (or brew install wrk)")
+    levels = [int(level) for level in args.concurrency.split(",")]
 
     uploads = tempfile.mkdtemp(prefix="ft-load-uploads-")
     env = {
@@ -196,8 +286,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker_load"),
         "UPLOADS_ROOT": uploads,
-        "GUNICORN_MAX_REQUESTS": "0",  # no recycling: a leak must show in the RSS, not be hidden by restarts
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     ensure_database(env["DATABASE_URL"])
@@ -205,15 +294,19 @@ def main() -> None:
     manage(env, "seed_demo")
     token = manage(env, "create_api_token", "demo", "--name", f"load-{uuid.uuid4().hex[:8]}").split()[-1]
 
+    results: dict[tuple[str, int], WrkResult] = {}
+    scripts = Path(tempfile.mkdtemp(prefix="ft-load-wrk-"))
+    bare_port = free_port()
+    bare = start_gunicorn("bare_app:application", bare_port, env)
+    try:
+        wait_until_up(f"http://127.0.0.1:{bare_port}/bare/")
+        for level in levels:
+            results[("bare view", level)] = run_wrk(f"http://127.0.0.1:{bare_port}/bare/", None, args.seconds, level)
+    finally:
+        stop(bare)
+
     port = free_port()
-    command = [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
-    app = subprocess.Popen(
-        [*command, "financetracker.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    app = start_gunicorn("financetracker.wsgi:application", port, env)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(f"{base}/healthz")
@@ -230,36 +323,71 @@ def main() -> None:
             month=today.strftime("%Y-%m"),
             since=(today - timedelta(days=90)).isoformat(),
         )
-        master = psutil.Process(app.pid)
-        workers = len(master.children())
-        print(f"gunicorn: {workers} workers (gunicorn.conf.py), client: {args.concurrency} threads, closed loop")
-        print("mix weights: " + ", ".join(f"{name} {weight}" for name, weight in MIX))
+        boundary = "ftloadboundary" + uuid.uuid4().hex
+        upload = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="account"\r\n\r\n{ctx.account}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="load.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n{CSV}\r\n--{boundary}--\r\n"
+        ).encode()
+        api = f"{base}/api/v1"
+        endpoints = {
+            "transaction list": (f"{api}/transactions/", wrk_script(scripts, "list", token)),
+            "account list": (f"{api}/accounts/", wrk_script(scripts, "accounts", token)),
+            "budget report": (
+                f"{api}/reports/budget/?household={household}&month={ctx.month}",
+                wrk_script(scripts, "report", token),
+            ),
+            "search": (f"{api}/transactions/?search=bakery", wrk_script(scripts, "search", token)),
+            "import preview": (f"{api}/imports/", wrk_script(scripts, "import", token, upload, boundary)),
+        }
+        for name, (url, script) in endpoints.items():  # every endpoint answers before anything is timed
+            check = run_wrk(url, script, 1, 1)
+            if check.errors or not check.requests:
+                sys.exit(f"{name}: {check.errors} errors in a 1 s check; is the demo data in place?")
+        for level in levels:
+            for name, (url, script) in endpoints.items():
+                results[(name, level)] = run_wrk(url, script, args.seconds, level)
 
-        health, health_elapsed = drive(ctx, ["health"], [1], args.baseline_seconds, args.concurrency)
-        # Warm-up: every endpoint once in every worker before the start RSS is read.
+        master = psutil.Process(app.pid)
         names, weights = [name for name, _ in MIX], [weight for _, weight in MIX]
-        drive(ctx, names, [1] * len(MIX), 3, args.concurrency)
-        start_rss = worker_rss_mib(master)
-        # Halfway too: growth that stops after the first half is warm-up (caches, lazy imports), not a leak.
-        middle_rss: dict[int, float] = {}
-        sampler = threading.Timer(args.seconds / 2, lambda: middle_rss.update(worker_rss_mib(master)))
-        sampler.start()
-        mix, mix_elapsed = drive(ctx, names, weights, args.seconds, args.concurrency)
-        sampler.join()
+        mix, mix_elapsed = drive(ctx, names, weights, args.mix_seconds, args.mix_concurrency)
         end_rss = worker_rss_mib(master)
     finally:
-        app.terminate()
-        app.wait(60)
+        stop(app)
 
-    floor = report("baseline GET /healthz", health, health_elapsed, args.concurrency, None)
-    rate = report("mix", mix, mix_elapsed, args.concurrency, floor)
-    print(f"\nmix rate / healthz rate: {rate / floor:.3f}   (* req/s = concurrency / mean latency in the mix)")
-    for pid, start in start_rss.items():
-        end = end_rss.get(pid)
-        middle = middle_rss.get(pid)
-        halfway = "exited" if middle is None else f"{middle:6.1f} MiB halfway"
-        change = "exited" if end is None else f"{end:6.1f} MiB at the end ({end - start:+.1f} MiB)"
-        print(f"worker {pid} RSS: {start:6.1f} MiB after warm-up, {halfway}, {change}")
+    print(f"\nendpoints alone under wrk ({args.seconds:g} s each, keep-alive), gunicorn.conf.py as configured:")
+    print(f"  {'endpoint':<17} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'vs bare':>8}")
+    for level in levels:
+        floor = results[("bare view", level)].rate
+        for name in WRK_TARGETS:
+            r = results[(name, level)]
+            print(
+                f"  {name:<17} {level:>4} {r.rate:9.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.errors:>6} "
+                f"{r.rate / floor:8.3f}"
+            )
+    print("\ntargets (issue #17), same run:")
+    c8 = 8 if 8 in levels else levels[0]
+    floor8 = results[("bare view", c8)].rate
+    for label, name, share in [
+        ("transaction list", "transaction list", TARGETS["list"]),
+        ("account list", "account list", TARGETS["accounts"]),
+        ("budget report", "budget report", TARGETS["report"]),
+    ]:
+        got = results[(name, c8)].rate / floor8
+        print(
+            f"  {label:<17} c={c8}: {got:6.3f} of the bare view   target >= {share:.2f}  -> {'OK' if got >= share else 'MISSED'}"
+        )
+    if 32 in levels:
+        for name in ("transaction list", "account list"):
+            p99 = results[(name, 32)].p99_ms
+            print(f"  {name:<17} c=32: p99 {p99:7.1f} ms   target <= 250 ms  -> {'OK' if p99 <= 250 else 'MISSED'}")
+    errors = sum(r.errors for r in results.values())
+    print(f"  errors in every wrk run: {errors}   target 0  -> {'OK' if errors == 0 else 'MISSED'}")
+    report("mix", mix, mix_elapsed, args.mix_concurrency, None)
+    for pid, rss in end_rss.items():
+        print(
+            f"worker {pid} RSS after the mix: {rss:6.1f} MiB   target <= 120 MiB  -> {'OK' if rss <= 120 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -123,8 +123,10 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _log(request: HttpRequest, status: int, started: float) -> None:
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        if not access_logger.isEnabledFor(level):  # below LOG_LEVEL: not even the record is built
+            return
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         # request.path, never get_full_path(): query strings may carry secrets.
         access_logger.log(
             level,

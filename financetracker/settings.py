@@ -367,7 +367,8 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         # Statements with their parameters never reach the logs.
         "django.db.backends": {"level": "WARNING"},
-        "financetracker.request": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # One line per request at INFO: LOG_LEVEL=WARNING keeps only the 4xx/5xx ones (and their cost).
+        "financetracker.request": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
 # /metrics: with a token, only `Authorization: Bearer <token>` may scrape; without one, only direct

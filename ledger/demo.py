@@ -14,19 +14,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from ledger.admin.scoping import household_members_group
 from ledger.models import (
     Account,
+    AccountMonthTotal,
     Category,
     Household,
     Role,
+    Split,
     Tag,
     Transaction,
     TransactionStatus,
     TransactionTag,
+    Transfer,
     User,
 )
 from ledger.rules import rule_create
@@ -381,4 +384,25 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         from budgets.demo import seed_planning_demo
 
         seed_planning_demo(household=household, today=today)
+    _analyze_seeded_tables()
     return DemoResult(created=True, household=household, transactions=count)
+
+
+def _analyze_seeded_tables() -> None:
+    """Fresh planner statistics for the tables the demo just filled: with autovacuum off or behind (a
+    new database, a crash restart), plans would otherwise be made for empty tables."""
+    from budgets.models import Budget, ExchangeRate, ScheduledTransaction
+
+    seeded = (
+        Transaction,
+        Split,
+        TransactionTag,
+        AccountMonthTotal,
+        Transfer,
+        Budget,
+        ScheduledTransaction,
+        ExchangeRate,
+    )
+    with connection.cursor() as cursor:
+        for model in seeded:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -9,7 +9,15 @@ from typing import Any
 from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Now
 
-from ledger.models import Account, AccountMonthTotal, Invitation, InvitationStatus, Split, Transaction
+from ledger.models import (
+    Account,
+    AccountMonthTotal,
+    Invitation,
+    InvitationStatus,
+    Split,
+    Transaction,
+    TransactionTag,
+)
 from ledger.models.tenancy import household_roles
 
 __all__ = ["household_roles"]  # re-exported: the API and admin read roles from here
@@ -65,6 +73,54 @@ def transactions_for_list(queryset: QuerySet[Transaction]) -> QuerySet[Transacti
         Prefetch("splits", queryset=Split.objects.order_by("id")),
         "tags",
     )
+
+
+# The columns a list row shows, read with .values(): the hot list pages build no model instances.
+TRANSACTION_ROW_FIELDS = (
+    "id",
+    "household_id",
+    "account_id",
+    "date",
+    "amount",
+    "payee",
+    "description",
+    "category_id",
+    "status",
+    "transfer_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def transaction_rows(queryset: QuerySet[Transaction]) -> QuerySet[Any]:
+    """`queryset` (already restricted and filtered) as dicts of TRANSACTION_ROW_FIELDS plus `currency`."""
+    return queryset.values(*TRANSACTION_ROW_FIELDS, currency=F("account__currency"))
+
+
+def transaction_lines(
+    user: Any, transaction_ids: list[int]
+) -> tuple[dict[int, list[tuple[int, Decimal, str]]], dict[int, list[int]]]:
+    """The split lines (category, amount, memo; by id) and tag ids (by tag name, id) of these transactions,
+    in two queries, both restricted like the rows they belong to."""
+    splits: dict[int, list[tuple[int, Decimal, str]]] = {}
+    tags: dict[int, list[int]] = {}
+    if not transaction_ids:
+        return splits, tags
+    for transaction_id, category_id, amount, memo in (
+        Split.objects.restrict(user, "view")
+        .filter(transaction_id__in=transaction_ids)
+        .order_by("id")
+        .values_list("transaction_id", "category_id", "amount", "memo")
+    ):
+        splits.setdefault(transaction_id, []).append((category_id, amount, memo))
+    for transaction_id, tag_id in (
+        TransactionTag.objects.restrict(user, "view")
+        .filter(transaction_id__in=transaction_ids)
+        .order_by("tag__name", "tag_id")  # Tag's own ordering, as `transaction.tags.all()` has it
+        .values_list("transaction_id", "tag_id")
+    ):
+        tags.setdefault(transaction_id, []).append(tag_id)
+    return splits, tags
 
 
 def transactions_in_category(queryset: QuerySet[Transaction], category_id: int) -> QuerySet[Transaction]:

@@ -62,6 +62,14 @@ class Classifier:
             self.totals[category_id] += 1
             self.vocabulary.add(word)
 
+    def learn_counted(self, category_id: int, documents: int, words: Counter[str]) -> None:
+        """`documents` documents of a category at once, given their words' counts: the same model as
+        `learn` called once per document."""
+        self.words.setdefault(category_id, Counter()).update(words)
+        self.documents[category_id] += documents
+        self.totals[category_id] += words.total()
+        self.vocabulary.update(words)
+
     def predict(self, words: list[str]) -> tuple[int, float] | None:
         """The most probable category and its posterior probability, or None when no word was seen before."""
         known = [word for word in words if word in self.vocabulary]
@@ -88,11 +96,24 @@ def classifier_for(household_id: int, *, before: date | None = None) -> Classifi
     books = Transaction.objects.filter(household_id=household_id, category_id__isnull=False, transfer__isnull=True)
     if before is not None:
         books = books.filter(date__lt=before)
-    classifier = Classifier()
+    # Naive Bayes needs only each category's document count and word counts, so the texts of a category
+    # are joined and searched by one regex call each instead of two per row: the preview learnt from 50k
+    # rows in ~0.7 s, mostly per-row Python (bench/README.md). Same counts as tokens() row by row: a
+    # newline is no word character, so no word spans two texts.
+    texts: dict[int, tuple[list[str], list[str]]] = {}
     for payee, description, category_id in books.order_by("-date", "-id").values_list(
         "payee", "description", "category_id"
     )[:TRAINING_LIMIT]:
-        classifier.learn(category_id, tokens(payee, description))
+        payees, descriptions = texts.setdefault(category_id, ([], []))
+        payees.append(payee)
+        descriptions.append(description)
+    classifier = Classifier()
+    for category_id, (payees, descriptions) in texts.items():
+        counts: Counter[str] = Counter()
+        for text, weight in (("\n".join(payees), 2), ("\n".join(descriptions), 1)):  # payee words count twice
+            for word, count in Counter(_WORD.findall(text)).items():
+                counts[word.casefold()] += count * weight
+        classifier.learn_counted(category_id, len(payees), counts)
     return classifier
 
 

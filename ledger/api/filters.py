@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet as RestFilterSet
 
@@ -32,7 +34,33 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class ScopedFilterSet(RestFilterSet):
+class ShallowCopiedFilters(django_filters.FilterSet):
+    """django-filter deep-copies every declared filter on each request (the currency filter's choices
+    too: 0.7 ms of the account list). Filters are configured once and only get `model` and `parent` set
+    per request, so a shallow copy of each is enough; form fields are still built per instance.
+    The body is BaseFilterSet.__init__ (django-filter 26) with copy.copy per filter for the deepcopy."""
+
+    def __init__(
+        self, data: Any = None, queryset: Any = None, *, request: Any = None, prefix: str | None = None
+    ) -> None:
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        model = queryset.model
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: copy.copy(filter_) for name, filter_ in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = model
+            filter_.parent = self
+            if filter_.method is not None:
+                # The setter rebinds the FilterMethod to this copy (the shallow copy shares the original's).
+                filter_.method = filter_.method
+
+
+class ScopedFilterSet(ShallowCopiedFilters, RestFilterSet):
     """The base of every generated FilterSet (`filterset_fields`): relations filter by id, never by choice list."""
 
     FILTER_DEFAULTS = {
@@ -45,9 +73,21 @@ class ScopedFilterSet(RestFilterSet):
 
 class ScopedFilterBackend(DjangoFilterBackend):
     filterset_base = ScopedFilterSet
+    # django-filter builds a new FilterSet class from `filterset_fields` on every request (a metaclass
+    # walking the model's fields: 1-3 ms of the account list); views declare their fields on the class,
+    # so one class per (view class, model, fields) serves every request.
+    _generated: ClassVar[dict[tuple[type, type, str], Any]] = {}
+
+    def get_filterset_class(self, view: Any, queryset: QuerySet[Any] | None = None) -> Any:
+        if getattr(view, "filterset_class", None) or queryset is None:
+            return super().get_filterset_class(view, queryset)
+        key = (type(view), queryset.model, repr(getattr(view, "filterset_fields", None)))
+        if key not in self._generated:
+            self._generated[key] = super().get_filterset_class(view, queryset)
+        return self._generated[key]
 
 
-class TransactionFilter(django_filters.FilterSet):
+class TransactionFilter(ShallowCopiedFilters):
     account = django_filters.NumberFilter(field_name="account_id")
     household = django_filters.NumberFilter(field_name="household_id")
     category = django_filters.NumberFilter(

@@ -22,7 +22,7 @@ from ledger.models import (
     TransactionStatus,
     Transfer,
 )
-from ledger.money import CURRENCY_CHOICES
+from ledger.money import CURRENCY_CHOICES, format_amount
 
 
 class MembershipSerializer(StrictModelSerializer):  # type: ignore[type-arg]
@@ -184,6 +184,48 @@ class TransactionSerializer(StrictModelSerializer):  # type: ignore[type-arg]
                 {"category": ['This transaction is split: send "splits": [] with the category to unsplit it.']}
             )
         return attrs
+
+
+_DATETIME = serializers.DateTimeField(read_only=True)  # DRF's own formatting (time zone, "Z")
+
+
+def transaction_list_data(
+    rows: list[dict[str, Any]],
+    splits: dict[int, list[tuple[int, Any, str]]],
+    tags: dict[int, list[int]],
+) -> list[dict[str, Any]]:
+    """What `TransactionSerializer(many=True).data` gives for these rows, built from `.values()` dicts.
+
+    The list pages are the hottest read: a DRF field per value per row cost more than the SQL behind
+    them. TransactionSerializer stays the schema and the write path; tests/ledger/test_api_lean_list.py
+    holds the two outputs equal."""
+    datetime_out = _DATETIME.to_representation
+    data = []
+    for row in rows:
+        currency = row["currency"]
+        data.append(
+            {
+                "id": row["id"],
+                "household": row["household_id"],
+                "account": row["account_id"],
+                "date": row["date"].isoformat(),
+                "amount": format_amount(row["amount"], currency),
+                "currency": currency,
+                "payee": row["payee"],
+                "description": row["description"],
+                "category": row["category_id"],
+                "splits": [
+                    {"category": category, "amount": format_amount(amount, currency), "memo": memo}
+                    for category, amount, memo in splits.get(row["id"], ())
+                ],
+                "tags": tags.get(row["id"], []),
+                "status": row["status"],
+                "transfer": row["transfer_id"],
+                "created_at": datetime_out(row["created_at"]),
+                "updated_at": datetime_out(row["updated_at"]),
+            }
+        )
+    return data
 
 
 class TransferSerializer(StrictSerializer):  # type: ignore[type-arg]

@@ -26,7 +26,14 @@ from ledger.api.permissions import ensure_can_write, ensure_owner
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Account, AuditEntry, Category, Household, Invitation, Membership, Tag, Transaction, Transfer
 from ledger.money import format_amount
-from ledger.selectors import account_balance_as_of, accounts_with_balance, invitations_sent, transactions_for_list
+from ledger.selectors import (
+    account_balance_as_of,
+    accounts_with_balance,
+    invitations_sent,
+    transaction_lines,
+    transaction_rows,
+    transactions_for_list,
+)
 from ledger.services import books, households, tokens
 from ledger.services import invitations as invitation_services
 from ledger.services import transactions as tx_services
@@ -253,6 +260,18 @@ class TransactionViewSet(HouseholdScopedViewSet):
 
     def _reload(self, pk: int) -> Transaction:
         return transactions_for_list(Transaction.objects.filter(pk=pk)).get()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The same rows, filters, ordering and cursor as the generic list, read as .values() dicts and
+        # shaped without a serializer per row (s.transaction_list_data); the schema still comes from
+        # TransactionSerializer.
+        queryset = self.filter_queryset(self.model.objects.restrict(request.user, "view"))
+        rows = transaction_rows(queryset)
+        page = self.paginate_queryset(rows)
+        shown: list[dict[str, Any]] = list(rows) if page is None else page
+        splits, tags = transaction_lines(request.user, [row["id"] for row in shown])
+        data = s.transaction_list_data(shown, splits, tags)
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
         data = dict(serializer.validated_data)  # type: ignore[arg-type]

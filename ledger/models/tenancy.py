@@ -48,6 +48,11 @@ def household_roles(user: User | AnonymousUser | Any) -> dict[int, str]:
     return cached
 
 
+def remember_household_roles(user: User | Any, roles: dict[int, str]) -> None:
+    """Memoise roles read together with something else (the API token), as household_roles would."""
+    user._household_roles = roles  # type: ignore[union-attr]
+
+
 def forget_household_roles(user: User | Any) -> None:
     """Drop the memo after a membership change, so the same user object sees it."""
     if hasattr(user, "_household_roles"):

@@ -7,6 +7,8 @@ database) and inspects the objects.
 from __future__ import annotations
 
 import re
+import runpy
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,7 @@ from tests.deploy.manifests import (
 )
 
 APP = ("Deployment", "financetracker")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def app_container(objs: list[Obj]) -> Obj:
@@ -370,3 +373,19 @@ def test_prod_uses_an_existing_secret(renders: dict[str, tuple[list[Obj], str]],
     assert not find(objs, "Secret")
     volumes = {v["name"]: v for v in one(objs, *APP)["spec"]["template"]["spec"]["volumes"]}
     assert volumes["secrets"]["secret"]["secretName"] == "financetracker-secrets"
+
+
+def test_gunicorn_runs_with_the_tuned_settings_the_manifests_give_it(
+    target: tuple[str, list[Obj]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gunicorn.conf.py read with the rendered ConfigMap's environment: the tuning of bench/README.md."""
+    _, objs = target
+    for key, value in config_map(objs).items():
+        monkeypatch.setenv(key, value)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert conf["worker_class"] == "gthread" and conf["threads"] >= 2
+    assert conf["reuse_port"] is True  # a listening socket per worker: the kernel spreads connections
+    assert conf["keepalive"] > 60  # longer than ingress-nginx's upstream keep-alive
+    # Recycling rare enough to cost nothing measurable, with jitter so workers never restart together.
+    assert conf["max_requests"] >= 50_000 and 0 < conf["max_requests_jitter"] <= conf["max_requests"] // 5
+    assert callable(conf["post_worker_init"])  # gc.freeze() after the app is loaded

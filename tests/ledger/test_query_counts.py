@@ -22,24 +22,23 @@ pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2024, 3, 15)
 
-# Every request starts with these two:
-#   1. the bearer token, joined to its user
-#   2. the person's memberships ({household: role}), memoised for the request and used to scope every query
-PER_REQUEST = 2
+# Every request starts with this one:
+#   1. the bearer token, joined to its user, with the person's memberships ({household: role}) in the same
+#      statement, memoised for the request and used to scope every query
+PER_REQUEST = 1
 
 EXPECTED_QUERIES = {
-    # 3. households  4. their memberships with users (prefetch)
+    # 2. households  3. their memberships with users (prefetch)
     "households": PER_REQUEST + 2,
-    # 3. accounts with their balance (a correlated sum over monthly totals, in the same query)
+    # 2. accounts with their balance (a correlated sum over monthly totals, in the same query)
     "accounts": PER_REQUEST + 1,
-    # 3. categories
+    # 2. categories
     "categories": PER_REQUEST + 1,
-    # 3. tags
+    # 2. tags
     "tags": PER_REQUEST + 1,
-    # 3. transactions with account and category (select_related)  4. their splits with categories
-    # 5. their tags
+    # 2. transactions with their account's currency  3. their splits  4. their tags
     "transactions": PER_REQUEST + 3,
-    # 3. transfers  4. their two sides with accounts (prefetch)
+    # 2. transfers  3. their two sides with accounts (prefetch)
     "transfers": PER_REQUEST + 2,
 }
 

@@ -106,3 +106,34 @@ def test_the_wizard_preview_shows_the_suggestion_and_commits_it_ticked(admin_cli
     assert "Food (" in page and "% sure" in page
     assert admin_client.post(url, {"accept": [str(bakery.pk)]}).status_code == 302
     assert Transaction.objects.get(account=account, amount=Decimal("-3.10")).category_id == history.pk
+
+
+def test_learning_a_household_at_once_is_learning_it_row_by_row(account, food):
+    """classifier_for counts each category's words in one pass; the model must be the one `learn` builds."""
+    transport = CategoryFactory(household=account.household, name="Transport")
+    texts = [
+        ("POS 1234 BAKERY MUELLER*BERLIN", "Kartenzahlung 01.02.", food),
+        ("Straße_Café Ünïcode", "Fahrschein\nzone AB 2x", transport),
+        ("Bakery", "", food),
+        ("", "tram TRAM tram", transport),
+        ("DB Fernverkehr", "ICE 1234 ßtraße", transport),
+    ]
+    for day, (payee, description, category) in enumerate(texts, start=1):
+        TransactionFactory(
+            account=account,
+            household=account.household,
+            date=datetime.date(2024, 4, day),
+            amount=Decimal("-2.00"),
+            payee=payee,
+            description=description,
+            category=category,
+        )
+    row_by_row = Classifier()
+    for payee, description, category in reversed(texts):  # classifier_for reads the newest first
+        row_by_row.learn(category.pk, tokens(payee, description))
+    at_once = classifier_for(account.household_id)
+    assert at_once.documents == row_by_row.documents
+    assert at_once.words == row_by_row.words
+    assert +at_once.totals == +row_by_row.totals
+    assert at_once.vocabulary == row_by_row.vocabulary
+    assert list(at_once.documents) == list(row_by_row.documents)  # ties go to the same category
