@@ -32,7 +32,8 @@ chmod 700 "$work"
 
 step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 fail() { echo "PLAY FAILED: $*" >&2; exit 1; }
-play() { "$python" "$tools/play.py" "$work/conv/plan.json" "$@"; }
+# A Job that hangs (a Job's activeDeadlineSeconds is not enforced by podman) fails the play instead.
+play() { timeout "${PLAY_STEP_TIMEOUT:-600}" "$python" "$tools/play.py" "$work/conv/plan.json" "$@"; }
 
 teardown() {
   local code=$?
