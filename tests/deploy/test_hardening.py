@@ -363,3 +363,35 @@ def test_every_secret_file_a_container_is_told_to_read_is_mounted(target: tuple[
                 assert mounts, f"{where} is not mounted"
                 secret = volumes[mounts[0]["name"]]["secret"]
                 assert filename in {item["path"] for item in secret.get("items", [])}, where
+
+
+@pytest.mark.parametrize("setting", ["FILE_UPLOAD_TEMP_DIR", "PROMETHEUS_MULTIPROC_DIR"])
+def test_every_django_container_has_the_directories_its_config_names(
+    target: tuple[str, list[Obj]], setting: str
+) -> None:
+    """The ConfigMap names directories every Django process needs: Django's system checks (run by every
+    manage.py command) fail with files.E001 when FILE_UPLOAD_TEMP_DIR does not exist, and the metrics
+    modules open files in PROMETHEUS_MULTIPROC_DIR on import. Each container that reads the ConfigMap
+    mounts them or clears the setting. Found by deploy/podman-play.sh: the post-scheduled Job's
+    wait-for-migrations looped until its deadline, and the restore test's check_ledger failed."""
+    _, objs = target
+    spool_dir = config_map(objs).get(setting)
+    if not spool_dir:
+        pytest.skip(f"no {setting} in the ConfigMap")
+    checked = 0
+    for obj, template in workloads(objs):
+        for container in containers(template):
+            reads_config = any(
+                (source.get("configMapRef") or {}).get("name", "").startswith("financetracker-config")
+                for source in container.get("envFrom") or []
+            )
+            command = " ".join(container.get("command", []) + container.get("args", []))
+            if not reads_config or ("manage.py" not in command and "gunicorn" not in command and command):
+                continue
+            checked += 1
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            value = env.get(setting, spool_dir)
+            mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+            where = f"{obj['kind']}/{obj['metadata']['name']} container {container['name']}"
+            assert not value or value in mounts, f"{where}: {setting}={value} is not mounted"
+    assert checked >= 4
