@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from ledger.models import Household, Role, User
@@ -52,6 +54,18 @@ def clear_this_workers_cache() -> None:
         delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Every test hashes passwords with MD5: Argon2 at production cost would dominate the suite's run time.
+
+    The production hashers stay listed after it, so a hash made by a server process still verifies. Servers
+    the fault tests start run with the real settings and never see this."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

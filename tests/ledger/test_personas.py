@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 DAY = datetime.date(2024, 2, 1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Books:
     household: Household

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -52,12 +51,6 @@ pytestmark = pytest.mark.django_db
 
 D = Decimal
 DAY = datetime.date(2024, 3, 15)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # The personas get real passwords; argon2 at production cost would dominate the suite's run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def field_errors(error: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:

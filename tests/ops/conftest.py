@@ -18,11 +18,6 @@ from tests.factories import UserFactory
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff_owner(owner: User) -> User:
     """The owner, allowed into the admin (a superuser keeps admin permissions out of these tests)."""
