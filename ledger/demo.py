@@ -29,6 +29,7 @@ from ledger.models import (
     TransactionTag,
     User,
 )
+from ledger.registries import demo_seeders
 from ledger.rules import rule_create
 from ledger.services.books import account_create, category_create, tag_create
 from ledger.services.households import household_update, user_sign_up
@@ -377,8 +378,7 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         _write_plain_rows(books)
         count = len(books.rows) + _split_purchases(books, months) + _transfers(books, months)
         _reconcile_checking(books)
-
-        from budgets.demo import seed_planning_demo
-
-        seed_planning_demo(household=household, today=today)
+        # The other apps' parts of the demo (budgets' planning data), registered in their AppConfig.ready().
+        for seed_more in demo_seeders:
+            seed_more(household=household, today=today)
     return DemoResult(created=True, household=household, transactions=count)
