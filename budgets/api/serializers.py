@@ -35,14 +35,6 @@ class MonthField(serializers.Field):  # type: ignore[type-arg]
         return f"{value:%Y-%m}"
 
 
-class RateField(MoneyField):
-    """An exchange rate as a plain decimal string. (MoneyField without `currency_from` passes the instance as
-    the currency — see the report — so the attribute is read here without a currency.)"""
-
-    def get_attribute(self, instance: Any) -> Any:
-        return serializers.Field.get_attribute(self, instance)
-
-
 class HouseholdOwnedSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
 
@@ -131,7 +123,7 @@ class ExchangeRateSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     date = StrictDateField()
     base = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     quote = serializers.ChoiceField(choices=CURRENCY_CHOICES)
-    rate = RateField()
+    rate = MoneyField()  # no currency: a rate is shown as the plain decimal it is stored as
 
     class Meta:
         model = ExchangeRate
