@@ -16,7 +16,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from ledger.admin import household_members_group
 from ledger.models import (
     Account,
     ApiToken,
@@ -35,11 +34,10 @@ from ledger.models import (
 )
 from ledger.rules import rule_create
 from ledger.services.books import account_create, category_create, tag_create
-from ledger.services.households import household_delete
 from ledger.services.tokens import api_token_create, token_hash
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 from tests.conftest import clear_this_workers_cache
-from tests.factories import TransactionFactory, UserFactory
+from tests.factories import TransactionFactory, UserFactory, staff_member
 
 MODELS = [
     "household",
@@ -60,22 +58,6 @@ SECRET = "Zanzibar-secret"  # appears only in the outsider's household
 
 def admin_url(model: str, view: str = "changelist", *args: Any) -> str:
     return reverse(f"admin:ledger_{model}_{view}", args=args)
-
-
-def make_staff(user: User) -> User:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(household_members_group())
-    return user
-
-
-@pytest.fixture
-def personas(owner: User, editor: User, viewer: User, outsider: User) -> dict[str, User]:
-    for person in (owner, editor, viewer, outsider):
-        make_staff(person)
-    # Sign-up gave the viewer a personal household; without it they may write nowhere.
-    household_delete(household=Household.objects.get(memberships__user=viewer, memberships__role=Role.OWNER))
-    return {"owner": owner, "editor": editor, "viewer": viewer, "outsider": outsider}
 
 
 @pytest.fixture
@@ -848,7 +830,7 @@ def test_viewer_with_a_household_of_their_own_still_cannot_touch_the_one_they_vi
 ) -> None:
     # Unlike the `personas` viewer, this one keeps the personal household sign-up gave them, so the
     # actions are offered: they must change nothing outside that household.
-    login(client, make_staff(viewer))
+    login(client, staff_member(viewer))
     selection = {"_selected_action": [books["tx"].pk]}
     response = client.post(admin_url("transaction"), {**selection, "action": "mark_cleared"}, follow=True)
     assert "Marked cleared 0 transaction(s)." in messages_of(response)

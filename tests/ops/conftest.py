@@ -13,7 +13,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.models import User
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_member
 
 PASSWORD = "correct horse battery staple"
 
@@ -21,10 +21,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def staff_owner(owner: User) -> User:
     """The owner, allowed into the admin (a superuser keeps admin permissions out of these tests)."""
-    owner.is_staff = True
-    owner.is_superuser = True
-    owner.save(update_fields=["is_staff", "is_superuser"])
-    return owner
+    return staff_member(owner, superuser=True)
 
 
 def scrape(client: Client | None = None) -> str:

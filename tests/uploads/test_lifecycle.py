@@ -129,13 +129,14 @@ def test_a_receipt_stored_by_an_admin_page_that_is_rolled_back_leaves_no_file(cl
 
     from ledger.services.books import account_create
     from ledger.services.transactions import transaction_create
-    from tests.uploads.test_admin_attachments import change_form_post, change_url, staff
+    from tests.factories import staff_member
+    from tests.uploads.test_admin_attachments import change_form_post, change_url
 
     books = account_create(
         household=owner.memberships.get().household, name="Cash", currency="EUR", opening_date=datetime.date(2024, 1, 1)
     )
     tx = transaction_create(account=books, date=datetime.date(2024, 3, 1), amount="-12.30", payee="Bakery", user=owner)
-    client.force_login(staff(owner))
+    client.force_login(staff_member(owner))
     data = change_form_post(tx, None)
     # The first receipt is stored; the second is the same bytes, refused, so the whole page rolls back.
     data.update(
