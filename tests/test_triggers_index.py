@@ -57,4 +57,4 @@ def test_the_index_names_each_ones_migrations() -> None:
     listed = listed_in_index()
     for key, migrations in created_in_migrations().items():
         for migration in migrations:
-            assert migration in listed[key], f"{key[1]}: ledger/TRIGGERS.md does not name {migration}"
+            assert migration in listed.get(key, ""), f"{key[1]}: ledger/TRIGGERS.md does not name {migration}"
