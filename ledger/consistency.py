@@ -163,7 +163,7 @@ def month_totals_match_transactions(household_id: int | None = None) -> list[str
             OR coalesce(actual.row_count, 0) <> coalesce(kept.row_count, 0)
          ORDER BY 1, 2"""
     return [
-        f"account {account_id} month {month:%Y-%m}: transactions sum to {total} in {count} rows but the monthly "  # type: ignore[str-format]
+        f"account {account_id} month {month:%Y-%m}: transactions sum to {total} in {count} rows but the monthly "
         f"total says {kept_total} in {kept_count} rows"
         for account_id, month, total, count, kept_total, kept_count in _rows(sql, household_id)
     ]

@@ -70,7 +70,7 @@ def captured_logs() -> Iterator[LogCapture]:
     try:
         yield LogCapture(stream)
     finally:
-        handler.setStream(previous)  # type: ignore[arg-type]
+        handler.setStream(previous)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ PASSWORD = "correct horse battery staple"
 
 def created(response: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def ok(response: Any) -> Any:
