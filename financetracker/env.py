@@ -27,13 +27,6 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
-def env_required(name: str) -> str:
-    value = env_str(name)
-    if not value:
-        raise ImproperlyConfigured(f"The {name} environment variable (or {name}_FILE) must be set.")
-    return value
-
-
 def env_bool(name: str, default: bool = False) -> bool:
     value = env_str(name)
     if value is None:

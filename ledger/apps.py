@@ -7,3 +7,9 @@ class LedgerConfig(AppConfig):
 
     def ready(self) -> None:
         from ledger import signals  # noqa: F401  (connects the failed-login counter)
+        from ledger.consistency import LEDGER_CHECKS
+        from ledger.registries import consistency_checks
+
+        # Registered first (ledger precedes the other apps in INSTALLED_APPS): check_ledger reports in this order.
+        for check in LEDGER_CHECKS:
+            consistency_checks.register(check)

@@ -160,7 +160,7 @@ def audit_record(
         action=action,
         household_id=household_id,
         object_type=object_type,
-        object_id=int(object_id),  # type: ignore[arg-type]
+        object_id=int(object_id),
         object_repr=object_repr,
         changes=changes,
         actor=_actor(actor),

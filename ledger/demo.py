@@ -20,18 +20,16 @@ from django.db.models import Sum
 from ledger.admin.scoping import household_members_group
 from ledger.models import (
     Account,
-    AccountMonthTotal,
     Category,
     Household,
     Role,
-    Split,
     Tag,
     Transaction,
     TransactionStatus,
     TransactionTag,
-    Transfer,
     User,
 )
+from ledger.registries import demo_seeders
 from ledger.rules import rule_create
 from ledger.services.books import account_create, category_create, tag_create
 from ledger.services.households import household_update, user_sign_up
@@ -380,29 +378,16 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         _write_plain_rows(books)
         count = len(books.rows) + _split_purchases(books, months) + _transfers(books, months)
         _reconcile_checking(books)
-
-        from budgets.demo import seed_planning_demo
-
-        seed_planning_demo(household=household, today=today)
+        # The other apps' parts of the demo (budgets' planning data), registered in their AppConfig.ready().
+        for seed_more in demo_seeders:
+            seed_more(household=household, today=today)
     _analyze_seeded_tables()
     return DemoResult(created=True, household=household, transactions=count)
 
 
 def _analyze_seeded_tables() -> None:
-    """Fresh planner statistics for the tables the demo just filled: with autovacuum off or behind (a
-    new database, a crash restart), plans would otherwise be made for empty tables."""
-    from budgets.models import Budget, ExchangeRate, ScheduledTransaction
-
-    seeded = (
-        Transaction,
-        Split,
-        TransactionTag,
-        AccountMonthTotal,
-        Transfer,
-        Budget,
-        ScheduledTransaction,
-        ExchangeRate,
-    )
+    """Fresh planner statistics for what the demo just filled: with autovacuum off or behind (a new database,
+    a crash restart), plans would otherwise be made for empty tables. The whole database, because the other
+    apps' seeders (demo_seeders) filled tables this module does not know."""
     with connection.cursor() as cursor:
-        for model in seeded:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        cursor.execute("ANALYZE")

@@ -12,14 +12,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from ledger.models import Household, Role, User
-from ledger.services.households import membership_set
+from ledger.services.households import household_delete, membership_set
 from ledger.services.tokens import api_token_create
-from tests.factories import UserFactory
+from tests.factories import Books, UserFactory, books_for, staff_member
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -52,6 +54,18 @@ def clear_this_workers_cache() -> None:
         delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Every test hashes passwords with MD5: Argon2 at production cost would dominate the suite's run time.
+
+    The production hashers stay listed after it, so a hash made by a server process still verifies. Servers
+    the fault tests start run with the real settings and never see this."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +134,23 @@ def outsider(db: None) -> User:
 @pytest.fixture
 def outsider_household(outsider: User) -> Household:
     return Household.objects.get(memberships__user=outsider)
+
+
+@pytest.fixture
+def personas(owner: User, editor: User, viewer: User, outsider: User) -> dict[str, User]:
+    """The four personas by name, each let into the admin (tests.factories.staff_member).
+
+    The viewer loses the personal household sign-up gave them: a viewer who may write nowhere."""
+    for person in (owner, editor, viewer, outsider):
+        staff_member(person)
+    household_delete(household=Household.objects.get(memberships__user=viewer, memberships__role=Role.OWNER))
+    return {"owner": owner, "editor": editor, "viewer": viewer, "outsider": outsider}
+
+
+@pytest.fixture
+def books(household: Household) -> Books:
+    """The household's books (tests.factories.books_for): accounts, categories and a tag, no transactions."""
+    return books_for(household)
 
 
 @pytest.fixture

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from factory.django import DjangoModelFactory as _DjangoModelFactory
 
+from ledger.admin.scoping import household_members_group
 from ledger.models import Account, Category, Household, Membership, Role, Split, Tag, Transaction, User
+from ledger.services.books import account_create, category_create, tag_create
 from ledger.services.households import user_sign_up
 
 ModelT = TypeVar("ModelT")
@@ -121,3 +124,61 @@ class SplitFactory(DjangoModelFactory[Split]):
     household = factory.SelfAttribute("transaction.household")
     category = factory.SubFactory(CategoryFactory, household=factory.SelfAttribute("..household"))
     amount = Decimal("-1.00")
+
+
+# --- Shared builders: a household's books and the personas every test reasons about ----------------
+
+
+@dataclass
+class Books:
+    """A household's chart with hand-computable figures: two accounts, expense and income categories, a tag."""
+
+    household: Household
+    checking: Account
+    savings: Account
+    food: Category
+    groceries: Category
+    restaurants: Category
+    travel: Category
+    rent: Category
+    salary: Category
+    holiday: Tag
+
+
+def books_for(household: Household, *, prefix: str = "", opened: datetime.date = datetime.date(2023, 1, 1)) -> Books:
+    """The one builder of a household's books, through the services (as the product creates them).
+
+    `prefix` names every row (an outsider's books carry a secret the walls tests look for)."""
+
+    def account(name: str, kind: str = "checking") -> Account:
+        return account_create(
+            household=household, name=f"{prefix}{name}", kind=kind, currency="EUR", opening_date=opened
+        )
+
+    def category(name: str, parent: Category | None = None, kind: str = "expense") -> Category:
+        return category_create(household=household, name=f"{prefix}{name}", parent=parent, kind=kind)
+
+    food = category("Food")
+    return Books(
+        household=household,
+        checking=account("Checking"),
+        savings=account("Savings", kind="savings"),
+        food=food,
+        groceries=category("Groceries", parent=food),
+        restaurants=category("Restaurants", parent=food),
+        travel=category("Travel"),
+        rent=category("Rent"),
+        salary=category("Salary", kind="income"),
+        holiday=tag_create(household=household, name=f"{prefix}holiday".lower()),
+    )
+
+
+def staff_member(user: User, *, superuser: bool = False) -> User:
+    """Let a person into the admin as the product does: staff, in the household members group (its model
+    permissions open the pages; household roles decide the rest). A superuser bypasses both."""
+    user.is_staff = True
+    user.is_superuser = superuser
+    user.save(update_fields=["is_staff", "is_superuser"])
+    if not superuser:
+        user.groups.add(household_members_group())
+    return user

@@ -21,7 +21,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, scoped_queryset
-from ledger.admin.transactions import TransactionAdmin
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Transaction, User
 from ledger.models.tenancy import may
@@ -412,10 +411,6 @@ class AttachmentInline(HouseholdScopedInline):
         # The API's download view checks membership of the owning household on every request.
         url = reverse("attachment-download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
-
-
-# Receipts belong on the transaction's own page; the ledger admin knows nothing of uploads.
-TransactionAdmin.inlines = (*TransactionAdmin.inlines, AttachmentInline)  # type: ignore[assignment]
 
 
 # django-tasks-db registers its queue table (every household's tasks, unscoped). The import pages show each

@@ -9,17 +9,20 @@ class UploadsConfig(AppConfig):
         from django.core.signals import request_finished
         from django.db.models.signals import post_delete
 
-        from ledger.checks import ALL_CHECKS, LedgerCheck
+        from ledger.registries import ConsistencyCheck, consistency_checks, transaction_admin_inlines
         from uploads import files
-        from uploads.checks import import_keys_name_accounts_of_their_household
+        from uploads.admin import AttachmentInline
+        from uploads.consistency import import_keys_name_accounts_of_their_household
         from uploads.models import Attachment, StatementImport
 
         # check_ledger proves the invariants that uploads' own triggers keep, alongside the ledger's.
-        check = LedgerCheck(
-            "import keys name accounts of their household", import_keys_name_accounts_of_their_household
+        consistency_checks.register(
+            ConsistencyCheck(
+                "import keys name accounts of their household", import_keys_name_accounts_of_their_household
+            )
         )
-        if check not in ALL_CHECKS:
-            ALL_CHECKS.append(check)
+        # Receipts belong on the transaction's own admin page; the ledger admin knows nothing of uploads.
+        transaction_admin_inlines.register(AttachmentInline)
         # Files follow their rows whatever deletes them, cascades included (see uploads.files).
         for model in (Attachment, StatementImport):
             post_delete.connect(

@@ -81,7 +81,7 @@ def _plain(value: Any) -> Any:
 
 def _rows(model: type[models.Model], household_id: int, usernames: dict[int, str]) -> Iterator[dict[str, Any]]:
     fields = _fields(model)
-    queryset = model._default_manager.filter(household_id=household_id).order_by("pk")  # type: ignore[misc]
+    queryset = model._default_manager.filter(household_id=household_id).order_by("pk")
     if model._meta.label == "ledger.Category":
         # Parents before their children.
         queryset = queryset.order_by(models.F("parent_id").asc(nulls_first=True), "pk")
@@ -246,7 +246,7 @@ def _insert(
                     else:
                         values[field.name] = field.to_python(value)
                 objects.append(model(**values))
-            created = model._default_manager.bulk_create(objects, batch_size=2000)  # type: ignore[misc]
+            created = model._default_manager.bulk_create(objects, batch_size=2000)
             for row, obj in zip(wave, created, strict=True):
                 mapping[row["id"]] = obj.pk
             done = {id(row) for row in wave}

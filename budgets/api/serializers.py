@@ -20,7 +20,7 @@ MAX_REPORT_MONTHS = 240
 
 
 @extend_schema_field({"type": "string", "example": "2024-03"})
-class MonthField(serializers.Field):  # type: ignore[type-arg]
+class MonthField(serializers.Field):
     """A budget month as "YYYY-MM" (also accepts "YYYY-MM-01")."""
 
     def to_internal_value(self, data: Any) -> date:
@@ -35,18 +35,10 @@ class MonthField(serializers.Field):  # type: ignore[type-arg]
         return f"{value:%Y-%m}"
 
 
-class RateField(MoneyField):
-    """An exchange rate as a plain decimal string. (MoneyField without `currency_from` passes the instance as
-    the currency — see the report — so the attribute is read here without a currency.)"""
-
-    def get_attribute(self, instance: Any) -> Any:
-        return serializers.Field.get_attribute(self, instance)
-
-
-class HouseholdOwnedSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class HouseholdOwnedSerializer(StrictModelSerializer):
     household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         if self.instance is not None:
             fields["household"].read_only = True
@@ -65,7 +57,7 @@ class BudgetSerializer(HouseholdOwnedSerializer):
         # POST sets the line of (category, month), creating or updating it: no "already exists" validator.
         validators: ClassVar[list[Any]] = []
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         if self.instance is not None:
             # A line is (category, month): change those by deleting and creating.
@@ -106,7 +98,7 @@ class ScheduledTransactionSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "next_due", "updated_at"]
 
 
-class UpcomingSerializer(StrictSerializer):  # type: ignore[type-arg]
+class UpcomingSerializer(StrictSerializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         scheduled: ScheduledTransaction = instance.scheduled
         amount = MoneyField(currency_from="account.currency").to_representation(
@@ -127,11 +119,11 @@ class UpcomingSerializer(StrictSerializer):  # type: ignore[type-arg]
         }
 
 
-class ExchangeRateSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class ExchangeRateSerializer(StrictModelSerializer):
     date = StrictDateField()
     base = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     quote = serializers.ChoiceField(choices=CURRENCY_CHOICES)
-    rate = RateField()
+    rate = MoneyField()  # no currency: a rate is shown as the plain decimal it is stored as
 
     class Meta:
         model = ExchangeRate
@@ -141,7 +133,7 @@ class ExchangeRateSerializer(StrictModelSerializer):  # type: ignore[type-arg]
     def validate_rate(self, value: Any) -> Any:
         if value <= 0:
             raise serializers.ValidationError("A rate must be positive.")
-        if value.as_tuple().exponent < -10:  # type: ignore[operator]
+        if value.as_tuple().exponent < -10:
             raise serializers.ValidationError("A rate has at most 10 decimal places.")
         return value
 
@@ -156,7 +148,7 @@ class ExchangeRateSerializer(StrictModelSerializer):  # type: ignore[type-arg]
 # --- Report query parameters ----------------------------------------------------------------------------
 
 
-class HouseholdQuerySerializer(StrictSerializer):  # type: ignore[type-arg]
+class HouseholdQuerySerializer(StrictSerializer):
     household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 

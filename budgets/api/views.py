@@ -32,7 +32,7 @@ def visible_household(request: Request, household_id: int) -> Household:
     return get_object_or_404(Household.objects.restrict(request.user, "view"), pk=household_id)
 
 
-def validated_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
+def validated_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     return dict(query.validated_data)
@@ -62,14 +62,14 @@ class BudgetViewSet(HouseholdScopedViewSet):
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("household")
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
         line = services.budget_set(household=household, **data)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        data: dict[str, Any] = dict(serializer.validated_data)
         line = services.budget_update(
             budget=cast(Budget, serializer.instance), amount=data.get("amount"), rollover=data.get("rollover")
         )
@@ -123,13 +123,13 @@ class ScheduledTransactionViewSet(HouseholdScopedViewSet):
     def _reload(self, pk: int) -> ScheduledTransaction:
         return self.scope_queryset(ScheduledTransaction.objects.filter(pk=pk)).get()
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
         scheduled = services.scheduled_create(household=household, **data)
         serializer.instance = self._reload(scheduled.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         scheduled = services.scheduled_update(scheduled=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
         serializer.instance = self._reload(scheduled.pk)
 
@@ -173,7 +173,7 @@ class ExchangeRateFilter(django_filters.FilterSet):
         fields: ClassVar[list[str]] = []
 
 
-class ExchangeRateViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+class ExchangeRateViewSet(viewsets.ModelViewSet):
     """Global reference data, so not household-scoped: `restrict` is the policy of `GlobalQuerySet`."""
 
     serializer_class = s.ExchangeRateSerializer
@@ -185,11 +185,11 @@ class ExchangeRateViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[Any]:
         return ExchangeRate.objects.restrict(self.request.user, "view")
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        serializer.instance = services.exchange_rate_create(**serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = services.exchange_rate_create(**serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        data: dict[str, Any] = dict(serializer.validated_data)
         serializer.instance = services.exchange_rate_update(
             exchange_rate=cast(ExchangeRate, serializer.instance), **data
         )

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -23,6 +24,7 @@ from ledger.admin.scoping import (
 )
 from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
 from ledger.money import format_amount
+from ledger.registries import transaction_admin_inlines
 from ledger.services.transactions import (
     EDITABLE_FIELDS,
     SplitLine,
@@ -108,6 +110,11 @@ class TransactionAdmin(HouseholdScopedAdmin):
     readonly_fields = ("transfer", "created_by", "created_at", "updated_by", "updated_at")
     actions = ("mark_cleared", "set_category", "export_csv", "apply_rules", "unreconcile")
     list_per_page = 50
+
+    def get_inlines(
+        self, request: HttpRequest, obj: Transaction | None
+    ) -> tuple[type[InlineModelAdmin[Any, Any]], ...]:
+        return (*self.inlines, *transaction_admin_inlines)  # then other apps' (receipts): ledger.registries
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Two prefetches whatever the page size: split lines (with their categories) and tags.

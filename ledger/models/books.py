@@ -18,7 +18,7 @@ from ledger.models.tenancy import MEMBER_POLICY, OWNER_ROLES, Household, Househo
 from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES, MONTH_TOTAL_MAX_DIGITS
 
 
-def amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def amount_field(**kwargs: object) -> models.DecimalField:
     return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, **kwargs)  # type: ignore[arg-type]
 
 

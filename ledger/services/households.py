@@ -113,7 +113,7 @@ def household_delete(*, household: Household) -> None:
     for model in (Category, Account):
         for relation in model._meta.related_objects:
             if relation.on_delete is models.PROTECT and relation.related_model is not model:
-                related_model: type[models.Model] = relation.related_model  # type: ignore[assignment]
+                related_model: type[models.Model] = relation.related_model
                 related_model._base_manager.filter(**{f"{relation.field.name}__household": household}).delete()
     Category.objects.filter(household=household, parent__isnull=False).delete()
     household.delete()

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ledger.admin import household_members_group
 from ledger.models import Household, Transaction, User
 from ledger.services.books import account_create, category_create
 from ledger.services.transactions import transaction_create
+from tests.factories import staff_member
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
 SECRET = "Zanzibar-secret"
@@ -21,10 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def staff_editor(editor: User) -> User:
-    editor.is_staff = True
-    editor.save(update_fields=["is_staff"])
-    editor.groups.add(household_members_group())
-    return editor
+    return staff_member(editor)
 
 
 def test_editor_adds_a_split_transaction_and_sees_only_their_household(

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from ledger.admin import household_members_group
 from ledger.models import Household, Transaction, User
 from ledger.services.books import account_create
+from tests.factories import staff_member
 from uploads.models import Attachment, StatementImport
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
@@ -32,13 +32,6 @@ def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
             "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
         },
     }
-
-
-def _staff_member(user: User) -> User:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(household_members_group())
-    return user
 
 
 def _log_in(page: Any, base_url: str, user: User, next_path: str) -> None:
@@ -87,7 +80,7 @@ def _wizard(page: Any, base_url: str, name: str) -> str:
 def test_a_member_imports_three_formats_twice_and_keeps_a_receipt_nobody_else_can_download(
     page: Any, live_server: Any, editor: User, household: Household, outsider: User, outsider_household: Household
 ) -> None:
-    staff_editor = _staff_member(editor)
+    staff_editor = staff_member(editor)
     account = account_create(
         household=household, name="Checking", currency="EUR", opening_date=datetime.date(2024, 1, 1)
     )
@@ -125,7 +118,7 @@ def test_a_member_imports_three_formats_twice_and_keeps_a_receipt_nobody_else_ca
     stranger = page.context.browser.new_context()
     try:
         other = stranger.new_page()
-        _log_in(other, live_server.url, _staff_member(outsider), "/admin/uploads/statementimport/")
+        _log_in(other, live_server.url, staff_member(outsider), "/admin/uploads/statementimport/")
         assert "de_decimal_comma_bom_crlf.csv" not in other.content()
         assert "0 statement imports" in other.content()
         response = other.request.get(f"{live_server.url}/api/v1/attachments/{attachment.pk}/download/")

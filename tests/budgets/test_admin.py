@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -14,15 +13,12 @@ from budgets.models import Budget
 from budgets.months import budget_month_of
 from ledger.models import User
 from ledger.services.transactions import transaction_create
-from tests.budgets.conftest import Books
 from tests.budgets.factories import BudgetFactory
-from tests.factories import CategoryFactory
+from tests.factories import Books, CategoryFactory, staff_member
 
 
 def staff_client(user: User) -> Client:
-    user.is_staff = True
-    user.save()
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="budgets"))
+    staff_member(user)
     client = Client()
     client.force_login(user)
     return client

@@ -8,9 +8,8 @@ from decimal import Decimal
 import pytest
 
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
-from tests.budgets.conftest import Books
 from tests.budgets.factories import BudgetFactory, ExchangeRateFactory, ScheduledTransactionFactory
-from tests.factories import AccountFactory, CategoryFactory
+from tests.factories import AccountFactory, Books, CategoryFactory
 
 REPORTS = ["budget", "cashflow", "spending", "net-worth", "forecast"]
 

@@ -16,8 +16,8 @@ from budgets.models import Budget, ExchangeRate
 from budgets.selectors import exchange_rate_on
 from budgets.services import budget_fill_from_average
 from ledger.services.transactions import transaction_create
-from tests.budgets.conftest import Books
 from tests.budgets.factories import BudgetFactory
+from tests.factories import Books
 
 ECB_SAMPLE = """Date,USD,JPY,BGN,CYP,GBP,
 2024-03-01,1.0830,162.38,1.9558,N/A,0.85553,

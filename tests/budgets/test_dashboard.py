@@ -12,10 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ledger.models import Account, Household, User
-from tests.budgets.conftest import Books
 from tests.budgets.factories import ScheduledTransactionFactory
 from tests.budgets.test_admin import staff_client
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, Books
 
 DASHBOARD = "/admin/budgets/budget/dashboard/"
 # Session (read from PostgreSQL: db sessions), user, permissions, households, budget report, spending, forecast (accounts + schedules), upcoming:

@@ -10,8 +10,7 @@ from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.months import add_months
 from budgets.selectors import budget_report_for_month
 from ledger.services.transactions import transaction_create
-from tests.budgets.conftest import Books
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, Books
 
 TODAY = datetime.date(2024, 6, 12)
 

@@ -14,8 +14,8 @@ from budgets.services import budget_fill_from_average
 from ledger.models import User
 from ledger.services.households import household_update
 from ledger.services.transactions import transaction_create
-from tests.budgets.conftest import Books
 from tests.budgets.test_admin import staff_client
+from tests.factories import Books
 
 D = Decimal
 APRIL = datetime.date(2024, 4, 1)

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from budgets.selectors import budget_report_for_month
 from ledger.services.transactions import transaction_create
-from tests.budgets.conftest import Books
 from tests.budgets.factories import BudgetFactory
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, Books
 
 JAN, FEB = datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)
 

@@ -12,9 +12,8 @@ from budgets.selectors import cashflow_report, forecast_report, net_worth_report
 from budgets.services import scheduled_create
 from ledger.models import Transaction
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
-from tests.budgets.conftest import Books
 from tests.budgets.factories import ExchangeRateFactory
-from tests.factories import AccountFactory, CategoryFactory, TransactionFactory
+from tests.factories import AccountFactory, Books, CategoryFactory, TransactionFactory
 
 D = Decimal
 JAN, FEB, MAR = datetime.date(2024, 1, 1), datetime.date(2024, 2, 1), datetime.date(2024, 3, 1)

@@ -16,9 +16,8 @@ from budgets.selectors import budget_report_for_month, cashflow_report, net_wort
 from ledger.models import User
 from ledger.money import ROUNDING, quantize
 from ledger.services.transactions import SplitLine, transaction_create
-from tests.budgets.conftest import Books
 from tests.budgets.factories import BudgetFactory, ExchangeRateFactory
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, Books
 
 D = Decimal
 JAN, FEB = datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)

@@ -19,9 +19,8 @@ from budgets.services import scheduled_create, scheduled_post_due, scheduled_upd
 from ledger import metrics
 from ledger.models import Transaction
 from ledger.services.transactions import transaction_delete
-from tests.budgets.conftest import Books
 from tests.budgets.factories import ScheduledTransactionFactory
-from tests.factories import AccountFactory, CategoryFactory, UserFactory
+from tests.factories import AccountFactory, Books, CategoryFactory, UserFactory
 
 D = datetime.date
 

@@ -52,7 +52,7 @@ def figures() -> dict[str, object]:
 
     seen: dict[str, object] = {}
     for household in Household.objects.order_by("pk"):
-        owner = household.memberships.order_by("pk").first().user  # type: ignore[union-attr]
+        owner = household.memberships.order_by("pk").first().user
         client = APIClient(HTTP_HOST="127.0.0.1")
         client.force_authenticate(owner)
         pages = {

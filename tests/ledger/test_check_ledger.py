@@ -17,8 +17,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ledger.checks import ALL_CHECKS
 from ledger.models import Category, Household, Transaction
+from ledger.registries import consistency_checks
 from ledger.services import books
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 from tests.factories import HouseholdFactory
@@ -84,7 +84,7 @@ def ledger(home: Household) -> dict[str, Any]:
 
 
 def test_sound_books_pass_every_check(ledger: dict[str, Any]) -> None:
-    assert run_check_ledger().strip() == f"ledger OK: {len(ALL_CHECKS)} checks passed"
+    assert run_check_ledger().strip() == f"ledger OK: {len(consistency_checks)} checks passed"
 
 
 def test_it_checks_one_household(ledger: dict[str, Any], home: Household) -> None:
@@ -297,6 +297,6 @@ def test_each_check_is_one_query_whatever_the_size(ledger: dict[str, Any], djang
         )
         for _ in range(200)
     )
-    for check in ALL_CHECKS:
+    for check in consistency_checks:
         with django_assert_num_queries(1):
             assert check.run(None) == []

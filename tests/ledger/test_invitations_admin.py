@@ -12,21 +12,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from ledger.admin import household_members_group
 from ledger.models import Household, Invitation, InvitationStatus, Membership, Role, User
 from ledger.services.invitations import invitation_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_member
 
 
 def admin_url(model: str, view: str = "changelist", *args: Any) -> str:
     return reverse(f"admin:ledger_{model}_{view}", args=args)
-
-
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(household_members_group())
-    return user
 
 
 def login(client: Client, user: User) -> Client:
@@ -47,7 +39,7 @@ def post_invitation(client: Client, household: Household, name: str, role: str =
 def test_owner_invites_in_the_admin_and_is_shown_the_code_once(
     client: Client, owner: User, household: Household, outsider: User
 ) -> None:
-    response = post_invitation(login(client, staff(owner)), household, "oscar")
+    response = post_invitation(login(client, staff_member(owner)), household, "oscar")
     assert response.status_code == 200
     assert len([message for message in messages_of(response) if re.search(r"fti_[\w-]{40,}", message)]) == 1
     invitation = Invitation.objects.get(household=household)
@@ -58,7 +50,7 @@ def test_owner_invites_in_the_admin_and_is_shown_the_code_once(
 def test_the_admin_answers_alike_for_people_who_exist_and_do_not(
     client: Client, owner: User, household: Household, outsider: User
 ) -> None:
-    login(client, staff(owner))
+    login(client, staff_member(owner))
     pages = {name: post_invitation(client, household, name) for name in ("oscar", "nobody-at-all")}
     masked = {
         name: re.sub(r"fti_[\w-]+|/\d+/|nobody-at-all|oscar", "<x>", " ".join(messages_of(page)))
@@ -82,7 +74,7 @@ def test_editors_and_viewers_cannot_invite_to_the_household(
 
     membership_set(household=household, user=person, role=role)
     invitation_create(household=household, invited_by=owner, invited_as="someone", role=Role.VIEWER)
-    login(client, staff(person))
+    login(client, staff_member(person))
     post_invitation(client, household, "oscar")
     assert not Invitation.objects.filter(household=household, invited_as="oscar").exists()
     # Their own (personal) household's invitations are all they see; never this household's.
@@ -97,7 +89,7 @@ def test_a_viewer_without_a_household_of_their_own_gets_no_invitation_pages(
     from ledger.services.households import household_delete
 
     household_delete(household=Household.objects.get(memberships__user=viewer, memberships__role=Role.OWNER))
-    login(client, staff(viewer))
+    login(client, staff_member(viewer))
     assert client.get(admin_url("invitation")).status_code == 403
     assert client.get(admin_url("invitation", "add")).status_code == 403
 
@@ -108,7 +100,7 @@ def test_the_invitee_accepts_from_their_invitations_page(
     invitation, _code = invitation_create(household=household, invited_by=owner, invited_as="oscar", role=Role.EDITOR)
     other, _ = invitation_create(household=household, invited_by=owner, invited_as="bea", role=Role.EDITOR)
     UserFactory(username="bea")
-    login(client, staff(outsider))
+    login(client, staff_member(outsider))
     page = client.get(admin_url("receivedinvitation"))
     assert page.status_code == 200
     assert list(page.context["cl"].result_list) == [invitation]
@@ -140,7 +132,7 @@ def test_the_invitee_declines_from_their_invitations_page(
 
 def test_owner_revokes_a_pending_invitation_in_the_admin(client: Client, owner: User, household: Household) -> None:
     invitation, _code = invitation_create(household=household, invited_by=owner, invited_as="oscar", role=Role.EDITOR)
-    login(client, staff(owner)).post(
+    login(client, staff_member(owner)).post(
         admin_url("invitation"), {"action": "revoke_invitations", "_selected_action": [invitation.pk]}
     )
     assert Invitation.objects.get(pk=invitation.pk).status == InvitationStatus.REVOKED
@@ -149,7 +141,7 @@ def test_owner_revokes_a_pending_invitation_in_the_admin(client: Client, owner: 
 def test_the_membership_admin_adds_nobody_but_changes_roles(
     client: Client, owner: User, editor: User, household: Household
 ) -> None:
-    login(client, staff(owner))
+    login(client, staff_member(owner))
     assert client.get(admin_url("membership", "add")).status_code == 403
     membership = Membership.objects.get(household=household, user=editor)
     response = client.post(

@@ -13,21 +13,18 @@ import pytest
 from rest_framework.test import APIClient
 
 from ledger.models import Account, Category, Household, Membership, Tag, Transaction, User
-from ledger.services import books
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
+from tests.factories import books_for
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2024, 2, 1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Books:
+    """The shared books (tests.factories.books_for) with rows in every state the API distinguishes."""
+
     household: Household
     account: Account
     other_account: Account
@@ -40,10 +37,8 @@ class Books:
 
 
 def make_books(household: Household, prefix: str = "") -> Books:
-    account = books.account_create(household=household, name=f"{prefix}Checking", currency="EUR", opening_date=DAY)
-    other = books.account_create(household=household, name=f"{prefix}Savings", currency="EUR", opening_date=DAY)
-    category = books.category_create(household=household, name=f"{prefix}Food")
-    tag = books.tag_create(household=household, name=f"{prefix}weekend")
+    shared = books_for(household, prefix=prefix, opened=DAY)
+    account, other, category, tag = shared.checking, shared.savings, shared.food, shared.holiday
     reconciled = transaction_create(account=other, date=DAY, amount="-1.00")
     account_reconcile(account=other, statement_date=DAY, statement_balance="-1.00")
     reconciled.refresh_from_db()

@@ -43,11 +43,6 @@ EXPECTED_QUERIES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def add_rows(resource: str, household: Household, owner: User, count: int, start: int) -> None:
     checking = books.account_create(household=household, name=f"Checking {start}", currency="EUR", opening_date=DAY)
     savings = books.account_create(household=household, name=f"Savings {start}", currency="EUR", opening_date=DAY)

@@ -13,11 +13,6 @@ from ledger.models import Reconciliation, Transaction, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def client(owner: User, client_for: Callable[[User], APIClient]) -> APIClient:
     return client_for(owner)

@@ -13,23 +13,15 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.models import User
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_member
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
 def staff_owner(owner: User) -> User:
     """The owner, allowed into the admin (a superuser keeps admin permissions out of these tests)."""
-    owner.is_staff = True
-    owner.is_superuser = True
-    owner.save(update_fields=["is_staff", "is_superuser"])
-    return owner
+    return staff_member(owner, superuser=True)
 
 
 def scrape(client: Client | None = None) -> str:
@@ -78,7 +70,7 @@ def captured_logs() -> Iterator[LogCapture]:
     try:
         yield LogCapture(stream)
     finally:
-        handler.setStream(previous)  # type: ignore[arg-type]
+        handler.setStream(previous)
 
 
 @pytest.fixture

@@ -190,7 +190,7 @@ def test_snapshot_is_json_safe() -> None:
 
 
 def test_the_admin_history_page_shows_audit_entries(staff_owner: User, account: Account) -> None:
-    class AccountAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    class AccountAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
         pass
 
     books.account_update(account=account, name="Joint checking")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ledger.models import User
+from tests.factories import staff_member
 from tests.ops.conftest import PASSWORD
 
 ATTACKER = "203.0.113.66"
@@ -52,9 +53,7 @@ def token(username: str, password: str, address: str, **headers: Any) -> Any:
 
 @pytest.fixture
 def staff(owner: User) -> User:
-    owner.is_staff = True
-    owner.save(update_fields=["is_staff"])
-    return owner
+    return staff_member(owner)
 
 
 def test_admin_login_locks_the_attackers_address_out_with_a_clear_page(staff: User) -> None:

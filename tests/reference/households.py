@@ -89,7 +89,7 @@ def plans(draw: st.DrawFn) -> Plan:
         category = draw(st.none() | st.sampled_from(CATEGORY_KEYS))
         splits = []
         if draw(st.booleans()) and abs(amount) >= 2 * minor_units(currency):
-            first = draw(amounts(currency).filter(lambda x, a=amount: bool(x != a)))  # type: ignore[misc,arg-type]
+            first = draw(amounts(currency).filter(lambda x, a=amount: bool(x != a)))  # type: ignore[arg-type]
             splits = [
                 (draw(st.sampled_from(CATEGORY_KEYS)), first),
                 (draw(st.sampled_from(CATEGORY_KEYS)), amount - first),

@@ -9,23 +9,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from ledger.admin.scoping import household_members_group
 from ledger.models import Household, Transaction, User
 from ledger.services.books import account_create
 from ledger.services.transactions import transaction_create
+from tests.factories import staff_member
 from uploads.models import Attachment
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
-
-
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(household_members_group())
-    return user
 
 
 @pytest.fixture
@@ -66,7 +59,7 @@ def change_url(tx: Transaction) -> str:
 def test_an_editor_attaches_a_receipt_on_the_transaction_page(
     client: Client, owner: User, receipt_transaction: Transaction
 ) -> None:
-    client.force_login(staff(owner))
+    client.force_login(staff_member(owner))
     upload = SimpleUploadedFile("receipt.pdf", PDF, content_type="application/pdf")
 
     response = client.post(change_url(receipt_transaction), change_form_post(receipt_transaction, upload))
@@ -84,7 +77,7 @@ def test_an_editor_attaches_a_receipt_on_the_transaction_page(
 def test_an_executable_renamed_pdf_is_refused_on_the_form_and_nothing_is_stored(
     client: Client, owner: User, receipt_transaction: Transaction
 ) -> None:
-    client.force_login(staff(owner))
+    client.force_login(staff_member(owner))
     upload = SimpleUploadedFile("receipt.pdf", ELF, content_type="application/pdf")
 
     response = client.post(change_url(receipt_transaction), change_form_post(receipt_transaction, upload))
@@ -97,13 +90,13 @@ def test_an_executable_renamed_pdf_is_refused_on_the_form_and_nothing_is_stored(
 def test_outsiders_cannot_download_a_receipt_even_with_its_link(
     client: Client, owner: User, outsider: User, receipt_transaction: Transaction
 ) -> None:
-    client.force_login(staff(owner))
+    client.force_login(staff_member(owner))
     client.post(
         change_url(receipt_transaction),
         change_form_post(receipt_transaction, SimpleUploadedFile("r.pdf", PDF, content_type="application/pdf")),
     )
     attachment = Attachment.objects.get()
 
-    client.force_login(staff(outsider))
+    client.force_login(staff_member(outsider))
     assert client.get(f"/api/v1/attachments/{attachment.pk}/download/").status_code == 404
     assert client.get(change_url(receipt_transaction)).status_code in (302, 404)

@@ -21,7 +21,7 @@ from ledger.models import Transaction
 from ledger.services.books import account_delete
 from tests.uploads.test_attachments import PDF, PNG, upload
 from uploads import services
-from uploads.models import Attachment, ImportStatus, StatementImport, StatementImportRow
+from uploads.models import Attachment, CsvProfile, ImportStatus, StatementImport, StatementImportRow
 
 pytestmark = pytest.mark.django_db
 
@@ -129,13 +129,14 @@ def test_a_receipt_stored_by_an_admin_page_that_is_rolled_back_leaves_no_file(cl
 
     from ledger.services.books import account_create
     from ledger.services.transactions import transaction_create
-    from tests.uploads.test_admin_attachments import change_form_post, change_url, staff
+    from tests.factories import staff_member
+    from tests.uploads.test_admin_attachments import change_form_post, change_url
 
     books = account_create(
         household=owner.memberships.get().household, name="Cash", currency="EUR", opening_date=datetime.date(2024, 1, 1)
     )
     tx = transaction_create(account=books, date=datetime.date(2024, 3, 1), amount="-12.30", payee="Bakery", user=owner)
-    client.force_login(staff(owner))
+    client.force_login(staff_member(owner))
     data = change_form_post(tx, None)
     # The first receipt is stored; the second is the same bytes, refused, so the whole page rolls back.
     data.update(
@@ -263,9 +264,46 @@ def test_a_failed_or_dry_run_command_import_leaves_no_import_and_no_file(account
     path.write_bytes(CSV + b"2024-03-17,Broken,abc\n")
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_statement", str(path), "--account", str(account.pk), stdout=io.StringIO())
-    call_command("import_statement", str(path), "--account", str(account.pk), "--dry-run", stdout=io.StringIO())
+    call_command(
+        "import_statement",
+        str(path),
+        "--account",
+        str(account.pk),
+        "--dry-run",
+        "--save-profile",
+        "mine",
+        stdout=io.StringIO(),
+    )
     assert not StatementImport.objects.exists()
     assert not Transaction.objects.exists()
+    assert not CsvProfile.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_command_import_leaves_no_stored_file(account, tmp_path):
+    # Transactional: rolled-back files are discarded once no transaction is open, which a test's own
+    # transaction would otherwise prevent.
+    path = tmp_path / "statement.csv"
+    path.write_bytes(CSV)
+    call_command("import_statement", str(path), "--account", str(account.pk), "--dry-run", stdout=io.StringIO())
+    assert not StatementImport.objects.exists()
+    assert stored(tmp_path) == []
+
+
+def test_the_sweeps_dry_run_lists_the_orphans_and_deletes_nothing(household, tmp_path):
+    import os
+    import time
+
+    orphan = default_storage.save(f"attachments/{household.pk}/left-by-a-killed-process", io.BytesIO(b"x"))
+    day_ago = time.time() - 2 * 86400
+    os.utime(default_storage.path(orphan), (day_ago, day_ago))
+    out = io.StringIO()
+
+    call_command("uploads_sweep_orphans", "--dry-run", stdout=out)
+
+    assert f"would remove {orphan}" in out.getvalue()
+    assert "1 orphaned file(s) found" in out.getvalue()
+    assert stored(tmp_path) == [orphan]
 
 
 def test_the_sweep_removes_only_old_files_no_row_names(household, account, import_bytes, tmp_path):

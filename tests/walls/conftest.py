@@ -19,7 +19,6 @@ def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
             "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
         },
     }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def api_call(
 
     def send() -> HttpResponseBase:
         if method == "get":
-            return client.get(url, **headers)  # type: ignore[no-any-return]
-        return getattr(client, method)(url, data=json.dumps(body or {}), content_type="application/json", **headers)  # type: ignore[no-any-return]
+            return client.get(url, **headers)
+        return getattr(client, method)(url, data=json.dumps(body or {}), content_type="application/json", **headers)
 
     return call(send, watch)

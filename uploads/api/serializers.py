@@ -15,7 +15,7 @@ from uploads import tasks
 from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow, StatementImportTask
 
 
-class AttachmentSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class AttachmentSerializer(StrictModelSerializer):
     household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
     transaction = HouseholdScopedRelatedField(queryset=Transaction.objects.all(), required=False, allow_null=True)
     file = serializers.FileField(write_only=True)
@@ -38,7 +38,7 @@ class AttachmentSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         ]
         read_only_fields = ["id", "original_name", "content_type", "size", "sha256", "uploaded_by", "created_at"]
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         if self.instance is not None:
             fields["household"].read_only = True
@@ -61,7 +61,7 @@ class JSONStringField(BoundedJSONField):
         return super().to_internal_value(data)
 
 
-class ImportUploadSerializer(StrictSerializer):  # type: ignore[type-arg]
+class ImportUploadSerializer(StrictSerializer):
     file = serializers.FileField()
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
     format = serializers.ChoiceField(choices=ImportFormat.choices, required=False)
@@ -70,7 +70,7 @@ class ImportUploadSerializer(StrictSerializer):  # type: ignore[type-arg]
     mapping = JSONStringField(required=False)
 
 
-class ImportCommitSerializer(StrictSerializer):  # type: ignore[type-arg]
+class ImportCommitSerializer(StrictSerializer):
     merge = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     ignore = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
     keep = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100000)
@@ -86,7 +86,7 @@ class ImportCommitSerializer(StrictSerializer):  # type: ignore[type-arg]
     )
 
 
-class ImportRowSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class ImportRowSerializer(StrictModelSerializer):
     """Amounts shown with the account's decimal places; pass `currency` in the context."""
 
     amount = serializers.SerializerMethodField()
@@ -118,7 +118,7 @@ class ImportRowSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         ]
 
 
-class ImportProgressSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class ImportProgressSerializer(StrictModelSerializer):
     """The import's latest background preview or commit (uploads/tasks.py)."""
 
     class Meta:
@@ -138,7 +138,7 @@ class ImportProgressSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class StatementImportSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class StatementImportSerializer(StrictModelSerializer):
     interrupted = serializers.SerializerMethodField(
         help_text="Its preview stopped with its process or the database: retry or discard it (never committable)."
     )

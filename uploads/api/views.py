@@ -94,7 +94,7 @@ class AttachmentViewSet(HouseholdScopedViewSet):
             return Response({"detail": error.message, "existing": error.existing.pk}, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         transaction_obj = serializer.validated_data.get("transaction", serializer.instance.transaction)  # type: ignore[union-attr]
         serializer.instance = services.attachment_update(
             attachment=serializer.instance,  # type: ignore[arg-type]

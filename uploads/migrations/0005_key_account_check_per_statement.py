@@ -8,7 +8,7 @@ triggers keep the same rule:
   cannot be deleted between the check and the commit.
 - deleting accounts deletes their keys (the foreign key's ON DELETE CASCADE);
 - changing an account's id or household while keys name it is refused (the foreign key's NO ACTION).
-`check_ledger` proves the rule as well (uploads.checks).
+`check_ledger` proves the rule as well (uploads.consistency).
 """
 
 from django.db import migrations

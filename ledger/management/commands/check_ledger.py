@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ledger.checks import ALL_CHECKS
 from ledger.models import Household
+from ledger.registries import consistency_checks
 
 
 class Command(BaseCommand):
@@ -25,11 +25,11 @@ class Command(BaseCommand):
         if household_id is not None and not Household.objects.filter(pk=household_id).exists():
             raise CommandError(f"No household has id {household_id}.")
         breaches: list[str] = []
-        for check in ALL_CHECKS:
+        for check in consistency_checks:
             found = check.run(household_id)
             breaches.extend(f"{check.name}: {breach}" for breach in found)
         if breaches:
             for breach in breaches:
                 self.stderr.write(breach)
             raise CommandError(f"ledger has {len(breaches)} breach(es) of its invariants (listed above).")
-        self.stdout.write(self.style.SUCCESS(f"ledger OK: {len(ALL_CHECKS)} checks passed"))
+        self.stdout.write(self.style.SUCCESS(f"ledger OK: {len(consistency_checks)} checks passed"))

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         name = options["name"].strip()
         if not name or len(name) > 100:
             raise CommandError("--name must be 1 to 100 characters.")
-        token, secret = api_token_create(user=user, name=name)  # type: ignore[arg-type]
+        token, secret = api_token_create(user=user, name=name)
         self.stdout.write(secret)
         self.stderr.write(
             f"Created token {token.prefix}… ({token.name}) for {user.get_username()}; it is not shown again."

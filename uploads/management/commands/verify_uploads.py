@@ -32,7 +32,7 @@ class Command(BaseCommand):
         problems: list[str] = []
         checked = 0
         for model in (Attachment, StatementImport):
-            rows = model.objects.order_by("pk").values_list("pk", "file", "sha256")  # type: ignore[attr-defined]
+            rows = model.objects.order_by("pk").values_list("pk", "file", "sha256")
             for pk, name, sha256 in rows.iterator():
                 checked += 1
                 label = f"{model._meta.verbose_name} {pk} ({name})"

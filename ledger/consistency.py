@@ -1,4 +1,6 @@
-"""Read-only checks that prove the ledger's invariants hold; `manage.py check_ledger` runs them all.
+"""Read-only consistency checks that prove the ledger's invariants hold; `manage.py check_ledger` runs them.
+
+Not Django system checks: these read the books, and are registered in `ledger.registries.consistency_checks`.
 
 Each check is one set-based query (it scales to millions of rows) and returns human-readable breaches
 that name the offending rows by id. The database enforces these rules (migration 0002); the checks
@@ -9,12 +11,10 @@ manual repairs, or a bug in a future migration.
 # ruff: noqa: S608 - the SQL is assembled only from constants in this module; values go in as parameters.
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.db import connection
 
 from ledger.money import CURRENCY_EXPONENTS
+from ledger.registries import ConsistencyCheck
 
 # (child table, column, parent table) pairs whose household_id must agree; mirrors migration 0002.
 HOUSEHOLD_LINKS = [
@@ -163,7 +163,7 @@ def month_totals_match_transactions(household_id: int | None = None) -> list[str
             OR coalesce(actual.row_count, 0) <> coalesce(kept.row_count, 0)
          ORDER BY 1, 2"""
     return [
-        f"account {account_id} month {month:%Y-%m}: transactions sum to {total} in {count} rows but the monthly "  # type: ignore[str-format]
+        f"account {account_id} month {month:%Y-%m}: transactions sum to {total} in {count} rows but the monthly "
         f"total says {kept_total} in {kept_count} rows"
         for account_id, month, total, count, kept_total, kept_count in _rows(sql, household_id)
     ]
@@ -186,18 +186,12 @@ def reconciled_rows_are_covered_by_a_reconciliation(household_id: int | None = N
     ]
 
 
-@dataclass(frozen=True)
-class LedgerCheck:
-    name: str
-    run: Callable[[int | None], list[str]]
-
-
-ALL_CHECKS = [
-    LedgerCheck("splits sum to their transaction's amount", splits_sum_to_amounts),
-    LedgerCheck("transfers are whole, balanced pairs", transfer_pairs_are_whole_and_balanced),
-    LedgerCheck("rows share their parent rows' household", rows_share_their_parents_household),
-    LedgerCheck("categories have two levels of one kind", categories_have_two_levels_of_one_kind),
-    LedgerCheck("amounts fit their currency's decimal places", amounts_fit_their_currency),
-    LedgerCheck("monthly account totals match the transactions", month_totals_match_transactions),
-    LedgerCheck("reconciled rows lie within a reconciliation", reconciled_rows_are_covered_by_a_reconciliation),
-]
+LEDGER_CHECKS = (
+    ConsistencyCheck("splits sum to their transaction's amount", splits_sum_to_amounts),
+    ConsistencyCheck("transfers are whole, balanced pairs", transfer_pairs_are_whole_and_balanced),
+    ConsistencyCheck("rows share their parent rows' household", rows_share_their_parents_household),
+    ConsistencyCheck("categories have two levels of one kind", categories_have_two_levels_of_one_kind),
+    ConsistencyCheck("amounts fit their currency's decimal places", amounts_fit_their_currency),
+    ConsistencyCheck("monthly account totals match the transactions", month_totals_match_transactions),
+    ConsistencyCheck("reconciled rows lie within a reconciliation", reconciled_rows_are_covered_by_a_reconciliation),
+)
