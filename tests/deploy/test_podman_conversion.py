@@ -4,7 +4,6 @@ plays is the render with only the conversions deploy/README.md lists, and any ne
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import os
 import stat
@@ -116,19 +115,13 @@ def test_native_sidecars_and_init_containers_keep_their_order(dev: list[Obj], tm
     assert "startupProbe" in restore["steps"][0]["probes"]
 
 
-def test_a_new_deployment_is_played_without_changing_the_converter(dev: list[Obj], tmp_path: Path) -> None:
-    """Another branch adds an import worker Deployment: it must be played and probed like the app."""
-    (app,) = [o for o in dev if o["kind"] == "Deployment" and o["metadata"]["name"] == "financetracker"]
-    worker = copy.deepcopy(app)
-    worker["metadata"]["name"] = "financetracker-worker"
-    template = worker["spec"]["template"]
-    template["metadata"]["labels"]["app.kubernetes.io/component"] = "worker"
-    (container,) = [c for c in template["spec"]["containers"] if c["name"] == "app"]
-    container["name"] = "worker"
-    container["command"] = ["python", "manage.py", "run_worker"]
-    container["readinessProbe"] = {"exec": {"command": ["python", "manage.py", "worker_ready"]}}
-    plan, files = convert([*dev, worker], tmp_path)
+def test_the_import_worker_deployment_is_played_and_probed_like_the_app(dev: list[Obj], tmp_path: Path) -> None:
+    """The background-import worker is a Deployment of its own: the converter plays it (no special case),
+    waits for migrations first, and runs its exec probes."""
+    plan, files = convert(dev, tmp_path)
     (played,) = [w for w in plan["workloads"] if w["source"] == "Deployment/financetracker-worker"]
-    assert [s["name"] for s in played["steps"]] == ["migrate", "worker"]
-    assert played["steps"][1]["probes"]["readinessProbe"]["exec"]["command"][-1] == "worker_ready"
+    assert [s["name"] for s in played["steps"]] == ["wait-for-migrations", "worker"]
+    worker = played["steps"][1]
+    assert worker["role"] == "main"
+    assert "readinessProbe" in worker["probes"] and "exec" in worker["probes"]["readinessProbe"]
     assert pod_spec(files["financetracker-worker"])["hostAliases"]
