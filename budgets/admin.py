@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from unfold.admin import ModelAdmin, TabularInline
 
 from budgets import services
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
@@ -330,7 +331,7 @@ class BudgetAdmin(HouseholdScopedAdmin):
         return TemplateResponse(request, "admin/budgets/dashboard.html", context)
 
 
-class ScheduledOccurrenceInline(admin.TabularInline):  # type: ignore[type-arg]
+class ScheduledOccurrenceInline(TabularInline):
     model = ScheduledOccurrence
     fields = ("occurrence_date", "transaction", "transfer", "posted_at")
     readonly_fields = ("occurrence_date", "transaction", "transfer", "posted_at")
@@ -366,7 +367,7 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ExchangeRateAdmin(ModelAdmin):
     """Global reference data: written only with the model's own permissions, granted explicitly (or a superuser)."""
 
     list_display = ["date", "base", "quote", "rate"]

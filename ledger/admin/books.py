@@ -6,9 +6,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
+from unfold.admin import TabularInline
+from unfold.widgets import UnfoldAdminDateWidget
 
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -109,7 +110,7 @@ class TagAdmin(HouseholdScopedAdmin):
         tag_delete(tag=obj)
 
 
-class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
+class TransferSideInline(TabularInline):
     """The two linked transactions, read-only: edit a side on its transaction page."""
 
     model = Transaction
@@ -133,7 +134,7 @@ class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
 class TransferForm(ScopedModelForm):
     from_account = forms.ModelChoiceField(queryset=Account.objects.none())
     to_account = forms.ModelChoiceField(queryset=Account.objects.none())
-    date = forms.DateField(widget=AdminDateWidget)
+    date = forms.DateField(widget=UnfoldAdminDateWidget)
     amount = forms.DecimalField(help_text="The amount sent, positive.")
     to_amount = forms.DecimalField(
         required=False, help_text="The amount received, when the accounts' currencies differ."
