@@ -64,12 +64,12 @@ def test_it_shows_the_next_bills_and_each_accounts_forecast(books: Books, owner:
     html = response.content.decode()
     upcoming = section(html, "ft-upcoming")
     assert "City Power" in upcoming
-    assert "-75.25 EUR" in upcoming
+    assert "\u221275.25 EUR" in upcoming
     assert "Joint account" in upcoming
     assert (timezone.localdate() + datetime.timedelta(days=5)).isoformat() in upcoming
     assert "Rainy day" in upcoming
     assert "Checking → Savings" in upcoming
-    assert "-300.00 EUR" in upcoming
+    assert "\u2212300.00 EUR" in upcoming
     assert "Far Future Gym" not in upcoming
 
     forecast = section(html, "ft-forecast")
