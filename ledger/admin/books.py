@@ -20,7 +20,7 @@ from ledger.admin.scoping import (
     scoped_queryset,
 )
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
-from ledger.models.books import TransactionStatus
+from ledger.models.books import CATEGORY_TREE_ORDER, TransactionStatus
 from ledger.money import display_amount, money_html
 from ledger.rules import rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
@@ -72,6 +72,7 @@ class AccountAdmin(HouseholdScopedAdmin):
 class CategoryAdmin(HouseholdScopedAdmin):
     list_display = ("__str__", "kind", "parent", "archived", "household")
     list_filter = ("kind", "archived", ("household", ScopedFilter))
+    ordering = CATEGORY_TREE_ORDER
     list_select_related = ("parent", "household")
     search_fields = ("name", "parent__name")
     fields = ("household", "name", "parent", "kind", "archived")

@@ -8,12 +8,13 @@ ConflictError (a reconciled transaction, a last owner) as an error message, neve
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.admin.filters import ChoicesFieldListFilter, FieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -25,6 +26,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.errors import ConflictError
 from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
+from ledger.models.books import CATEGORY_TREE_ORDER
 from ledger.models.tenancy import Action, GlobalQuerySet, household_ids_for, may
 from ledger.money import AMOUNT_DECIMAL_PLACES, quantize
 
@@ -61,6 +63,8 @@ def scoped_queryset(
     queryset = model._default_manager.all()
     if relations := LABEL_RELATIONS.get(model):
         queryset = queryset.select_related(*relations)
+    if model is Category:
+        queryset = queryset.order_by(*CATEGORY_TREE_ORDER)
     if model is User:
         # People are not household-owned: you see the members of your households, nobody else.
         allowed = household_ids_for(request.user, action, for_model)
@@ -327,3 +331,28 @@ class HouseholdScopedInline(TabularInline):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and may_act(request, obj, "change", self.model)
 
+
+class InUseChoicesFilter(ChoicesFieldListFilter):
+    """A choices field's filter offering only the values the person's rows use.
+
+    The account currency filter listed all ~180 ISO codes; this one lists the currencies of the accounts
+    you can see (one DISTINCT over the admin's own scoped queryset, so no other household's values).
+    """
+
+    def __init__(
+        self,
+        field: Any,
+        request: HttpRequest,
+        params: Any,
+        model: Any,
+        model_admin: Any,
+        field_path: str,
+    ) -> None:
+        in_use = set(model_admin.get_queryset(request).order_by().values_list(field_path, flat=True).distinct())
+        narrowed = copy.copy(field)
+        narrowed.choices = [(value, label) for value, label in field.flatchoices if value in in_use]
+        super().__init__(narrowed, request, params, model, model_admin, field_path)
+
+
+# Every admin's plain choices-field filter (currency, kind, status, role…) offers only values in use.
+FieldListFilter.register(lambda field: bool(field.choices), InUseChoicesFilter, take_priority=True)

@@ -11,8 +11,8 @@ from typing import ClassVar
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Upper
 
 from ledger.models.tenancy import MEMBER_POLICY, OWNER_ROLES, Household, HouseholdOwned, Policy, User
 from ledger.money import (
@@ -66,6 +66,17 @@ class Account(HouseholdOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.currency})"
+
+
+# Categories as a tree: "Food", "Food > Groceries", "Shopping", "Shopping > Clothing" — by the top-level
+# name, each parent before its children (a child's own name alone put "Shopping > Clothing" before "Food").
+CATEGORY_TREE_ORDER = (
+    Coalesce("parent__name", "name"),
+    Coalesce("parent_id", "id"),
+    F("parent_id").asc(nulls_first=True),
+    "name",
+    "id",
+)
 
 
 class CategoryKind(models.TextChoices):
