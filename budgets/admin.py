@@ -322,7 +322,11 @@ class BudgetAdmin(HouseholdScopedAdmin):
                     "currency": currency,
                     "month": month,
                     "report": report,
-                    "totals": report.as_dict()["totals"],
+                    # The same figures as the API's totals, written for people.
+                    "totals": {
+                        name: display_amount(Decimal(value), currency, code=False)
+                        for name, value in report.as_dict()["totals"].items()
+                    },
                     "missing_rates": report.missing_rates,
                     "accounts": [
                         {

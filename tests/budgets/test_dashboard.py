@@ -74,7 +74,7 @@ def test_it_shows_the_next_bills_and_each_accounts_forecast(books: Books, owner:
 
     forecast = section(html, "ft-forecast")
     joint_row = next(row for row in forecast.split("<tr>") if "Joint account" in row)
-    assert "1000.00" in joint_row  # now
+    assert "1,000.00" in joint_row  # now, thousands grouped
     assert "924.75" in joint_row  # after the one power bill
     months = 6
     # 40 days apart, the power bill and the first gym payment fall in different months: one column is 924.75.
