@@ -6,9 +6,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
+from unfold.admin import TabularInline
+from unfold.widgets import UnfoldAdminDateWidget
 
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -19,8 +20,8 @@ from ledger.admin.scoping import (
     scoped_queryset,
 )
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
-from ledger.models.books import TransactionStatus
-from ledger.money import format_amount
+from ledger.models.books import CATEGORY_TREE_ORDER, TransactionStatus
+from ledger.money import display_amount, money_html
 from ledger.rules import rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
 from ledger.services.books import (
@@ -55,7 +56,7 @@ class AccountAdmin(HouseholdScopedAdmin):
 
     @admin.display(description="Balance", ordering="balance")
     def balance_display(self, obj: Account) -> str:
-        return format_amount(obj.balance, obj.currency)  # type: ignore[attr-defined]
+        return money_html(obj.balance, obj.currency)  # type: ignore[attr-defined]
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Account:
         return account_create(**{name: data[name] for name in ACCOUNT_FIELDS | {"household"} if name in data})
@@ -71,6 +72,7 @@ class AccountAdmin(HouseholdScopedAdmin):
 class CategoryAdmin(HouseholdScopedAdmin):
     list_display = ("__str__", "kind", "parent", "archived", "household")
     list_filter = ("kind", "archived", ("household", ScopedFilter))
+    ordering = CATEGORY_TREE_ORDER
     list_select_related = ("parent", "household")
     search_fields = ("name", "parent__name")
     fields = ("household", "name", "parent", "kind", "archived")
@@ -109,16 +111,20 @@ class TagAdmin(HouseholdScopedAdmin):
         tag_delete(tag=obj)
 
 
-class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
+class TransferSideInline(TabularInline):
     """The two linked transactions, read-only: edit a side on its transaction page."""
 
     model = Transaction
     fk_name = "transfer"
-    fields = ("account", "date", "amount", "payee", "description", "status")
+    fields = ("account", "date", "amount_display", "payee", "description", "status")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj: Transaction) -> str:
+        return money_html(obj.amount, obj.account.currency, signed=True)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("account")
@@ -133,7 +139,7 @@ class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
 class TransferForm(ScopedModelForm):
     from_account = forms.ModelChoiceField(queryset=Account.objects.none())
     to_account = forms.ModelChoiceField(queryset=Account.objects.none())
-    date = forms.DateField(widget=AdminDateWidget)
+    date = forms.DateField(widget=UnfoldAdminDateWidget)
     amount = forms.DecimalField(help_text="The amount sent, positive.")
     to_amount = forms.DecimalField(
         required=False, help_text="The amount received, when the accounts' currencies differ."
@@ -182,7 +188,7 @@ class TransferAdmin(HouseholdScopedAdmin):
     def _side(obj: Transfer, outgoing: bool) -> str:
         for side in obj.transactions.all():
             if (side.amount < 0) == outgoing:
-                return f"{side.account.name}: {format_amount(side.amount, side.account.currency)}"
+                return f"{side.account.name}: {display_amount(side.amount, side.account.currency, signed=True)}"
         return "—"
 
     @admin.display(description="From")
@@ -214,7 +220,12 @@ class ReconciliationAdmin(HouseholdScopedAdmin):
     """Adding one runs `account_reconcile`; the record is the statement, so it is never edited."""
 
     household_field = None  # owners delete (Reconciliation.household_policy)
-    list_display = ("account", "statement_date", "statement_balance", "transaction_count", "created_by", "created_at")
+    list_display = ("account", "statement_date", "balance_display", "transaction_count", "created_by", "created_at")
+
+    @admin.display(description="Statement balance", ordering="statement_balance")
+    def balance_display(self, obj: Reconciliation) -> str:
+        return money_html(obj.statement_balance, obj.account.currency)
+
     list_filter = (("account", ScopedFilter),)
     list_select_related = ("account", "created_by")
     date_hierarchy = "statement_date"
