@@ -9,7 +9,9 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
+from ledger.admin.register import register_url
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     HouseholdScopedInline,
@@ -43,7 +45,16 @@ RULE_FIELDS = {"name", "conditions", "match", "position", "is_active", "set_cate
 
 @admin.register(Account)
 class AccountAdmin(HouseholdScopedAdmin):
-    list_display = ("name", "kind", "currency", "balance_display", "institution", "archived", "household")
+    list_display = (
+        "name",
+        "kind",
+        "currency",
+        "balance_display",
+        "register_link",
+        "institution",
+        "archived",
+        "household",
+    )
     list_filter = ("kind", "currency", "archived", ("household", ScopedFilter))
     list_select_related = ("household",)
     search_fields = ("name", "institution")
@@ -56,6 +67,10 @@ class AccountAdmin(HouseholdScopedAdmin):
     @admin.display(description="Balance", ordering="balance")
     def balance_display(self, obj: Account) -> str:
         return format_amount(obj.balance, obj.currency)  # type: ignore[attr-defined]
+
+    @admin.display(description="Register")
+    def register_link(self, obj: Account) -> str:
+        return format_html('<a href="{}" class="ft-register-link">Register</a>', register_url(obj))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Account:
         return account_create(**{name: data[name] for name in ACCOUNT_FIELDS | {"household"} if name in data})

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from ledger.admin.register import RegisterAdminMixin
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     HouseholdScopedInline,
@@ -88,7 +89,7 @@ class SetCategoryForm(forms.Form):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(HouseholdScopedAdmin):
+class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
     form = TransactionForm
     household_field = None  # follows the account
     list_display = ("date", "payee", "amount_display", "account", "category_display", "status", "tag_names")
@@ -108,6 +109,7 @@ class TransactionAdmin(HouseholdScopedAdmin):
     readonly_fields = ("transfer", "created_by", "created_at", "updated_by", "updated_at")
     actions = ("mark_cleared", "set_category", "export_csv", "apply_rules", "unreconcile")
     list_per_page = 50
+    change_list_template = "admin/ledger/transaction/change_list.html"  # the register's header (register.py)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Two prefetches whatever the page size: split lines (with their categories) and tags.

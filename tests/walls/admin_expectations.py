@@ -80,6 +80,12 @@ ADMIN: dict[str, AdminPage] = {
     "uploads_import_wizard_map": AdminPage(get=WRITE, post=WRITE, obj="statement_import", data={"date": "=Date"}),
     "uploads_import_wizard_map:auto": AdminPage(get=WRITE, obj="statement_import", query={"auto": "=1"}, ok=(302,)),
     "uploads_import_wizard_preview": AdminPage(get=READ, post=WRITE, obj="statement_import"),
+    # The register (an account's transaction list) and its quick entry and payee suggestions.
+    "ledger_transaction_changelist:register": AdminPage(get=READ, query={"account__id__exact": "account"}),
+    "ledger_transaction_quick_entry": AdminPage(
+        post=WRITE, data={"account": "account", "date": "=2024-02-03", "payee": "=Quick", "amount": "=-1.00"}
+    ),
+    "ledger_transaction_payees": AdminPage(get=READ, query={"account": "account", "term": "="}),
     # Registered models.
     **admin_model("ledger_household", "household", add=SIGNED_IN, delete=OWNER),
     **admin_model("ledger_membership", "membership", add=NOBODY, delete=OWNER),
