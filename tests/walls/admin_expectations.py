@@ -76,6 +76,10 @@ ADMIN: dict[str, AdminPage] = {
     "budgets_budget_month": AdminPage(
         get=READ, post=WRITE, query={"household": "household", "month": "=2024-02"}, data={"action": "=copy_previous"}
     ),
+    **{
+        f"budgets_report_{report}": AdminPage(get=READ, query={"household": "household"})
+        for report in ("cashflow", "spending", "net_worth", "forecast")
+    },
     "uploads_import_wizard": AdminPage(get=WRITE, post=WRITE, data={"account": "account"}),
     "uploads_import_wizard_map": AdminPage(get=WRITE, post=WRITE, obj="statement_import", data={"date": "=Date"}),
     "uploads_import_wizard_map:auto": AdminPage(get=WRITE, obj="statement_import", query={"auto": "=1"}, ok=(302,)),
