@@ -1,9 +1,10 @@
 """The rows of the budget month page, built from the month's budget report (`budget_report_for_month`, the API's
 report) so the page and the API never disagree.
 
-A group (a parent category with subcategories) shows the report's rolled-up figures, then one row for what is
-booked on the parent itself ("Food — not in a subcategory") and one per subcategory: a group's figures are the
-sum of the rows under it, and the page's totals (the report's) the sum of the top-level rows.
+A group (a parent category with subcategories) shows the report's rolled-up figures, then a row for what is
+budgeted or booked on the parent itself ("Food — not in a subcategory", left out when all zero) and one per
+subcategory: a group's figures are the sum of the rows under it, and the page's totals (the report's) the sum
+of the top-level rows.
 """
 
 from __future__ import annotations
@@ -86,7 +87,14 @@ def month_rows(
             line.carried_over - sum((c.carried_over for c in children), ZERO),
             currency,
         )
-        rows.append(entry(line, "own", f"{line.name} — not in a subcategory", own))
+        own_row = entry(line, "own", f"{line.name} — not in a subcategory", own)
+        # Shown when something is booked or budgeted on the parent itself (or it was just typed there).
+        if (
+            line.category_id in lines
+            or own_row["amount"]
+            or any(own[key] != format_amount(ZERO, currency) for key in ("budgeted", "spent", "carried"))
+        ):
+            rows.append(own_row)
         for child in sorted(children, key=lambda c: (c.name, c.category_id)):
             figures = _figures(child.budgeted, child.spent, child.carried_over, currency, near=child.near_limit)
             rows.append(entry(child, "child", child.name, figures))

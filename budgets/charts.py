@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 WIDTH = 640
 HEIGHT = 260
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 40  # room for the value axis (left) and the month labels (bottom)
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 44  # room for the value axis (left) and the month labels (bottom)
 TICKS = 4
 
 
@@ -41,6 +41,8 @@ class XLabel:
     x: str
     y: str
     text: str
+    year: str = ""  # under the first label and each January, so a short "Mar" stays unambiguous
+    year_y: str = ""
 
 
 @dataclass
@@ -145,13 +147,27 @@ def _tick_label(value: Decimal) -> str:
 
 
 def _x_labels(labels: Sequence[str], centers: Sequence[Decimal]) -> list[XLabel]:
-    # On a long range every label would collide: show at most 12, evenly spaced.
+    """Month labels ("Mar 2026") as "Mar", the year written under the first one and under each January. On a long
+    range every label would collide: at most 12 are shown, evenly spaced."""
     every = max(1, -(-len(labels) // 12))
-    return [
-        XLabel(x=_px(center), y=str(HEIGHT - BOTTOM + 16), text=text)
-        for index, (text, center) in enumerate(zip(labels, centers, strict=True))
-        if index % every == 0
-    ]
+    result = []
+    previous_year = ""
+    for index, (text, center) in enumerate(zip(labels, centers, strict=True)):
+        month, _, year = text.partition(" ")
+        new_year = year != previous_year
+        previous_year = year
+        if index % every and not new_year:
+            continue
+        result.append(
+            XLabel(
+                x=_px(center),
+                y=str(HEIGHT - BOTTOM + 16),
+                text=month,
+                year=year if new_year else "",
+                year_y=str(HEIGHT - BOTTOM + 32),
+            )
+        )
+    return result
 
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series]) -> Chart:
