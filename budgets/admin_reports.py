@@ -115,9 +115,16 @@ def spending_page(household: Household, query: dict[str, Any]) -> dict[str, Any]
     rows = []
     for line in data["categories"]:
         rows.append({"name": line["name"], "spent": shown(line["spent"], c), "child": False})
+        children = line["children"]
+        # What is booked on the parent itself, so a group's figure is the sum of the rows under it.
+        own = Decimal(line["spent"]) - sum((Decimal(child["spent"]) for child in children), Decimal(0))
+        if children and own != 0:
+            rows.append(
+                {"name": f"{line['name']} — not in a subcategory", "spent": format_amount(own, c), "child": True}
+            )
         rows.extend(
             {"name": child["name"], "spent": shown(child["spent"], c), "child": True}
-            for child in line["children"]
+            for child in children
             if Decimal(child["spent"]) != 0
         )
     return {"data": data, "chart": chart, "rows": rows, "total": shown(data["total"], c)}

@@ -150,6 +150,7 @@ class RegisterAdminMixin:
         context = dict(extra_context or {})
         if account is not None:
             context["register"] = self._register_context(request, account)
+            context["title"] = f"{account.name}: register"
         return super().changelist_view(request, context)  # type: ignore[misc,no-any-return]
 
     def _register_context(self, request: HttpRequest, account: Account) -> dict[str, Any]:

@@ -213,3 +213,15 @@ def test_dashboard_shows_net_worth_and_its_chart(month_books: Books, owner: User
     chart = html.split('data-chart="net_worth"', 1)[1].split("</figure>", 1)[0]
     assert chart.count("<circle") == 12
     assert chart.count("<path") == 1
+
+
+def test_spending_page_groups_add_up_when_the_parent_has_its_own_spending(month_books: Books, owner: User) -> None:
+    transaction_create(
+        account=month_books.checking, date=timezone.localdate(), amount="-5.05", category=month_books.food
+    )
+    query = {"household": str(month_books.household.pk)}
+    html = staff_client(owner).get(reverse("admin:budgets_report_spending"), query).content.decode()
+    rows = {row[0].replace("└ ", ""): amount(row[1]) for row in cells(html, "spending")}
+    assert rows["Food — not in a subcategory"] == Decimal("5.05")
+    assert rows["Food"] == rows["Food — not in a subcategory"] + rows["Groceries"] + rows["Restaurants"]
+    assert rows["Food"] == Decimal("205.40")
