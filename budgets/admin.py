@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from unfold.admin import ModelAdmin, TabularInline
 
 from budgets import admin_reports, services
 from budgets.admin_month import month_rows, month_totals
@@ -358,7 +359,7 @@ class BudgetAdmin(HouseholdScopedAdmin):
         return TemplateResponse(request, "admin/budgets/dashboard.html", context)
 
 
-class ScheduledOccurrenceInline(admin.TabularInline):  # type: ignore[type-arg]
+class ScheduledOccurrenceInline(TabularInline):
     model = ScheduledOccurrence
     fields = ("occurrence_date", "transaction", "transfer", "posted_at")
     readonly_fields = ("occurrence_date", "transaction", "transfer", "posted_at")
@@ -394,7 +395,7 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ExchangeRateAdmin(ModelAdmin):
     """Global reference data: written only with the model's own permissions, granted explicitly (or a superuser)."""
 
     list_display = ["date", "base", "quote", "rate"]

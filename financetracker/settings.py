@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 from financetracker.env import env_bool, env_int, env_list, env_str
 
@@ -34,6 +35,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # The admin's theme: before django.contrib.admin so its templates win (see UNFOLD below).
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -60,7 +64,7 @@ MIDDLEWARE = [
     "financetracker.request_context.RequestContextMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "financetracker.security.csp.ThemedAdminCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -169,6 +173,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Signing in without a ?next= lands on the dashboard (the themed login form carries no "next" of its own).
+LOGIN_REDIRECT_URL = "admin:budgets_dashboard"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out (username, address) before any password is checked.
     "axes.backends.AxesStandaloneBackend",
@@ -352,6 +358,27 @@ LOGGING = {
 # /metrics: with a token, only `Authorization: Bearer <token>` may scrape; without one, only direct
 # (not proxied) requests from loopback or private addresses. See financetracker/metrics_view.py.
 METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+
+# --- Admin theme (django-unfold) ------------------------------------------------------------------
+# The back office is the product's main screen: its name, its icon, a sidebar grouped by what people do
+# (financetracker/admin_navigation.py), and "View site" leading to the dashboard.
+UNFOLD = {
+    "SITE_TITLE": "financetracker",
+    "SITE_HEADER": "financetracker",
+    "SITE_URL": "/",
+    "SITE_SYMBOL": "account_balance_wallet",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("ledger/favicon.svg")},
+    ],
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "STYLES": [lambda request: static("ledger/admin_theme.css")],
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "financetracker.admin_navigation.navigation",
+    },
+}
 
 # --- Product settings -----------------------------------------------------------------------------
 DEMO_USERNAME = "demo"

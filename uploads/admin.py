@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, scoped_queryset
+from ledger.admin.theme import ThemedFormMixin
 from ledger.admin.transactions import TransactionAdmin
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Transaction, User
@@ -90,7 +91,7 @@ class CsvProfileAdmin(ScopedReadOnlyAdmin):
         services.csv_profile_delete(profile=obj)
 
 
-class UploadForm(forms.Form):
+class UploadForm(ThemedFormMixin, forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none())
     file = forms.FileField()
     format = forms.ChoiceField(choices=[("", "Detect from the content"), *ImportFormat.choices], required=False)
@@ -101,7 +102,7 @@ class UploadForm(forms.Form):
         self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
 
 
-class MappingForm(forms.Form):
+class MappingForm(ThemedFormMixin, forms.Form):
     delimiter = forms.CharField(required=False, max_length=2)
     date_format = forms.CharField(required=False, help_text="e.g. %d.%m.%Y or %m/%d/%y; empty: detect.")
     date_order = forms.ChoiceField(
@@ -115,6 +116,7 @@ class MappingForm(forms.Form):
         choices = [("", "—"), *((name, name) for name in columns)]
         for field in MAPPING_FIELDS:
             self.fields[field] = forms.ChoiceField(choices=choices, required=False)
+        self.apply_theme()
 
     def mapping(self) -> dict[str, Any]:
         data = {key: value for key, value in self.cleaned_data.items() if value and key != "save_profile"}

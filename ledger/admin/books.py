@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from unfold.admin import TabularInline
+from unfold.widgets import UnfoldAdminDateWidget
 
 from ledger.admin.register import register_url
 from ledger.admin.scoping import (
@@ -124,7 +125,7 @@ class TagAdmin(HouseholdScopedAdmin):
         tag_delete(tag=obj)
 
 
-class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
+class TransferSideInline(TabularInline):
     """The two linked transactions, read-only: edit a side on its transaction page."""
 
     model = Transaction
@@ -148,7 +149,7 @@ class TransferSideInline(admin.TabularInline):  # type: ignore[type-arg]
 class TransferForm(ScopedModelForm):
     from_account = forms.ModelChoiceField(queryset=Account.objects.none())
     to_account = forms.ModelChoiceField(queryset=Account.objects.none())
-    date = forms.DateField(widget=AdminDateWidget)
+    date = forms.DateField(widget=UnfoldAdminDateWidget)
     amount = forms.DecimalField(help_text="The amount sent, positive.")
     to_amount = forms.DecimalField(
         required=False, help_text="The amount received, when the accounts' currencies differ."

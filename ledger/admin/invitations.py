@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, ScopedModelForm, adopt, may_act
 from ledger.errors import ConflictError
@@ -87,7 +88,7 @@ class InvitationAdmin(HouseholdScopedAdmin):
 
 
 @admin.register(ReceivedInvitation)
-class ReceivedInvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReceivedInvitationAdmin(ModelAdmin):
     """The signed-in person's pending invitations, whatever their households: accept or decline them here."""
 
     list_display = ("household_name", "role", "invited_by", "created_at", "expires_at")

@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -29,7 +31,7 @@ from ledger.services.households import (
 from ledger.services.tokens import api_token_create, api_token_revoke
 
 
-class MembershipListInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipListInline(TabularInline):
     """Who is in the household; memberships are managed on their own page (owners only)."""
 
     model = Membership
@@ -113,7 +115,7 @@ class MembershipAdmin(HouseholdScopedAdmin):
         membership_remove(membership=obj)
 
 
-class SignUpForm(AdminUserCreationForm):  # type: ignore[type-arg]
+class SignUpForm(UserCreationForm):
     personal_household = forms.BooleanField(
         required=False,
         initial=True,
@@ -122,10 +124,13 @@ class SignUpForm(AdminUserCreationForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
+class LedgerUserAdmin(UserAdmin, ModelAdmin):  # type: ignore[type-arg]
     """Superusers manage people; everyone else sees the members of their households and edits only themselves."""
 
     add_form = SignUpForm
+    # Unfold's forms: the stock ones render unstyled inside the theme.
+    form = UserChangeForm
+    change_password_form = AdminPasswordChangeForm
     add_fieldsets = (
         (
             None,
@@ -171,6 +176,15 @@ class LedgerUserAdmin(UserAdmin):  # type: ignore[type-arg]
             household_create_personal(user=obj)
 
 
+# The stock Group page, in the theme like every other page (superusers manage groups).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class ThemedGroupAdmin(GroupAdmin, ModelAdmin):  # type: ignore[type-arg]
+    pass
+
+
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ApiToken
@@ -178,7 +192,7 @@ class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(ModelAdmin):
     """Personal tokens: created here (the secret is shown once), revoked with an action, never edited."""
 
     form = ApiTokenForm

@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from unfold.admin import ModelAdmin, TabularInline
 
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.errors import ConflictError
@@ -119,7 +120,7 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
-class HouseholdScopedAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
     """Base for every household-owned model's admin; its History page shows our audit entries."""
 
     form = ScopedModelForm
@@ -262,7 +263,7 @@ def adopt(target: models.Model, saved: models.Model) -> None:
     target.__dict__.update(saved.__dict__)
 
 
-class HouseholdScopedInline(admin.TabularInline):  # type: ignore[type-arg]
+class HouseholdScopedInline(TabularInline):
     """Inline rows: scoped like their parent, editable only where the person may write to the parent's household."""
 
     exclude = ("household",)

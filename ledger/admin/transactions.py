@@ -22,6 +22,7 @@ from ledger.admin.scoping import (
     adopt,
     scoped_queryset,
 )
+from ledger.admin.theme import ThemedFormMixin
 from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
 from ledger.money import format_amount
 from ledger.services.transactions import (
@@ -80,7 +81,7 @@ class TransactionForm(ScopedModelForm):
             status.choices = [c for c in status.choices if c[0] != TransactionStatus.RECONCILED]  # type: ignore[attr-defined]
 
 
-class SetCategoryForm(forms.Form):
+class SetCategoryForm(ThemedFormMixin, forms.Form):
     category = forms.ModelChoiceField(queryset=Category.objects.none())
 
     def __init__(self, *args: Any, categories: QuerySet[Category], **kwargs: Any) -> None:

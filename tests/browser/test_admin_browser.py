@@ -43,7 +43,7 @@ def test_editor_adds_a_split_transaction_and_sees_only_their_household(
     page.goto(f"{live_server.url}/admin/login/?next=/admin/ledger/transaction/add/")
     page.fill("#id_username", staff_editor.username)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url("**/admin/ledger/transaction/add/")
     assert SECRET not in page.content()
 
@@ -55,7 +55,7 @@ def test_editor_adds_a_split_transaction_and_sees_only_their_household(
     page.fill("#id_splits-0-amount", "-30.00")
     page.select_option("#id_splits-1-category", label="Travel")
     page.fill("#id_splits-1-amount", "-20.00")
-    page.click("input[name=_save]")
+    page.click("[name=_save]")
 
     page.wait_for_url("**/admin/ledger/transaction/")
     listing = page.content()

@@ -45,7 +45,7 @@ def _log_in(page: Any, base_url: str, user: User, next_path: str) -> None:
     page.goto(f"{base_url}/admin/login/?next={next_path}")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url(f"**{next_path}")
 
 
@@ -81,7 +81,8 @@ def _wizard(page: Any, base_url: str, name: str) -> str:
     assert "Step 3 of 3" in page.content()
     page.click("input[value=Commit]")
     page.wait_for_url("**/admin/uploads/statementimport/")
-    return page.inner_text("ul.messagelist")
+    # The success message is on the page the wizard returns to (the theme gives messages no class of their own).
+    return page.inner_text("#main")
 
 
 def test_a_member_imports_three_formats_twice_and_keeps_a_receipt_nobody_else_can_download(
@@ -111,7 +112,7 @@ def test_a_member_imports_three_formats_twice_and_keeps_a_receipt_nobody_else_ca
         "input[type=file][name$='-upload']",
         files=[{"name": "bakery receipt.png", "mimeType": "image/png", "buffer": receipt}],
     )
-    page.click("input[name=_continue]")
+    page.click("[name=_continue]")
     page.wait_for_selector("text=bakery receipt.png")
     attachment = Attachment.objects.get(transaction=bakery)
     assert attachment.content_type == "image/png" and attachment.size == len(receipt)
@@ -127,7 +128,7 @@ def test_a_member_imports_three_formats_twice_and_keeps_a_receipt_nobody_else_ca
         other = stranger.new_page()
         _log_in(other, live_server.url, _staff_member(outsider), "/admin/uploads/statementimport/")
         assert "de_decimal_comma_bom_crlf.csv" not in other.content()
-        assert "0 statement imports" in other.content()
+        assert "No results found" in other.content()
         response = other.request.get(f"{live_server.url}/api/v1/attachments/{attachment.pk}/download/")
         assert response.status == 404
         assert receipt not in response.body()

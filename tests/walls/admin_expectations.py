@@ -66,6 +66,9 @@ ADMIN: dict[str, AdminPage] = {
     "password_change": AdminPage(get=SIGNED_IN),
     "password_change_done": AdminPage(get=SIGNED_IN),
     "jsi18n": AdminPage(get=SIGNED_IN),
+    # django-unfold's sidebar search: it matches the names of the pages the person may open, never rows
+    # (UNFOLD["COMMAND"]["search_models"] stays off).
+    "search": AdminPage(get=READ, query={"s": "=transactions"}),
     "autocomplete": AdminPage(
         get=READ, query={"app_label": "=ledger", "model_name": "=transaction", "field_name": "=category", "term": "="}
     ),

@@ -56,6 +56,9 @@ _VOLATILE = [
     (re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'), 'name="csrfmiddlewaretoken" value=""'),
     (re.compile(r'csrfToken: "[^"]+"'), 'csrfToken: ""'),
     (re.compile(r'"csrfToken": "[^"]+"'), '"csrfToken": ""'),
+    # The CSP nonce of each response (the admin theme's inline style and htmx's configuration carry it).
+    (re.compile(r'nonce="[^"]+"'), 'nonce=""'),
+    (re.compile(r'"inline(Style|Script)Nonce": "[^"]+"'), r'"inline\1Nonce": ""'),
 ]
 
 
