@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 WIDTH = 640
 HEIGHT = 260
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 44  # room for the value axis (left) and the month labels (bottom)
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 50  # room for the value axis (left) and the month labels (bottom)
 TICKS = 4
 
 
@@ -164,7 +164,7 @@ def _x_labels(labels: Sequence[str], centers: Sequence[Decimal]) -> list[XLabel]
                 y=str(HEIGHT - BOTTOM + 16),
                 text=month,
                 year=year if new_year else "",
-                year_y=str(HEIGHT - BOTTOM + 32),
+                year_y=str(HEIGHT - BOTTOM + 38),
             )
         )
     return result

@@ -52,7 +52,7 @@ def log_in(page: Any, base_url: str, username: str, password: str, next_path: st
     page.goto(f"{base_url}/admin/login/?next={next_path}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url(f"**{next_path.split('?')[0]}*")
 
 
