@@ -215,3 +215,24 @@ def test_payee_suggestions_propose_the_payees_last_category_and_amount(
             {"payee": "Kaufland", "category": groceries.pk, "category_label": "Food › Groceries", "amount": "-34.21"}
         ]
     }
+
+
+def test_register_page_costs_the_same_queries_whatever_the_number_of_rows_and_months(
+    owner: User, checking: Account
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = staff(owner)
+    client.get(register_url(checking))  # warm up: content types and permission caches
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(register_url(checking)).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for month in range(4, 13):  # nine more months, three rows each
+        for day in (3, 14, 25):
+            transaction_create(account=checking, date=datetime.date(2024, month, day), amount="-1.00", payee="Kiosk")
+    assert queries() == few
