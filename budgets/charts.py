@@ -203,9 +203,13 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series]) -
 def line_chart(title: str, categories: Sequence[str], series: Sequence[Series]) -> Chart:
     """One line per series over the categories (months), with a dot on every data point."""
     scale = _Scale([v for s in series for v in s.values])
-    plot = Decimal(WIDTH - LEFT - RIGHT)
+    # The first and last points sit inside the plot, so their month labels clear the axis and the edge.
+    inset = Decimal(22)
+    plot = Decimal(WIDTH - LEFT - RIGHT) - 2 * inset
     count = max(1, len(categories) - 1)
-    xs = [LEFT + plot * index / count if len(categories) > 1 else LEFT + plot / 2 for index in range(len(categories))]
+    xs = [
+        LEFT + inset + (plot * index / count if len(categories) > 1 else plot / 2) for index in range(len(categories))
+    ]
     chart = Chart(title=title, ticks=scale.ticks(), zero_y=_px(scale.y(Decimal(0))))
     for item in series:
         points = [

@@ -126,7 +126,7 @@ def test_main_pages_draw_their_charts_fit_a_phone_and_are_photographed(
         "report-forecast": f"{reverse('admin:budgets_report_forecast')}?household={demo.pk}",
         "import-wizard": reverse("admin:uploads_import_wizard"),
     }
-    on_phone = {"dashboard", "register", "budget-month", "import-wizard", "report-cashflow"}
+    on_phone = set(pages)
     log_in(page, live_server.url, DEMO_USERNAME, DEMO_PASSWORD)
     blocked: list[str] = []
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
