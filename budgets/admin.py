@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.contrib import admin, messages
@@ -24,21 +25,25 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 
 from budgets import admin_reports, services
+from budgets.admin_forms import ExchangeRateForm, ScheduledTransactionForm
 from budgets.admin_month import month_rows, month_totals
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
 from budgets.months import add_months, budget_month_of, parse_month
+from budgets.recurrence import describe as describe_recurrence
 from budgets.selectors import (
     ForecastReport,
     UpcomingOccurrence,
     budget_report_for_month,
     forecast_report,
+    scheduled_occurrences,
     scheduled_upcoming,
     spending_by_category,
 )
+from budgets.selectors.scheduled import day_before
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, scoped_queryset
 from ledger.models import Category, CategoryKind, Household
 from ledger.models.tenancy import may, may_on_shared_data
-from ledger.money import format_amount
+from ledger.money import display_amount, display_rate, money_html
 
 UPCOMING_DAYS = 30
 FORECAST_MONTHS = 6
@@ -71,7 +76,9 @@ def _upcoming_rows(upcoming: list[UpcomingOccurrence]) -> list[dict[str, Any]]:
                 if transfer_to is None
                 else f"{scheduled.account.name} → {transfer_to.name}",
                 # A transfer's amount is what leaves the source account.
-                "amount": format_amount(scheduled.amount if transfer_to is None else -scheduled.amount, currency),
+                "amount": display_amount(
+                    scheduled.amount if transfer_to is None else -scheduled.amount, currency, code=False
+                ),
                 "currency": currency,
                 "category": scheduled.category.name if scheduled.category is not None else "",
             }
@@ -101,9 +108,10 @@ def _forecast_rows(forecast: ForecastReport) -> list[dict[str, Any]]:
             {
                 "name": account.name,
                 "currency": account.currency,
-                "balance": format_amount(account.balance, account.currency),  # type: ignore[attr-defined]
+                "balance": display_amount(account.balance, account.currency, code=False),  # type: ignore[attr-defined]
                 "values": [
-                    {"amount": format_amount(value, account.currency), "negative": value < 0} for value in values
+                    {"amount": display_amount(value, account.currency, code=False), "negative": value < 0}
+                    for value in values
                 ],
                 "points": _sparkline([account.balance, *values]),  # type: ignore[attr-defined]
                 "trend": "down" if values and values[-1] < account.balance else "up",  # type: ignore[attr-defined]
@@ -121,7 +129,7 @@ def _household_choice(request: HttpRequest) -> tuple[list[Household], Household 
 
 @admin.register(Budget)
 class BudgetAdmin(HouseholdScopedAdmin):
-    list_display = ["month_label", "category", "amount", "rollover", "household"]
+    list_display = ["month_label", "category", "amount_display", "rollover", "household"]
     list_filter = ("month", "rollover", ("household", ScopedFilter))
     search_fields = ["category__name"]
     date_hierarchy = "month"
@@ -130,7 +138,11 @@ class BudgetAdmin(HouseholdScopedAdmin):
 
     @admin.display(description="Month", ordering="month")
     def month_label(self, obj: Budget) -> str:
-        return f"{obj.month:%Y-%m}"
+        return f"{obj.month:%B %Y}"
+
+    @admin.display(description="Budgeted", ordering="amount")
+    def amount_display(self, obj: Budget) -> str:
+        return money_html(obj.amount, obj.household.base_currency)
 
     fields = ("household", "category", "month", "amount", "rollover")
 
@@ -312,9 +324,9 @@ class BudgetAdmin(HouseholdScopedAdmin):
                 budget_rows.append(
                     {
                         "name": line.name,
-                        "spent": format_amount(line.spent, currency),
-                        "funds": format_amount(funds, currency),
-                        "available": format_amount(line.available, currency),
+                        "spent": display_amount(line.spent, currency, code=False),
+                        "funds": display_amount(funds, currency, code=False),
+                        "available": display_amount(line.available, currency, code=False),
                         "percent": line.percent_used,
                         "width": 100 if line.over_budget else width,
                         "state": "over" if line.over_budget else ("near" if line.near_limit else "ok"),
@@ -324,7 +336,7 @@ class BudgetAdmin(HouseholdScopedAdmin):
             spending_rows = [
                 {
                     "name": line.name,
-                    "amount": format_amount(line.spent, currency),
+                    "amount": display_amount(line.spent, currency, code=False),
                     "width": 0 if largest <= 0 or line.spent <= 0 else int(line.spent * 300 / largest),
                     "y": index * bar_height,
                     "text_y": index * bar_height + 15,
@@ -338,10 +350,18 @@ class BudgetAdmin(HouseholdScopedAdmin):
                     "currency": currency,
                     "month": month,
                     "report": report,
-                    "totals": report.as_dict()["totals"],
+                    # The same figures as the API's totals, written for people.
+                    "totals": {
+                        name: display_amount(Decimal(value), currency, code=False)
+                        for name, value in report.as_dict()["totals"].items()
+                    },
                     "missing_rates": report.missing_rates,
                     "accounts": [
-                        {"name": a.name, "currency": a.currency, "balance": format_amount(a.balance, a.currency)}  # type: ignore[attr-defined]
+                        {
+                            "name": a.name,
+                            "currency": a.currency,
+                            "balance": display_amount(a.balance, a.currency, code=False),  # type: ignore[attr-defined]
+                        }
                         for a in accounts
                     ],
                     "budget_rows": budget_rows,
@@ -373,12 +393,83 @@ class ScheduledOccurrenceInline(TabularInline):
 
 @admin.register(ScheduledTransaction)
 class ScheduledTransactionAdmin(HouseholdScopedAdmin):
-    list_display = ["__str__", "account", "amount", "next_due", "active", "household"]
+    form = ScheduledTransactionForm
+    list_display = ["label", "account_display", "amount_display", "schedule", "next_dates", "active", "household"]
     list_filter = ("active", ("household", ScopedFilter))
     search_fields = ["payee", "description"]
-    list_select_related = ["account", "household"]
-    readonly_fields = ["next_due"]
+    list_select_related = ["account", "to_account", "household", "category"]
+    readonly_fields = ["schedule", "next_dates"]
     inlines = [ScheduledOccurrenceInline]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "household",
+                    "account",
+                    "to_account",
+                    "amount",
+                    "to_amount",
+                    "payee",
+                    "description",
+                    "category",
+                )
+            },
+        ),
+        (
+            "Repeats",
+            {
+                "fields": (
+                    "schedule",
+                    "frequency",
+                    "interval",
+                    "weekdays",
+                    "monthly_on",
+                    "month_day",
+                    "nth",
+                    "nth_weekday",
+                    "month",
+                    "start_date",
+                    "end_date",
+                    "occurrence_count",
+                    "recurrence",
+                    "next_dates",
+                    "active",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="Payee", ordering="payee")
+    def label(self, obj: ScheduledTransaction) -> str:
+        return obj.payee or obj.description or "Scheduled"
+
+    @admin.display(description="Account", ordering="account__name")
+    def account_display(self, obj: ScheduledTransaction) -> str:
+        # A transfer is marked with the account it goes to.
+        return obj.account.name if obj.to_account is None else f"{obj.account.name} → {obj.to_account.name}"
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: ScheduledTransaction) -> str:
+        if obj.to_account is not None:
+            return money_html(-obj.amount, obj.account.currency, signed=True)
+        return money_html(obj.amount, obj.account.currency, signed=True)
+
+    @admin.display(description="Repeats")
+    def schedule(self, obj: ScheduledTransaction) -> str:
+        if not obj.pk:
+            return "—"
+        return describe_recurrence(obj.recurrence, obj.start_date)
+
+    @admin.display(description="Next dates")
+    def next_dates(self, obj: ScheduledTransaction) -> str:
+        if not obj.pk:
+            return "—"
+        if obj.next_due is None:
+            return "None: the schedule has ended"
+        # From the next unposted one (overdue included), as the posting job will create them.
+        upcoming = scheduled_occurrences(obj, after=day_before(obj.next_due), until=obj.end_date or date.max)
+        return ", ".join(f"{day:%a %-d %b %Y}" for day in islice(upcoming, 3))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> ScheduledTransaction:
         fields = {name: data[name] for name in services.SCHEDULED_FIELDS if name in data}
@@ -398,8 +489,14 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
 class ExchangeRateAdmin(ModelAdmin):
     """Global reference data: written only with the model's own permissions, granted explicitly (or a superuser)."""
 
-    list_display = ["date", "base", "quote", "rate"]
+    form = ExchangeRateForm
+    list_display = ["date", "base", "quote", "rate_display"]
     list_filter = ["base", "quote"]
+
+    @admin.display(description="Rate", ordering="rate")
+    def rate_display(self, obj: ExchangeRate) -> str:
+        return f"1 {obj.base} = {display_rate(obj.rate)} {obj.quote}"
+
     date_hierarchy = "date"
     search_fields = ["quote", "base"]
 

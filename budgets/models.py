@@ -26,9 +26,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from budgets.recurrence import describe as describe_recurrence
 from ledger.models import Account, Category, Transaction, Transfer
 from ledger.models.books import amount_field, household_id_unique
 from ledger.models.tenancy import GlobalQuerySet, HouseholdOwned
+from ledger.money import display_amount, display_rate
 
 
 class Budget(HouseholdOwned):
@@ -60,7 +62,7 @@ class Budget(HouseholdOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.category_id}: {self.amount}"
+        return f"{self.category} {self.month:%B %Y}: {display_amount(self.amount, self.household.base_currency)}"
 
 
 def recurrence_rule(recurrence: str, start: date) -> rruleset:
@@ -131,7 +133,9 @@ class ScheduledTransaction(HouseholdOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.payee or self.description or 'Scheduled'} ({self.recurrence})"
+        label = self.payee or self.description or "Scheduled"
+        amount = display_amount(self.amount, self.account.currency, signed=self.to_account_id is None)
+        return f"{label} {amount}, {describe_recurrence(self.recurrence, self.start_date)}"
 
     @property
     def is_transfer(self) -> bool:
@@ -193,4 +197,4 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} 1 {self.base} = {self.rate} {self.quote}"
+        return f"{self.date} 1 {self.base} = {display_rate(self.rate)} {self.quote}"

@@ -9,6 +9,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 # Every amount column is numeric(19, 4): four places covers every ISO 4217 currency.
 AMOUNT_MAX_DIGITS = 19
@@ -113,4 +115,55 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
+    """The machine form ("-1234.50"): API fields, CSV cells, report JSON. People read `display_amount`."""
     return f"{quantize(amount, currency):f}"
+
+
+# --- Money as people read it ------------------------------------------------------------------------
+# format_amount above is the machine form (API, CSV: "-1234.50"); what follows is for screens and messages.
+MINUS = "\u2212"  # a real minus sign: as wide as "+", never broken from its figure, read aloud as "minus"
+
+
+def display_amount(
+    amount: Decimal | int | str | None, currency: str, *, signed: bool = False, code: bool = True
+) -> str:
+    """ "-1,234.50 EUR": the currency's own places, thousands grouped, a minus sign (a plus when `signed`)."""
+    if amount is None or amount == "":
+        return ""
+    value = quantize(Decimal(amount), currency)
+    sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
+    text = f"{sign}{abs(value):,f}"
+    return f"{text} {currency}" if code else text
+
+
+def amount_class(amount: Decimal | int | str | None) -> str:
+    """A CSS class telling negatives from positives, alongside the sign (never instead of it)."""
+    if amount is None or amount == "":
+        return "ft-amount"
+    value = Decimal(amount)
+    return "ft-amount ft-negative" if value < 0 else ("ft-amount ft-positive" if value > 0 else "ft-amount ft-zero")
+
+
+RATE_SIGNIFICANT_DIGITS = 6
+
+
+def display_rate(rate: Decimal | str | None) -> str:
+    """An exchange rate with six significant digits ("1.08523", "157.230" → "157.23"), never exponents."""
+    if rate is None or rate == "":
+        return ""
+    value = Decimal(rate)
+    if value == 0:
+        return "0"
+    adjusted = value.adjusted()  # the exponent of the leading digit
+    places = max(0, RATE_SIGNIFICANT_DIGITS - 1 - adjusted)
+    text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money_html(amount: Decimal | int | str | None, currency: str, *, signed: bool = False) -> SafeString:
+    """An amount for a page: `<span class="ft-amount ft-negative">-1,234.50 EUR</span>` (escaped)."""
+    if amount is None or amount == "":
+        return format_html("")
+    return format_html(
+        '<span class="{}">{}</span>', amount_class(amount), display_amount(amount, currency, signed=signed)
+    )

@@ -3,7 +3,9 @@ from rest_framework.routers import DefaultRouter
 
 from budgets.api import views
 
+# The API root lists every app's routes: financetracker/api_urls.py serves it, not each router.
 router = DefaultRouter()
+router.include_root_view = False
 router.register("budgets", views.BudgetViewSet, basename="budget")
 router.register("scheduled", views.ScheduledTransactionViewSet, basename="scheduled")
 router.register("exchange-rates", views.ExchangeRateViewSet, basename="exchange-rate")

@@ -18,10 +18,9 @@ from budgets.selectors.common import (
     fetch_json,
     missing_rates_from,
     missing_rates_json,
-    money,
 )
 from ledger.models import Household
-from ledger.money import ROUNDING
+from ledger.money import ROUNDING, format_amount
 
 # The amounts a budget report counts: this month's, and the carried months' of the categories carried.
 _COUNTED_IN_REPORT = (
@@ -129,10 +128,10 @@ class BudgetCategoryLine:
             "category": self.category_id,
             "name": self.name,
             "parent": self.parent_id,
-            "budgeted": money(self.budgeted, currency),
-            "spent": money(self.spent, currency),
-            "carried_over": money(self.carried_over, currency),
-            "available": money(self.available, currency),
+            "budgeted": format_amount(self.budgeted, currency),
+            "spent": format_amount(self.spent, currency),
+            "carried_over": format_amount(self.carried_over, currency),
+            "available": format_amount(self.available, currency),
             "percent_used": None if percent is None else f"{percent:f}",
             "rollover": self.rollover,
             "over_budget": self.over_budget,
@@ -201,18 +200,18 @@ class BudgetReport:
                     "category": line.category_id,
                     "name": line.name,
                     "parent": line.parent_id,
-                    "received": money(-line.spent, currency),
+                    "received": format_amount(-line.spent, currency),
                 }
                 for line in self.income_categories
             ],
             "totals": {
-                "budgeted": money(self.budgeted, currency),
-                "spent": money(self.spent, currency),
-                "carried_over": money(self.carried_over, currency),
-                "available": money(self.available, currency),
-                "income": money(self.income, currency),
-                "left_to_budget": money(self.left_to_budget, currency),
-                "uncategorized": money(self.uncategorized, currency),
+                "budgeted": format_amount(self.budgeted, currency),
+                "spent": format_amount(self.spent, currency),
+                "carried_over": format_amount(self.carried_over, currency),
+                "available": format_amount(self.available, currency),
+                "income": format_amount(self.income, currency),
+                "left_to_budget": format_amount(self.left_to_budget, currency),
+                "uncategorized": format_amount(self.uncategorized, currency),
             },
             "over_budget": [line.category_id for line in self._all_lines() if line.over_budget],
             "near_limit": [line.category_id for line in self._all_lines() if line.near_limit],

@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection
 
 from budgets.months import label_month_sql
-from ledger.money import currency_exponent, quantize
+from ledger.money import currency_exponent
 
 ZERO = Decimal(0)
 NEAR_LIMIT_PERCENT = Decimal(90)
@@ -107,10 +107,6 @@ def missing_rates_from(rows: list[dict[str, Any]]) -> list[MissingRate]:
         MissingRate(currency=row["currency"], date=date.fromisoformat(row["date"]), amount=Decimal(row["amount"]))
         for row in rows
     ]
-
-
-def money(amount: Decimal, currency: str) -> str:
-    return f"{quantize(amount, currency):f}"
 
 
 def exchange_rate_on(from_currency: str, to_currency: str, on_date: date) -> Decimal | None:

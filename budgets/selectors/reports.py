@@ -19,10 +19,10 @@ from budgets.selectors.common import (
     entries_cte,
     fetch_json,
     missing_rates_from,
-    money,
 )
 from budgets.selectors.scheduled import day_before, scheduled_occurrences
 from ledger.models import Account, Household
+from ledger.money import format_amount
 from ledger.selectors import accounts_with_balance
 
 # --- Cash flow and spending -----------------------------------------------------------------------------
@@ -72,16 +72,16 @@ class CashflowReport:
             "months": [
                 {
                     "month": f"{m.month:%Y-%m}",
-                    "income": money(m.income, c),
-                    "expense": money(m.expense, c),
-                    "net": money(m.net, c),
+                    "income": format_amount(m.income, c),
+                    "expense": format_amount(m.expense, c),
+                    "net": format_amount(m.net, c),
                 }
                 for m in self.months
             ],
             "totals": {
-                "income": money(sum((m.income for m in self.months), ZERO), c),
-                "expense": money(sum((m.expense for m in self.months), ZERO), c),
-                "net": money(sum((m.net for m in self.months), ZERO), c),
+                "income": format_amount(sum((m.income for m in self.months), ZERO), c),
+                "expense": format_amount(sum((m.expense for m in self.months), ZERO), c),
+                "net": format_amount(sum((m.net for m in self.months), ZERO), c),
             },
             "missing_rates": [missing.as_dict() for missing in self.missing_rates],
         }
@@ -166,7 +166,7 @@ class SpendingReport:
                 "category": line.category_id,
                 "name": line.name,
                 "parent": line.parent_id,
-                "spent": money(line.spent, c),
+                "spent": format_amount(line.spent, c),
             }
             if line.parent_id is None:
                 data["children"] = [line_dict(child) for child in line.children]
@@ -177,7 +177,7 @@ class SpendingReport:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "categories": [line_dict(line) for line in sorted(self.categories, key=lambda x: (-x.spent, x.name))],
-            "total": money(self.total, c),
+            "total": format_amount(self.total, c),
             "missing_rates": [missing.as_dict() for missing in self.missing_rates],
         }
 
@@ -282,13 +282,13 @@ class NetWorthReport:
                     "accounts": [
                         {
                             "account": account_id,
-                            "balance": money(balance, currencies[account_id]),
-                            "converted": None if converted is None else money(converted, self.currency),
+                            "balance": format_amount(balance, currencies[account_id]),
+                            "converted": None if converted is None else format_amount(converted, self.currency),
                             "missing_rate": converted is None,
                         }
                         for account_id, (balance, converted) in self.balances[month].items()
                     ],
-                    "total": money(self.total(month), self.currency),
+                    "total": format_amount(self.total(month), self.currency),
                 }
                 for month in self.months
             ],
@@ -350,12 +350,12 @@ class ForecastReport:
                     "account": account.pk,
                     "name": account.name,
                     "currency": account.currency,
-                    "balance": money(account.balance, account.currency),  # type: ignore[attr-defined]
+                    "balance": format_amount(account.balance, account.currency),  # type: ignore[attr-defined]
                     "projection": [
                         {
                             "month": f"{month:%Y-%m}",
                             "end": (add_months(month, 1) - timedelta(days=1)).isoformat(),
-                            "balance": money(value, account.currency),
+                            "balance": format_amount(value, account.currency),
                         }
                         for month, value in zip(self.months, self.projections[account.pk], strict=True)
                     ],

@@ -22,8 +22,8 @@ from ledger.admin.scoping import (
     scoped_queryset,
 )
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
-from ledger.models.books import TransactionStatus
-from ledger.money import format_amount
+from ledger.models.books import CATEGORY_TREE_ORDER, TransactionStatus
+from ledger.money import display_amount, money_html
 from ledger.rules import rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
 from ledger.services.books import (
@@ -67,7 +67,7 @@ class AccountAdmin(HouseholdScopedAdmin):
 
     @admin.display(description="Balance", ordering="balance")
     def balance_display(self, obj: Account) -> str:
-        return format_amount(obj.balance, obj.currency)  # type: ignore[attr-defined]
+        return money_html(obj.balance, obj.currency)  # type: ignore[attr-defined]
 
     @admin.display(description="Register")
     def register_link(self, obj: Account) -> str:
@@ -87,6 +87,7 @@ class AccountAdmin(HouseholdScopedAdmin):
 class CategoryAdmin(HouseholdScopedAdmin):
     list_display = ("__str__", "kind", "parent", "archived", "household")
     list_filter = ("kind", "archived", ("household", ScopedFilter))
+    ordering = CATEGORY_TREE_ORDER
     list_select_related = ("parent", "household")
     search_fields = ("name", "parent__name")
     fields = ("household", "name", "parent", "kind", "archived")
@@ -130,11 +131,15 @@ class TransferSideInline(TabularInline):
 
     model = Transaction
     fk_name = "transfer"
-    fields = ("account", "date", "amount", "payee", "description", "status")
+    fields = ("account", "date", "amount_display", "payee", "description", "status")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj: Transaction) -> str:
+        return money_html(obj.amount, obj.account.currency, signed=True)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("account")
@@ -198,7 +203,7 @@ class TransferAdmin(HouseholdScopedAdmin):
     def _side(obj: Transfer, outgoing: bool) -> str:
         for side in obj.transactions.all():
             if (side.amount < 0) == outgoing:
-                return f"{side.account.name}: {format_amount(side.amount, side.account.currency)}"
+                return f"{side.account.name}: {display_amount(side.amount, side.account.currency, signed=True)}"
         return "—"
 
     @admin.display(description="From")
@@ -230,7 +235,12 @@ class ReconciliationAdmin(HouseholdScopedAdmin):
     """Adding one runs `account_reconcile`; the record is the statement, so it is never edited."""
 
     household_field = None  # owners delete (Reconciliation.household_policy)
-    list_display = ("account", "statement_date", "statement_balance", "transaction_count", "created_by", "created_at")
+    list_display = ("account", "statement_date", "balance_display", "transaction_count", "created_by", "created_at")
+
+    @admin.display(description="Statement balance", ordering="statement_balance")
+    def balance_display(self, obj: Reconciliation) -> str:
+        return money_html(obj.statement_balance, obj.account.currency)
+
     list_filter = (("account", ScopedFilter),)
     list_select_related = ("account", "created_by")
     date_hierarchy = "statement_date"

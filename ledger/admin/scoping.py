@@ -8,11 +8,13 @@ ConflictError (a reconciled transaction, a last owner) as an error message, neve
 
 from __future__ import annotations
 
+import copy
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.admin.filters import ChoicesFieldListFilter, FieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -24,7 +26,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.errors import ConflictError
 from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
+from ledger.models.books import CATEGORY_TREE_ORDER
 from ledger.models.tenancy import Action, GlobalQuerySet, household_ids_for, may
+from ledger.money import AMOUNT_DECIMAL_PLACES, quantize
 
 HOUSEHOLD_MEMBERS_GROUP = "Household members"
 
@@ -59,6 +63,8 @@ def scoped_queryset(
     queryset = model._default_manager.all()
     if relations := LABEL_RELATIONS.get(model):
         queryset = queryset.select_related(*relations)
+    if model is Category:
+        queryset = queryset.order_by(*CATEGORY_TREE_ORDER)
     if model is User:
         # People are not household-owned: you see the members of your households, nobody else.
         allowed = household_ids_for(request.user, action, for_model)
@@ -108,6 +114,10 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
 
     request: HttpRequest | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        show_amounts_in_currency_places(self)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         error: ValidationError | None = getattr(self.request, "_ledger_service_error", None)
@@ -118,6 +128,39 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
             else:
                 self.add_error(None, error)
         return cleaned
+
+
+def amount_currency(obj: models.Model, field_name: str) -> str | None:
+    """The currency an amount field of `obj` is in, when it can be told without guessing."""
+    try:
+        if field_name == "to_amount":
+            to_account = getattr(obj, "to_account", None)
+            return to_account.currency if to_account is not None else None
+        currency = getattr(obj, "currency", None)
+        if isinstance(currency, str) and currency:
+            return currency
+        for relation in ("account", "transaction"):
+            related = getattr(obj, relation, None)
+            if related is not None:
+                return str(related.currency)
+        household = getattr(obj, "household", None)
+        return household.base_currency if household is not None else None
+    except models.ObjectDoesNotExist:
+        return None
+
+
+def show_amounts_in_currency_places(form: forms.ModelForm) -> None:  # type: ignore[type-arg]
+    """A stored amount (numeric(19, 4)) shows in its input with the currency's places: -134.21, not -134.2100."""
+    instance = form.instance
+    if instance.pk is None:
+        return
+    for name, field in form.fields.items():
+        if not isinstance(field, forms.DecimalField) or field.decimal_places != AMOUNT_DECIMAL_PLACES:
+            continue
+        value = getattr(instance, name, None)
+        currency = amount_currency(instance, name)
+        if isinstance(value, Decimal) and currency:
+            form.initial[name] = quantize(value, currency)
 
 
 class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
@@ -268,6 +311,7 @@ class HouseholdScopedInline(TabularInline):
 
     exclude = ("household",)
     extra = 0
+    form: type[forms.ModelForm] = ScopedModelForm  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
@@ -286,3 +330,29 @@ class HouseholdScopedInline(TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and may_act(request, obj, "change", self.model)
+
+
+class InUseChoicesFilter(ChoicesFieldListFilter):
+    """A choices field's filter offering only the values the person's rows use.
+
+    The account currency filter listed all ~180 ISO codes; this one lists the currencies of the accounts
+    you can see (one DISTINCT over the admin's own scoped queryset, so no other household's values).
+    """
+
+    def __init__(
+        self,
+        field: Any,
+        request: HttpRequest,
+        params: Any,
+        model: Any,
+        model_admin: Any,
+        field_path: str,
+    ) -> None:
+        in_use = set(model_admin.get_queryset(request).order_by().values_list(field_path, flat=True).distinct())
+        narrowed = copy.copy(field)
+        narrowed.choices = [(value, label) for value, label in field.flatchoices if value in in_use]
+        super().__init__(narrowed, request, params, model, model_admin, field_path)
+
+
+# Every admin's plain choices-field filter (currency, kind, status, role…) offers only values in use.
+FieldListFilter.register(lambda field: bool(field.choices), InUseChoicesFilter, take_priority=True)

@@ -24,7 +24,7 @@ from ledger.admin.scoping import (
 )
 from ledger.admin.theme import ThemedFormMixin
 from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
-from ledger.money import format_amount
+from ledger.money import format_amount, money_html
 from ledger.services.transactions import (
     EDITABLE_FIELDS,
     SplitLine,
@@ -115,7 +115,9 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Two prefetches whatever the page size: split lines (with their categories) and tags.
         splits = Prefetch("splits", queryset=Split.objects.select_related("category__parent").order_by("id"))
-        return super().get_queryset(request).prefetch_related(splits, "tags")
+        # And each transfer's two sides with their accounts, to name the other account ("→ Savings").
+        sides = Prefetch("transfer__transactions", queryset=Transaction.objects.select_related("account"))
+        return super().get_queryset(request).prefetch_related(splits, "tags", sides)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = ("account", "date", "amount", "payee", "description", "category", "status")
@@ -128,13 +130,17 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: Transaction) -> str:
-        return f"{format_amount(obj.amount, obj.account.currency)} {obj.account.currency}"
+        return money_html(obj.amount, obj.account.currency, signed=True)
 
     @admin.display(description="Category", ordering="category__name")
     def category_display(self, obj: Transaction) -> str:
         lines = obj.splits.all()
         if lines:
             return "Split: " + ", ".join(str(line.category) for line in lines)
+        if obj.transfer_id is not None and obj.transfer is not None:
+            other = next((side for side in obj.transfer.transactions.all() if side.pk != obj.pk), None)
+            if other is not None:
+                return f"Transfer → {other.account.name}" if obj.amount < 0 else f"Transfer ← {other.account.name}"
         return str(obj.category) if obj.category_id else "—"
 
     @admin.display(description="Tags")

@@ -5,7 +5,9 @@ from ledger.api import views
 from ledger.api.audit import AuditEntryViewSet
 from ledger.api.invitations import ReceivedInvitationViewSet
 
+# The API root lists every app's routes: financetracker/api_urls.py serves it, not each router.
 router = DefaultRouter()
+router.include_root_view = False
 router.register("households", views.HouseholdViewSet, basename="household")
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("categories", views.CategoryViewSet, basename="category")

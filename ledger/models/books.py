@@ -11,11 +11,17 @@ from typing import ClassVar
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Upper
 
 from ledger.models.tenancy import MEMBER_POLICY, OWNER_ROLES, Household, HouseholdOwned, Policy, User
-from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES, MONTH_TOTAL_MAX_DIGITS
+from ledger.money import (
+    AMOUNT_DECIMAL_PLACES,
+    AMOUNT_MAX_DIGITS,
+    CURRENCY_CHOICES,
+    MONTH_TOTAL_MAX_DIGITS,
+    display_amount,
+)
 
 
 def amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
@@ -60,6 +66,17 @@ class Account(HouseholdOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.currency})"
+
+
+# Categories as a tree: "Food", "Food > Groceries", "Shopping", "Shopping > Clothing" — by the top-level
+# name, each parent before its children (a child's own name alone put "Shopping > Clothing" before "Food").
+CATEGORY_TREE_ORDER = (
+    Coalesce("parent__name", "name"),
+    Coalesce("parent_id", "id"),
+    F("parent_id").asc(nulls_first=True),
+    "name",
+    "id",
+)
 
 
 class CategoryKind(models.TextChoices):
@@ -116,7 +133,12 @@ class Transfer(HouseholdOwned):
         constraints = [household_id_unique("transfer")]
 
     def __str__(self) -> str:
-        return f"Transfer #{self.pk}"
+        # "Checking → Savings 2,500.00 EUR" (the sides are prefetched on lists; one query otherwise).
+        sides = sorted(self.transactions.all(), key=lambda side: side.amount) if self.pk else []
+        if len(sides) != 2:
+            return f"Transfer #{self.pk}"
+        sent, received = sides
+        return f"{sent.account.name} → {received.account.name} {display_amount(-sent.amount, sent.account.currency)}"
 
 
 class TransactionStatus(models.TextChoices):
@@ -198,7 +220,9 @@ class Transaction(HouseholdOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.payee or self.description} {self.amount}"
+        # Titles, breadcrumbs, messages and audit text read this: "Kaufland -134.21 EUR on 2024-04-01".
+        label = self.payee or self.description or "Transaction"
+        return f"{label} {display_amount(self.amount, self.currency, signed=True)} on {self.date:%Y-%m-%d}"
 
     @property
     def is_reconciled(self) -> bool:
@@ -227,7 +251,7 @@ class Split(HouseholdOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category_id}: {self.amount}"
+        return f"{self.category}: {display_amount(self.amount, self.transaction.currency, signed=True)}"
 
 
 class TransactionTag(HouseholdOwned):

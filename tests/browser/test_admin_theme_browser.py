@@ -29,7 +29,9 @@ PAGES = [
     "/admin/ledger/transaction/",
     "/admin/ledger/transaction/add/",
     "/admin/ledger/category/",
+    "/admin/budgets/scheduledtransaction/",
     "/admin/budgets/scheduledtransaction/add/",
+    "/admin/budgets/exchangerate/",
     "/admin/uploads/statementimport/",
     "/admin/uploads/statementimport/wizard/",
 ]

@@ -48,10 +48,10 @@ def test_the_dashboard_shows_balances_budget_progress_and_spending(books: Books,
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "-950.00 EUR" in content  # the checking balance
+    assert "\u2212950.00 EUR" in content  # the checking balance, with a real minus sign
     assert '<rect class="fill near" width="95"' in content
     assert "<svg" in content
-    assert "950.00 / 1000.00" in content
+    assert "950.00 / 1,000.00" in content
 
 
 def test_the_month_view_lists_every_category_and_saves_through_services(books: Books, editor, this_month) -> None:

@@ -64,17 +64,17 @@ def test_it_shows_the_next_bills_and_each_accounts_forecast(books: Books, owner:
     html = response.content.decode()
     upcoming = section(html, "ft-upcoming")
     assert "City Power" in upcoming
-    assert "-75.25 EUR" in upcoming
+    assert "\u221275.25 EUR" in upcoming
     assert "Joint account" in upcoming
     assert (timezone.localdate() + datetime.timedelta(days=5)).isoformat() in upcoming
     assert "Rainy day" in upcoming
     assert "Checking → Savings" in upcoming
-    assert "-300.00 EUR" in upcoming
+    assert "\u2212300.00 EUR" in upcoming
     assert "Far Future Gym" not in upcoming
 
     forecast = section(html, "ft-forecast")
     joint_row = next(row for row in forecast.split("<tr>") if "Joint account" in row)
-    assert "1000.00" in joint_row  # now
+    assert "1,000.00" in joint_row  # now, thousands grouped
     assert "924.75" in joint_row  # after the one power bill
     months = 6
     # 40 days apart, the power bill and the first gym payment fall in different months: one column is 924.75.

@@ -4,7 +4,9 @@ from rest_framework.routers import DefaultRouter
 from ledger.api.rules import RuleViewSet
 from uploads.api import views
 
+# The API root lists every app's routes: financetracker/api_urls.py serves it, not each router.
 router = DefaultRouter()
+router.include_root_view = False
 router.register("attachments", views.AttachmentViewSet, basename="attachment")
 router.register("imports", views.StatementImportViewSet, basename="statementimport")
 router.register("rules", RuleViewSet, basename="rule")
