@@ -15,7 +15,7 @@ from typing import Any
 from budgets.models import Budget
 from budgets.selectors import BudgetReport
 from budgets.selectors.budget_report import BudgetCategoryLine
-from ledger.money import format_amount
+from ledger.money import display_amount, format_amount
 
 ZERO = Decimal(0)
 
@@ -25,11 +25,11 @@ def _figures(
 ) -> dict[str, Any]:
     available = budgeted + carried - spent
     return {
-        "budgeted": format_amount(budgeted, currency),
-        "spent": format_amount(spent, currency),
-        "carried": format_amount(carried, currency),
-        "available": format_amount(available, currency),
-        "overspent": format_amount(-available, currency) if available < 0 else "",
+        "budgeted": display_amount(budgeted, currency, code=False),
+        "spent": display_amount(spent, currency, code=False),
+        "carried": display_amount(carried, currency, code=False),
+        "available": display_amount(available, currency, code=False),
+        "overspent": display_amount(-available, currency, code=False) if available < 0 else "",
         "over": available < 0,
         "near": near and available >= 0,
         "carried_negative": carried < 0,
@@ -53,6 +53,7 @@ def month_rows(
             amount = posted.get(f"amount_{line.category_id}", "")
             rollover = posted.get(f"rollover_{line.category_id}") == "on"
         else:
+            # The input holds the plain form ("1234.50"), what a person types and the service reads.
             amount = format_amount(stored.amount, currency) if stored is not None else ""
             rollover = stored.rollover if stored is not None else False
         return {
@@ -92,7 +93,7 @@ def month_rows(
         if (
             line.category_id in lines
             or own_row["amount"]
-            or any(own[key] != format_amount(ZERO, currency) for key in ("budgeted", "spent", "carried"))
+            or any(own[key] != display_amount(ZERO, currency, code=False) for key in ("budgeted", "spent", "carried"))
         ):
             rows.append(own_row)
         for child in sorted(children, key=lambda c: (c.name, c.category_id)):
@@ -104,7 +105,7 @@ def month_rows(
 def month_totals(report: BudgetReport) -> dict[str, str]:
     data = report.as_dict()["totals"]
     currency = report.currency
-    return {key: format_amount(Decimal(value), currency) for key, value in data.items()} | {
+    return {key: display_amount(Decimal(value), currency, code=False) for key, value in data.items()} | {
         "left_negative": "1" if report.left_to_budget < 0 else "",
         "available_negative": "1" if report.available < 0 else "",
         "has_uncategorized": "1" if report.uncategorized != 0 else "",

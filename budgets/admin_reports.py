@@ -24,7 +24,7 @@ from budgets.charts import Chart, Series, bar_chart, horizontal_bar_chart, line_
 from budgets.months import add_months
 from budgets.selectors import cashflow_report, forecast_report, net_worth_report, spending_by_category
 from ledger.models import Household
-from ledger.money import format_amount
+from ledger.money import display_amount
 
 REPORTS = {
     "cashflow": "Cash flow",
@@ -37,7 +37,7 @@ FORECAST_DEFAULT_MONTHS = 12
 
 def shown(amount: str, currency: str) -> str:
     """A report's figure (a plain decimal string) as people read it."""
-    return format_amount(Decimal(amount), currency)
+    return display_amount(Decimal(amount), currency, code=False)
 
 
 def _month_label(text: str) -> str:
@@ -120,7 +120,11 @@ def spending_page(household: Household, query: dict[str, Any]) -> dict[str, Any]
         own = Decimal(line["spent"]) - sum((Decimal(child["spent"]) for child in children), Decimal(0))
         if children and own != 0:
             rows.append(
-                {"name": f"{line['name']} — not in a subcategory", "spent": format_amount(own, c), "child": True}
+                {
+                    "name": f"{line['name']} — not in a subcategory",
+                    "spent": display_amount(own, c, code=False),
+                    "child": True,
+                }
             )
         rows.extend(
             {"name": child["name"], "spent": shown(child["spent"], c), "child": True}

@@ -27,7 +27,7 @@ from django.utils.html import format_html
 
 from ledger.models import Account, Category, Transaction, TransactionStatus
 from ledger.models.tenancy import may
-from ledger.money import format_amount
+from ledger.money import amount_class, display_amount, format_amount
 from ledger.selectors import accounts_with_balance, payee_suggestions, running_balances
 from ledger.services.transactions import transaction_create
 
@@ -124,10 +124,10 @@ class RegisterAdminMixin:
         balance: Decimal | None = getattr(obj, "running_balance", None)
         if balance is None:
             return "—"
-        currency = obj.account.currency
-        negative = " ft-negative" if balance < 0 else ""
         return format_html(
-            '<span class="ft-money ft-balance{}">{} {}</span>', negative, format_amount(balance, currency), currency
+            '<span class="ft-money ft-balance {}">{}</span>',
+            amount_class(balance),
+            display_amount(balance, obj.account.currency),
         )
 
     running_balance_display.short_description = "Balance"  # type: ignore[attr-defined]
@@ -161,7 +161,7 @@ class RegisterAdminMixin:
             initial.update({k: v for k, v in kept.items() if k in ("date", "payee", "category", "amount")})
         return {
             "account": account,
-            "balance": format_amount(account.balance, account.currency),  # type: ignore[attr-defined]
+            "balance": display_amount(account.balance, account.currency),  # type: ignore[attr-defined]
             "negative": account.balance < 0,  # type: ignore[attr-defined]
             "form": QuickEntryForm(initial=initial, request=request, account=account) if can_add else None,
             "errors": kept.get("errors") if kept else None,
@@ -210,8 +210,8 @@ class RegisterAdminMixin:
             else:
                 # The next entry starts on the same day, as in a paper register.
                 request.session[QUICK_ENTRY_SESSION_KEY] = {"account": raw, "date": data["date"].isoformat()}
-                amount = format_amount(saved.amount, visible.currency)
-                messages.success(request, f"Added {saved.payee or 'a transaction'}: {amount} {visible.currency}.")
+                amount = display_amount(saved.amount, visible.currency)
+                messages.success(request, f"Added {saved.payee or 'a transaction'}: {amount}.")
                 return HttpResponseRedirect(register_url(visible))
         else:
             error = "; ".join(f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items())

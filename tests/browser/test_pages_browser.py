@@ -94,6 +94,11 @@ def register_rows(page: Any) -> dict[int, str]:
     return result
 
 
+def shown(value: Decimal) -> str:
+    """How a euro amount reads on a page: two places, grouped thousands, a real minus sign."""
+    return f"{value:,.2f} EUR".replace("-", "\u2212")
+
+
 def phone_fits(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
@@ -221,14 +226,14 @@ def test_register_shows_the_databases_running_balance_and_quick_entry_updates_it
     account: Account = register_books["account"]
     log_in(page, live_server.url, owner.username, PASSWORD, register_url(account))
     expected = db_running_balances(account)
-    shown = register_rows(page)
-    assert len(shown) == 12
-    assert shown == {pk: f"{expected[pk]:.2f} EUR" for pk in shown}
+    rows = register_rows(page)
+    assert len(rows) == 12
+    assert rows == {pk: shown(expected[pk]) for pk in rows}
     # Filtered to one status, each row keeps the account's true balance after it.
     page.goto(live_server.url + register_url(account) + "&status__exact=pending")
     pending = register_rows(page)
     assert len(pending) == 3
-    assert pending == {pk: f"{expected[pk]:.2f} EUR" for pk in pending}
+    assert pending == {pk: shown(expected[pk]) for pk in pending}
     assert page.locator(".ft-status-pending").count() == 3
 
     # Quick entry from the keyboard: the payee proposes its last category and amount; Enter saves.
@@ -250,11 +255,11 @@ def test_register_shows_the_databases_running_balance_and_quick_entry_updates_it
     saved = Transaction.objects.get(account=account, date=datetime.date(2024, 3, 20))
     assert (saved.amount, saved.category, saved.created_by) == (Decimal("-20.00"), register_books["groceries"], owner)
     expected = db_running_balances(account)
-    shown = register_rows(page)
-    assert shown[saved.pk] == f"{expected[saved.pk]:.2f} EUR"
+    rows = register_rows(page)
+    assert rows[saved.pk] == shown(expected[saved.pk])
     # The newest row's balance is the account's balance, shown above the register.
     assert expected[saved.pk] == account_balance(account)
-    assert page.locator('[data-testid="account-balance"]').inner_text() == f"{account_balance(account):.2f} EUR"
+    assert page.locator('[data-testid="account-balance"]').inner_text() == shown(account_balance(account))
     assert page.evaluate("document.activeElement.id") == "ft-qe-payee"  # ready for the next entry
 
 
@@ -271,11 +276,11 @@ def test_a_budget_edit_on_the_month_page_reaches_the_report(
     page.wait_for_selector(f"text=Saved the budget of {month:%B %Y}")
     assert Budget.objects.get(category=rent, month=month).amount == Decimal("1234.50")
     row = page.locator(f'tr[data-category="{rent.pk}"]')
-    assert row.locator('[data-figure="available"]').inner_text().startswith("1234.50")
-    assert page.locator('tfoot [data-figure="budgeted"]').inner_text() == "1234.50"
+    assert row.locator('[data-figure="available"]').inner_text().startswith("1,234.50")
+    assert page.locator('tfoot [data-figure="budgeted"]').inner_text() == "1,234.50"
     # The dashboard reads the same report.
     page.goto(f"{live_server.url}{reverse('admin:budgets_dashboard')}?household={household.pk}")
-    assert "0.00 / 1234.50" in page.content()
+    assert "0.00 / 1,234.50" in page.content()
 
 
 def test_a_viewer_sees_no_edit_controls(page: Any, live_server: Any, viewer: User, household: Household) -> None:

@@ -44,7 +44,7 @@ def cells(html: str, table: str) -> list[list[str]]:
 
 
 def amount(text: str) -> Decimal:
-    return Decimal(text.split()[0].replace(",", "").replace("\u202f", ""))
+    return Decimal(text.split()[0].replace(",", "").replace("\u2212", "-"))
 
 
 @pytest.fixture
@@ -79,9 +79,9 @@ def test_month_page_shows_budgeted_carried_spent_available_and_totals_that_add_u
     rows = cells(html, "budget-month")
     by_name = {row[0].replace("└ ", ""): row for row in rows}
     # Restaurants: budgeted 50, spent 80.25 → overspent, said in words.
-    assert by_name["Restaurants"][2:5] == ["0.00", "80.25", "-30.25 overspent"]
+    assert by_name["Restaurants"][2:5] == ["0.00", "80.25", "\u221230.25 overspent"]
     # Rent: 1000 last month with rollover, nothing spent then → 1000 carried; 900 + 1000 - 950.
-    assert by_name["Rent"][2:5] == ["1000.00", "950.00", "950.00"]
+    assert by_name["Rent"][2:5] == ["1,000.00", "950.00", "950.00"]
     # The group row is the sum of the rows under it (its own line included), the total the sum of the top rows.
     group, own = by_name["Food"], by_name["Food — not in a subcategory"]
     parts = [own, by_name["Groceries"], by_name["Restaurants"]]
@@ -96,8 +96,8 @@ def test_month_page_shows_budgeted_carried_spent_available_and_totals_that_add_u
     inputs = dict(re.findall(r'name="amount_(\d+)" value="([^"]*)"', html))
     assert sum(Decimal(v) for v in inputs.values() if v) == amount(total[1]) == Decimal("1270.00")
     # Left to budget: the month's income minus what is budgeted.
-    assert re.search(r'data-figure="left_to_budget">1230.00 EUR', html)
-    assert re.search(r'data-figure="income">2500.00 EUR', html)
+    assert re.search(r'data-figure="left_to_budget">1,230.00 EUR', html)
+    assert re.search(r'data-figure="income">2,500.00 EUR', html)
 
 
 def test_month_page_matches_the_api_budget_report(month_books: Books, owner: User, this_month: datetime.date) -> None:
@@ -209,7 +209,7 @@ def test_a_bad_report_range_is_explained_and_the_default_shown(month_books: Book
 
 def test_dashboard_shows_net_worth_and_its_chart(month_books: Books, owner: User) -> None:
     html = staff_client(owner).get(reverse("admin:budgets_dashboard")).content.decode()
-    assert re.search(r'data-testid="net-worth">1349.65 EUR<', html)
+    assert re.search(r'data-testid="net-worth">1,349.65 EUR<', html)
     chart = html.split('data-chart="net_worth"', 1)[1].split("</figure>", 1)[0]
     assert chart.count("<circle") == 12
     assert chart.count("<path") == 1

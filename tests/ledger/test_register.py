@@ -31,6 +31,11 @@ def staff(user: User) -> Client:
     return client
 
 
+def shown(value: Decimal) -> str:
+    """How a euro amount reads on a page: two places, grouped thousands, a real minus sign."""
+    return f"{value:,.2f} EUR".replace("-", "\u2212")
+
+
 def expected_balances(account: Account) -> dict[int, Decimal]:
     """The oracle, in Python: opening balance (from the opening date) plus every row up to this one by (date, id)."""
     running = Decimal(0)
@@ -98,12 +103,12 @@ def test_register_page_shows_each_rows_balance_across_pages_and_filters(
             html = response.content.decode()
             for pk, balance in re.findall(r'/ledger/transaction/(\d+)/change/.*?ft-balance[^"]*">([^<]+)<', html, re.S):
                 seen[int(pk)] = balance
-        assert seen == {pk: f"{value:.2f} EUR" for pk, value in oracle.items()}
+        assert seen == {pk: shown(value) for pk, value in oracle.items()}
         # A search hides rows, not their effect: a row's balance is the same as in the full register.
         response = client.get(register_url(checking) + "&q=-1200")
         html = response.content.decode()
         (pk, balance), *_ = re.findall(r'/ledger/transaction/(\d+)/change/.*?ft-balance[^"]*">([^<]+)<', html, re.S)
-        assert balance == f"{oracle[int(pk)]:.2f} EUR"
+        assert balance == shown(oracle[int(pk)])
     finally:
         TransactionAdmin.list_per_page = saved
 

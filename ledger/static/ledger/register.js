@@ -66,5 +66,7 @@
     if (next.select) next.select();
   });
 
+  // Back from an entry the payee box waits for the next one (autofocus alone loses to the theme's own scripts).
+  if (payee.hasAttribute("autofocus")) payee.focus();
   if (payee.value === "" && document.activeElement === payee) fetchSuggestions("");
 })();
