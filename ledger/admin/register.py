@@ -27,7 +27,7 @@ from django.utils.html import format_html
 
 from ledger.models import Account, Category, Transaction, TransactionStatus
 from ledger.models.tenancy import may
-from ledger.money import amount_class, display_amount, format_amount
+from ledger.money import display_amount, format_amount
 from ledger.selectors import accounts_with_balance, payee_suggestions, running_balances
 from ledger.services.transactions import transaction_create
 
@@ -125,8 +125,9 @@ class RegisterAdminMixin:
         if balance is None:
             return "—"
         return format_html(
-            '<span class="ft-money ft-balance {}">{}</span>',
-            amount_class(balance),
+            '<span class="ft-money ft-balance{}">{}</span>',
+            # A balance is not money in or out: only an overdrawn one is marked (its minus sign says it too).
+            " ft-negative" if balance < 0 else "",
             display_amount(balance, obj.account.currency),
         )
 
