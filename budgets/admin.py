@@ -24,8 +24,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 
-from budgets import services
+from budgets import admin_reports, services
 from budgets.admin_forms import ExchangeRateForm, ScheduledTransactionForm
+from budgets.admin_month import month_rows, month_totals
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
 from budgets.months import add_months, budget_month_of, parse_month
 from budgets.recurrence import describe as describe_recurrence
@@ -51,6 +52,13 @@ SPARK_WIDTH, SPARK_HEIGHT = 90, 22
 
 def _can_write(request: HttpRequest, household_id: int) -> bool:
     return may(request.user, "change", household_id, Budget)
+
+
+def _same_amount(text: str, amount: Decimal) -> bool:
+    try:
+        return Decimal(text) == amount
+    except ArithmeticError:
+        return False  # not a number: budget_set reports it
 
 
 def _upcoming_rows(upcoming: list[UpcomingOccurrence]) -> list[dict[str, Any]]:
@@ -162,8 +170,28 @@ class BudgetAdmin(HouseholdScopedAdmin):
         custom = [
             path("month/", self.admin_site.admin_view(self.month_view), name="budgets_budget_month"),
             path("dashboard/", self.admin_site.admin_view(self.dashboard_view), name="budgets_dashboard"),
+            *(
+                path(
+                    f"reports/{key.replace('_', '-')}/",
+                    self.admin_site.admin_view(self._report_view(key)),
+                    name=f"budgets_report_{key}",
+                )
+                for key in admin_reports.REPORTS
+            ),
         ]
         return custom + super().get_urls()
+
+    def _report_view(self, report: str) -> Any:
+        def view(request: HttpRequest) -> HttpResponse:
+            if not self.has_view_permission(request):
+                raise PermissionDenied
+            households, household = _household_choice(request)
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+            return admin_reports.report_view(
+                request, report, households=households, household=household, context=context
+            )
+
+        return view
 
     # --- The month view ------------------------------------------------------------------------------
 
@@ -213,29 +241,25 @@ class BudgetAdmin(HouseholdScopedAdmin):
             if not errors:
                 messages.success(request, f"Saved the budget of {month:%B %Y}.")
                 return HttpResponseRedirect(url)
-        rows = [
-            {
-                "category": category,
-                "amount": request.POST.get(f"amount_{category.pk}")
-                if errors
-                else (f"{lines[category.pk].amount:.2f}" if category.pk in lines else ""),
-                "rollover": lines[category.pk].rollover if category.pk in lines else False,
-                "error": errors.get(category.pk),
-            }
-            for category in categories
-        ]
+        report = budget_report_for_month(household, month)
+        posted = {key: str(value) for key, value in request.POST.items()} if errors else None
+        rows = month_rows(report, editable={c.pk for c in categories}, lines=lines, posted=posted, errors=errors)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Budget for {month:%B %Y}",
             "opts": self.model._meta,
             "households": households,
             "household": household,
+            "currency": household.base_currency,
             "month": month,
             "month_text": f"{month:%Y-%m}",
             "previous_month": f"{add_months(month, -1):%Y-%m}",
             "next_month": f"{add_months(month, 1):%Y-%m}",
+            "report": report,
             "rows": rows,
+            "totals": month_totals(report),
             "can_write": can_write,
+            "report_url": reverse("admin:budgets_report_cashflow") + f"?household={household.pk}",
         }
         return TemplateResponse(request, "admin/budgets/month.html", context)
 
@@ -258,6 +282,9 @@ class BudgetAdmin(HouseholdScopedAdmin):
                             if category.pk in lines:
                                 services.budget_delete(budget=lines[category.pk])
                             continue
+                        stored = lines.get(category.pk)
+                        if stored is not None and stored.rollover == rollover and _same_amount(text, stored.amount):
+                            continue  # unchanged: no write, no audit entry
                         services.budget_set(
                             household=household, category=category, month=month, amount=text, rollover=rollover
                         )
@@ -317,6 +344,7 @@ class BudgetAdmin(HouseholdScopedAdmin):
                 for index, line in enumerate(sorted(spending.categories, key=lambda x: -x.spent))
                 if line.spent > 0
             ]
+            context.update(admin_reports.dashboard_net_worth(household, today))
             context.update(
                 {
                     "currency": currency,

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Now
 
@@ -145,3 +146,59 @@ def invitations_sent(household_id: int) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(household_id=household_id).select_related("invited_by").order_by("-created_at", "-id")
     )
+
+
+# --- The register ---------------------------------------------------------------------------------------
+
+# A row's running balance is the account's true balance just after it, in (date, id) order, whatever the list
+# hides: the opening balance (from the opening date on), plus the kept monthly totals of the months before the
+# row's month, plus a window over the account's rows of that month up to the row. Only the months the page
+# shows are scanned, so the cost grows with the page, not with the account's history.
+_RUNNING_BALANCES_SQL = """
+WITH page AS (
+    SELECT id, date FROM ledger_transaction
+     WHERE household_id = %(household)s AND account_id = %(account)s AND id = ANY(%(ids)s)
+),
+months AS (SELECT DISTINCT date_trunc('month', date)::date AS month FROM page),
+within AS (
+    SELECT t.id, t.date, m.month,
+           sum(t.amount) OVER (PARTITION BY m.month ORDER BY t.date, t.id) AS running
+      FROM months m
+      JOIN ledger_transaction t ON t.household_id = %(household)s AND t.account_id = %(account)s
+                               AND t.date >= m.month AND t.date < (m.month + interval '1 month')::date
+)
+SELECT w.id,
+       CASE WHEN w.date >= a.opening_date THEN a.opening_balance ELSE 0 END
+       + coalesce((SELECT sum(mt.total) FROM ledger_accountmonthtotal mt
+                    WHERE mt.household_id = %(household)s AND mt.account_id = %(account)s AND mt.month < w.month), 0)
+       + w.running
+  FROM within w
+  JOIN page p ON p.id = w.id
+  JOIN ledger_account a ON a.household_id = %(household)s AND a.id = %(account)s
+"""
+
+
+def running_balances(account: Account, transaction_ids: list[int]) -> dict[int, Decimal]:
+    """The account's balance just after each of these of its rows (see above). One query."""
+    if not transaction_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RUNNING_BALANCES_SQL,
+            {"household": account.household_id, "account": account.pk, "ids": list(transaction_ids)},
+        )
+        return {int(row_id): Decimal(balance) for row_id, balance in cursor.fetchall()}
+
+
+def payee_suggestions(queryset: QuerySet[Transaction], term: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Payees starting with `term` (case-insensitive) among `queryset`'s rows, most recent first, each with the
+    category and amount of its latest row, so quick entry can propose them. One query."""
+    latest = (
+        queryset.filter(payee__istartswith=term.strip())
+        .exclude(payee="")
+        .order_by("payee", "-date", "-id")
+        .distinct("payee")
+        .values("payee", "category_id", "amount", "date", currency=F("account__currency"))
+    )
+    rows: list[dict[str, Any]] = [dict(row) for row in latest[:200]]
+    return sorted(rows, key=lambda row: row["date"], reverse=True)[:limit]

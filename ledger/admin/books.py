@@ -8,9 +8,11 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 from unfold.admin import TabularInline
 from unfold.widgets import UnfoldAdminDateWidget
 
+from ledger.admin.register import register_url
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     HouseholdScopedInline,
@@ -44,7 +46,16 @@ RULE_FIELDS = {"name", "conditions", "match", "position", "is_active", "set_cate
 
 @admin.register(Account)
 class AccountAdmin(HouseholdScopedAdmin):
-    list_display = ("name", "kind", "currency", "balance_display", "institution", "archived", "household")
+    list_display = (
+        "name",
+        "kind",
+        "currency",
+        "balance_display",
+        "register_link",
+        "institution",
+        "archived",
+        "household",
+    )
     list_filter = ("kind", "currency", "archived", ("household", ScopedFilter))
     list_select_related = ("household",)
     search_fields = ("name", "institution")
@@ -57,6 +68,10 @@ class AccountAdmin(HouseholdScopedAdmin):
     @admin.display(description="Balance", ordering="balance")
     def balance_display(self, obj: Account) -> str:
         return money_html(obj.balance, obj.currency)  # type: ignore[attr-defined]
+
+    @admin.display(description="Register")
+    def register_link(self, obj: Account) -> str:
+        return format_html('<a href="{}" class="ft-register-link">Register</a>', register_url(obj))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Account:
         return account_create(**{name: data[name] for name in ACCOUNT_FIELDS | {"household"} if name in data})

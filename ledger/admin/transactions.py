@@ -14,6 +14,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from ledger.admin.register import RegisterAdminMixin
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     HouseholdScopedInline,
@@ -91,7 +92,7 @@ class SetCategoryForm(ThemedFormMixin, forms.Form):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(HouseholdScopedAdmin):
+class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
     form = TransactionForm
     household_field = None  # follows the account
     list_display = ("date", "payee", "amount_display", "account", "category_display", "status", "tag_names")
@@ -111,6 +112,7 @@ class TransactionAdmin(HouseholdScopedAdmin):
     readonly_fields = ("transfer", "created_by", "created_at", "updated_by", "updated_at")
     actions = ("mark_cleared", "set_category", "export_csv", "apply_rules", "unreconcile")
     list_per_page = 50
+    change_list_template = "admin/ledger/transaction/change_list.html"  # the register's header (register.py)
 
     def get_inlines(
         self, request: HttpRequest, obj: Transaction | None

@@ -79,10 +79,20 @@ ADMIN: dict[str, AdminPage] = {
     "budgets_budget_month": AdminPage(
         get=READ, post=WRITE, query={"household": "household", "month": "=2024-02"}, data={"action": "=copy_previous"}
     ),
+    **{
+        f"budgets_report_{report}": AdminPage(get=READ, query={"household": "household"})
+        for report in ("cashflow", "spending", "net_worth", "forecast")
+    },
     "uploads_import_wizard": AdminPage(get=WRITE, post=WRITE, data={"account": "account"}),
     "uploads_import_wizard_map": AdminPage(get=WRITE, post=WRITE, obj="statement_import", data={"date": "=Date"}),
     "uploads_import_wizard_map:auto": AdminPage(get=WRITE, obj="statement_import", query={"auto": "=1"}, ok=(302,)),
     "uploads_import_wizard_preview": AdminPage(get=READ, post=WRITE, obj="statement_import"),
+    # The register (an account's transaction list) and its quick entry and payee suggestions.
+    "ledger_transaction_changelist:register": AdminPage(get=READ, query={"account__id__exact": "account"}),
+    "ledger_transaction_quick_entry": AdminPage(
+        post=WRITE, data={"account": "account", "date": "=2024-02-03", "payee": "=Quick", "amount": "=-1.00"}
+    ),
+    "ledger_transaction_payees": AdminPage(get=READ, query={"account": "account", "term": "="}),
     # Registered models.
     **admin_model("ledger_household", "household", add=SIGNED_IN, delete=OWNER),
     **admin_model("ledger_membership", "membership", add=NOBODY, delete=OWNER),

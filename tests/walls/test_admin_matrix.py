@@ -23,8 +23,8 @@ from tests.walls.world import GLOBAL_KEYS, MISSING_ID, PERSONAS, Seeded, World
 pytestmark = pytest.mark.django_db
 
 ROLE = {"anonymous": "anonymous", "owner": "owner", "editor": "editor", "viewer": "viewer", "outsider": "owner"}
-# Table entries that call an enumerated page a second way (the import map step's "?auto").
-VARIANTS = {"uploads_import_wizard_map:auto"}
+# Table entries that call an enumerated page a second way (the import map step's "?auto", an account's register).
+VARIANTS = {"uploads_import_wizard_map:auto", "ledger_transaction_changelist:register"}
 
 
 def test_every_admin_page_and_action_has_an_expectation() -> None:
