@@ -19,7 +19,7 @@ from budgets.months import add_months, budget_month_of
 from budgets.services import budget_set
 from ledger.models import AuditEntry, Household, User
 from ledger.services.transactions import transaction_create
-from tests.budgets.conftest import Books
+from tests.factories import Books
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from budgets.models import ScheduledTransaction
 from budgets.recurrence import describe, parse_simple
 from budgets.services import scheduled_create
 from ledger.models import User
-from tests.budgets.conftest import Books
+from tests.factories import Books
 
 pytestmark = pytest.mark.django_db
 

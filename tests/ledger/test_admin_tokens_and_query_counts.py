@@ -72,21 +72,22 @@ def changelist_queries(client: Client, url: str) -> int:
 
 # Every list page starts with five: session, user, the user's and the group's permissions, household roles.
 # Then its own, none of them per row: filter choices, one count (no second "full" count), the page of rows.
+# "values in use": one query per choices filter lists only the values the person's rows hold.
 LIST_QUERIES = {
     "household": 7,  # count, rows
-    "membership": 8,  # household filter, count, rows (user and household joined)
+    "membership": 9,  # household filter, count, rows (user and household joined), values in use
     "user": 8,  # count, rows, and Django's own is_staff/superuser/active filters need no query
     "apitoken": 8,  # count, rows (user joined), and the revoked filter
-    "account": 8,  # household filter, count, rows with balances from the monthly totals
-    "category": 8,  # household filter, count, rows (parent joined)
+    "account": 10,  # household filter, count, rows with balances from the monthly totals, values in use
+    "category": 9,  # household filter, count, rows (parent joined), values in use
     "tag": 8,  # household filter, count, rows
     # account, category, tag and household filters; count; the page of rows (account and category joined);
     # split lines; tags; the date hierarchy's first/last date and its months.
-    "transaction": 15,
+    "transaction": 16,  # , values in use
     "transfer": 8,  # household filter, count, rows, both sides with their accounts
     "reconciliation": 10,  # account filter, count, rows, the date hierarchy's range and years
-    "rule": 8,  # household filter, count, rows (category and household joined)
-    "auditentry": 11,  # household and object type filters, count, rows, the date hierarchy's range and days
+    "rule": 9,  # household filter, count, rows (category and household joined), values in use
+    "auditentry": 12,  # household and object type filters, count, rows, the date hierarchy's range and days, values in use
 }
 
 

@@ -194,7 +194,7 @@ def test_the_admin_history_page_shows_audit_entries(staff_owner: User, account: 
         pass
 
     books.account_update(account=account, name="Joint checking")
-    site = admin.AdminSite(name="audit-test")
+    site = admin.site  # the themed base template reverses the real site's URLs
     request = RequestFactory().get("/")
     request.user = staff_owner
     response = AccountAdmin(Account, site).history_view(request, str(account.pk))
