@@ -27,7 +27,12 @@ class Entry:
 GROUPS: tuple[tuple[str, tuple[Entry, ...]], ...] = (
     (
         "Overview",
-        (Entry("Dashboard", "dashboard", url_name="admin:budgets_dashboard", model_for_permission="budgets.Budget"),),
+        (
+            Entry("Dashboard", "dashboard", url_name="admin:budgets_dashboard", model_for_permission="budgets.Budget"),
+            Entry(
+                "Reports", "monitoring", url_name="admin:budgets_report_cashflow", model_for_permission="budgets.Budget"
+            ),
+        ),
     ),
     (
         "Money",
