@@ -501,7 +501,7 @@ class ExchangeRateAdmin(ModelAdmin):
     search_fields = ["quote", "base"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
+        return super().get_queryset(request).restrict(request.user, "view")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and may_on_shared_data(request.user, "view", ExchangeRate)

@@ -126,7 +126,7 @@ class ScheduledTransactionForm(ScopedModelForm):
         return cleaned
 
     @property
-    def changed_data(self) -> list[str]:  # type: ignore[override]
+    def changed_data(self) -> list[str]:
         # The rule built from the choices differs from the hidden field's posted text: it changed.
         changed = list(super().changed_data)
         stored = self.stored_recurrence
@@ -166,7 +166,7 @@ class ScheduledTransactionForm(ScopedModelForm):
         return SimpleRule(frequency, interval)
 
 
-class ExchangeRateForm(forms.ModelForm):  # type: ignore[type-arg]
+class ExchangeRateForm(forms.ModelForm):
     """A stored rate (ten places) shown as written: 1.0852300000 reads 1.08523."""
 
     class Meta:

@@ -31,7 +31,7 @@ class AuditHistoryAdminMixin:
         obj = admin.get_object(request, unquote(object_id))
         if obj is None:
             # The admin's own "does not exist" redirect: another household's object is as missing as a deleted one.
-            return admin._get_obj_does_not_exist_redirect(request, model._meta, object_id)  # type: ignore[no-any-return]
+            return admin._get_obj_does_not_exist_redirect(request, model._meta, object_id)
         if not admin.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         entries = (

@@ -173,7 +173,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
 
     def _may_write(self, request: HttpRequest, statement: StatementImport | None) -> bool:
         """Uploading, mapping and committing need the model permission and a writing role in the household."""
-        perm = request.user.has_perm("uploads.add_statementimport") and request.user.has_perm(  # type: ignore[union-attr]
+        perm = request.user.has_perm("uploads.add_statementimport") and request.user.has_perm(
             "uploads.change_statementimport"
         )
         if statement is None:
@@ -358,7 +358,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
 # --- receipts on the transaction page ---------------------------------------------------------------
 
 
-class AttachmentInlineForm(forms.ModelForm):  # type: ignore[type-arg]
+class AttachmentInlineForm(forms.ModelForm):
     """No model field is edited here: a new row is an upload, which the uploads service checks and stores."""
 
     upload = forms.FileField(required=False, help_text="A receipt or invoice (PDF, PNG, JPEG, WebP, HEIC, …).")
@@ -368,7 +368,7 @@ class AttachmentInlineForm(forms.ModelForm):  # type: ignore[type-arg]
         fields: list[str] = []
 
 
-class AttachmentInlineFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+class AttachmentInlineFormSet(forms.BaseInlineFormSet):
     def save_for_transaction(self, request: HttpRequest, transaction_obj: Transaction) -> None:
         """Called by TransactionAdmin once the transaction is saved; refusals surface as form errors."""
         user = request.user if isinstance(request.user, User) else None

@@ -124,7 +124,7 @@ class SignUpForm(UserCreationForm):
 
 
 @admin.register(User)
-class LedgerUserAdmin(UserAdmin, ModelAdmin):  # type: ignore[type-arg]
+class LedgerUserAdmin(UserAdmin, ModelAdmin):
     """Superusers manage people; everyone else sees the members of their households and edits only themselves."""
 
     add_form = SignUpForm
@@ -181,11 +181,11 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class ThemedGroupAdmin(GroupAdmin, ModelAdmin):  # type: ignore[type-arg]
+class ThemedGroupAdmin(GroupAdmin, ModelAdmin):
     pass
 
 
-class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
+class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ("name",)

@@ -58,7 +58,7 @@ def register_account(request: HttpRequest) -> Account | None:
         return None
     cached = getattr(request, "_ledger_register_account", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     if not raw.isdigit():
         raise Http404("No such account.")
     account = accounts_with_balance(Account.objects.restrict(request.user, "view").filter(pk=int(raw))).first()
@@ -152,7 +152,7 @@ class RegisterAdminMixin:
         if account is not None:
             context["register"] = self._register_context(request, account)
             context["title"] = f"{account.name}: register"
-        return super().changelist_view(request, context)  # type: ignore[misc,no-any-return]
+        return super().changelist_view(request, context)  # type: ignore[misc]
 
     def _register_context(self, request: HttpRequest, account: Account) -> dict[str, Any]:
         can_add = may(request.user, "add", account.household_id, Transaction) and self.has_add_permission(request)  # type: ignore[attr-defined]
@@ -181,7 +181,7 @@ class RegisterAdminMixin:
             path("quick-entry/", site.admin_view(self.quick_entry_view), name="ledger_transaction_quick_entry"),
             path("payees/", site.admin_view(self.payees_view), name="ledger_transaction_payees"),
         ]
-        return custom + super().get_urls()  # type: ignore[misc,no-any-return]
+        return custom + super().get_urls()  # type: ignore[misc]
 
     def quick_entry_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":

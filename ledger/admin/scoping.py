@@ -109,7 +109,7 @@ class ScopedFilter(RelatedOnlyFieldListFilter):
         return [(obj.pk, str(obj)) for obj in related]
 
 
-class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class ScopedModelForm(forms.ModelForm):
     """Shows a service's ValidationError next to the fields it names (see HouseholdScopedAdmin.changeform_view)."""
 
     request: HttpRequest | None = None
@@ -149,7 +149,7 @@ def amount_currency(obj: models.Model, field_name: str) -> str | None:
         return None
 
 
-def show_amounts_in_currency_places(form: forms.ModelForm) -> None:  # type: ignore[type-arg]
+def show_amounts_in_currency_places(form: forms.ModelForm) -> None:
     """A stored amount (numeric(19, 4)) shows in its input with the currency's places: -134.21, not -134.2100."""
     instance = form.instance
     if instance.pk is None:
@@ -175,7 +175,7 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
     # --- reading ------------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
+        return super().get_queryset(request).restrict(request.user, "view")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -227,7 +227,7 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
         # modelform_factory builds a new class per call, so this binds the request to this request's form only.
-        form.request = request  # type: ignore[attr-defined]
+        form.request = request
         return form
 
     # --- writes through services -------------------------------------------------------------------
@@ -311,10 +311,10 @@ class HouseholdScopedInline(TabularInline):
 
     exclude = ("household",)
     extra = 0
-    form: type[forms.ModelForm] = ScopedModelForm  # type: ignore[type-arg]
+    form: type[forms.ModelForm] = ScopedModelForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).restrict(request.user, "view")  # type: ignore[attr-defined,no-any-return]
+        return super().get_queryset(request).restrict(request.user, "view")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if "queryset" not in kwargs:

@@ -23,7 +23,7 @@ def _themed_widget(field: forms.Field) -> forms.Widget | None:
         return unfold_widgets.UnfoldAdminSingleDateWidget(attrs=attrs)
     if isinstance(field, forms.ModelChoiceField | forms.ChoiceField):
         widget = unfold_widgets.UnfoldAdminSelectWidget(attrs=attrs)
-        widget.choices = field.widget.choices  # type: ignore[attr-defined]
+        widget.choices = field.widget.choices
         return widget
     if isinstance(field, forms.CharField | forms.DecimalField | forms.IntegerField):
         return unfold_widgets.UnfoldAdminTextInputWidget(attrs=attrs)

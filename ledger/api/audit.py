@@ -16,7 +16,7 @@ from ledger.api.permissions import HouseholdRolePermission
 from ledger.models import AuditEntry
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AuditEntrySerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,7 +47,7 @@ class AuditEntryFilter(django_filters.FilterSet):
         fields = ["household", "object_type", "object_id", "action"]
 
 
-class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEntrySerializer
     permission_classes = [HouseholdRolePermission]
     filterset_class = AuditEntryFilter

@@ -33,7 +33,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "ledger.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 

@@ -18,7 +18,7 @@ from ledger.money import format_amount, parse_amount
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "-12.30"})
-class MoneyField(serializers.Field):  # type: ignore[type-arg]
+class MoneyField(serializers.Field):
     """An exact amount, read and written as a string ("-12.30"), shown with its currency's places.
 
     `currency_from` is a dotted path from the serialized object to its currency code.
@@ -52,7 +52,7 @@ class MoneyField(serializers.Field):  # type: ignore[type-arg]
             raise serializers.ValidationError(error.messages) from None
 
 
-class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key whose choices are the requesting person's households' rows — nothing else exists."""
 
     def get_queryset(self) -> Any:

@@ -27,12 +27,12 @@ from ledger.selectors import invitations_received
 from ledger.services import invitations as services
 
 
-class InvitationCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationCreateSerializer(serializers.Serializer):
     invitee = serializers.CharField(max_length=254, help_text="The username or e-mail address of the person.")
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class InvitationSerializer(serializers.ModelSerializer):
     """An invitation as the household's owners see it."""
 
     invitee = serializers.CharField(source="invited_as", read_only=True)
@@ -66,11 +66,11 @@ class ReceivedInvitationSerializer(InvitationSerializer):
         read_only_fields = fields
 
 
-class InvitationCodeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationCodeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=100, trim_whitespace=True)
 
 
-class ReceivedInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ReceivedInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The signed-in person's pending invitations; accepting one makes them a member of its household."""
 
     serializer_class = ReceivedInvitationSerializer

@@ -48,7 +48,7 @@ class RuleSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class RulesApplySerializer(StrictSerializer):  # type: ignore[type-arg]
+class RulesApplySerializer(StrictSerializer):
     household = HouseholdScopedRelatedField(queryset=Household.objects.all())
     dry_run = serializers.BooleanField(default=False)
     transactions = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10000)
@@ -64,13 +64,13 @@ class RuleViewSet(HouseholdScopedViewSet):
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.prefetch_related("add_tags")
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
         serializer.instance = rules_engine.rule_create(household=household, **data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         serializer.instance = rules_engine.rule_update(rule=serializer.instance, **data)  # type: ignore[arg-type]
 
     def perform_destroy(self, instance: Rule) -> None:

@@ -25,7 +25,7 @@ from ledger.models import (
 from ledger.money import CURRENCY_CHOICES, format_amount
 
 
-class MembershipSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class MembershipSerializer(StrictModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -34,13 +34,13 @@ class MembershipSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         read_only_fields = ["id", "user", "username", "created_at"]
 
 
-class MembershipRoleSerializer(StrictSerializer):  # type: ignore[type-arg]
+class MembershipRoleSerializer(StrictSerializer):
     """A member's new role. People are added by invitation (ledger/api/invitations.py), never by name."""
 
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class HouseholdSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class HouseholdSerializer(StrictModelSerializer):
     members = MembershipSerializer(source="memberships", many=True, read_only=True)
     role = serializers.SerializerMethodField()
 
@@ -60,12 +60,12 @@ class HouseholdSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         return value
 
 
-class HouseholdOwnedSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class HouseholdOwnedSerializer(StrictModelSerializer):
     """`household` may be given on create (defaults to the person's only writable household)."""
 
     household: Any = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         if self.instance is not None:
             fields["household"].read_only = True
@@ -99,11 +99,11 @@ class AccountSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
 
-class BalanceQuerySerializer(StrictSerializer):  # type: ignore[type-arg]
+class BalanceQuerySerializer(StrictSerializer):
     as_of = StrictDateField(required=False)
 
 
-class ReconcileSerializer(StrictSerializer):  # type: ignore[type-arg]
+class ReconcileSerializer(StrictSerializer):
     statement_date = StrictDateField()
     statement_balance = MoneyField()
 
@@ -127,7 +127,7 @@ class TagSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id"]
 
 
-class SplitSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class SplitSerializer(StrictModelSerializer):
     category = HouseholdScopedRelatedField(queryset=Category.objects.all())
     amount = MoneyField(currency_from="transaction.currency")
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -137,7 +137,7 @@ class SplitSerializer(StrictModelSerializer):  # type: ignore[type-arg]
         fields = ["category", "amount", "memo"]
 
 
-class TransactionSerializer(StrictModelSerializer):  # type: ignore[type-arg]
+class TransactionSerializer(StrictModelSerializer):
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
     date = StrictDateField()
     amount = MoneyField(currency_from="currency")
@@ -228,7 +228,7 @@ def transaction_list_data(
     return data
 
 
-class TransferSerializer(StrictSerializer):  # type: ignore[type-arg]
+class TransferSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     household = serializers.IntegerField(source="household_id", read_only=True)
     from_account = HouseholdScopedRelatedField(queryset=Account.objects.all())
@@ -266,11 +266,11 @@ class TransferSerializer(StrictSerializer):  # type: ignore[type-arg]
         return []
 
 
-class TokenObtainSerializer(StrictSerializer):  # type: ignore[type-arg]
+class TokenObtainSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, default="API token")
 
 
-class TokenSerializer(StrictSerializer):  # type: ignore[type-arg]
+class TokenSerializer(StrictSerializer):
     token = serializers.CharField()

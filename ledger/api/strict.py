@@ -34,9 +34,9 @@ class RefuseUnknownFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-class StrictSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
+class StrictSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     pass
 
 
-class StrictModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+class StrictModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     pass

@@ -52,10 +52,10 @@ class HouseholdViewSet(HouseholdScopedViewSet):
     def household_id_of(self, obj: Any) -> int:
         return int(obj.pk)
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = households.household_create(owner=self.request.user, **serializer.validated_data)  # type: ignore[arg-type]
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         ensure_owner(self.request.user, serializer.instance.pk)  # type: ignore[union-attr]
         serializer.instance = households.household_update(household=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
 
@@ -134,13 +134,13 @@ class AccountViewSet(HouseholdScopedViewSet):
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return accounts_with_balance(queryset)
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
         account = books.account_create(household=household, **data)
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         account = books.account_update(account=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
@@ -207,12 +207,12 @@ class CategoryViewSet(HouseholdScopedViewSet):
     ordering_fields = ["name", "id"]
     ordering = ["name", "id"]
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
         serializer.instance = books.category_create(household=household, **data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = books.category_update(category=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
 
     def perform_destroy(self, instance: Category) -> None:
@@ -226,12 +226,12 @@ class TagViewSet(HouseholdScopedViewSet):
     ordering_fields = ["name", "id"]
     ordering = ["name", "id"]
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
         serializer.instance = books.tag_create(household=household, name=data["name"])
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         name = serializer.validated_data.get("name", serializer.instance.name)  # type: ignore[union-attr]
         serializer.instance = books.tag_update(tag=serializer.instance, name=name)  # type: ignore[arg-type]
 
@@ -273,8 +273,8 @@ class TransactionViewSet(HouseholdScopedViewSet):
         data = s.transaction_list_data(shown, splits, tags)
         return Response(data) if page is None else self.get_paginated_response(data)
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         account: Account = data.pop("account")
         ensure_can_write(self.request.user, account.household_id)
         tx = tx_services.transaction_create(
@@ -286,8 +286,8 @@ class TransactionViewSet(HouseholdScopedViewSet):
         )
         serializer.instance = self._reload(tx.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         if "account" in data:
             ensure_can_write(self.request.user, data["account"].household_id)
         tx = tx_services.transaction_update(
@@ -336,8 +336,8 @@ class TransferViewSet(HouseholdScopedViewSet):
             Prefetch("transactions", queryset=Transaction.objects.select_related("account"))
         )
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
         ensure_can_write(self.request.user, data["from_account"].household_id)
         transfer = tx_services.transfer_create(user=self.request.user, **data)  # type: ignore[arg-type]
         serializer.instance = self.scope_queryset(Transfer.objects.filter(pk=transfer.pk)).get()
@@ -373,5 +373,5 @@ class TokenObtainView(APIView):
             raise AuthenticationFailed("Unable to log in with these credentials.")
         # A token issued is a login: django-axes clears this (username, address)'s failures on it.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        _token, secret = tokens.api_token_create(user=user, name=payload.validated_data["name"])  # type: ignore[arg-type]
+        _token, secret = tokens.api_token_create(user=user, name=payload.validated_data["name"])
         return Response({"token": secret}, status=status.HTTP_201_CREATED)

@@ -14,7 +14,7 @@ from ledger.models.tenancy import WRITE_ROLES
 from ledger.selectors import household_roles
 
 
-class HouseholdScopedViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+class HouseholdScopedViewSet(viewsets.ModelViewSet):
     """Lists and object lookups start from `Model.objects.restrict(user, "view")`; another household's row is
     a 404 (and a member whose role does not allow a write gets a 403, from HouseholdRolePermission).
 

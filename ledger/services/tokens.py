@@ -55,7 +55,7 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
     )
     if token is None:
         return None
-    remember_household_roles(token.user, dict(zip(token.member_of or [], token.member_as or [], strict=True)))  # type: ignore[attr-defined]
+    remember_household_roles(token.user, dict(zip(token.member_of or [], token.member_as or [], strict=True)))
     now = timezone.now()
     # Record use at most once a minute so authentication stays a read on the hot path.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
