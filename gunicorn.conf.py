@@ -18,11 +18,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # Longer than the ingress's upstream keep-alive (ingress-nginx: 60 s), so gunicorn never closes a
 # connection the proxy is about to reuse (which the client would see as a 502).
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
-# Each worker gets its own listening socket (SO_REUSEPORT) and the kernel spreads new connections
-# across them; with one shared socket a busy worker kept winning accept() and took all of wrk's
-# connections while the other core idled. (The flip side: a second server started on the same port
-# shares it silently instead of failing to bind.)
-reuse_port = True
+# One listening socket shared by the workers, not one per worker (reuse_port): with SO_REUSEPORT gunicorn 27
+# gives each worker its own socket, and the connections the kernel has already queued on a worker's socket
+# are reset when that worker stops: at every recycle under load and at SIGTERM (tests/faults/
+# test_graceful_shutdown.py caught it). An even spread is not worth a dropped request; bench/README.md.
+reuse_port = False
 # Recycle workers now and then so a slow leak can never push a pod over its memory limit. A restart
 # costs about one second of one core (importing Django and the apps); at 2000 a loaded worker
 # restarted every second or two. 100k ± 10k: once a minute or less at the bench's highest rates,

@@ -3,7 +3,7 @@
 
 Seeds DATABASE_URL (a scratch database; created and migrated if missing) with `manage.py seed_demo`,
 makes an API token for the demo user and starts gunicorn from gunicorn.conf.py on 127.0.0.1 (its own
-settings: workers, threads, reuse_port, keep-alive, recycling).
+settings: workers, threads, keep-alive, recycling).
 
 1. Endpoints alone, under wrk (closed loop, keep-alive connections, `--seconds` each) at each
    `--concurrency` (default 8 and 32): the transaction list, the account list, the budget report, a

@@ -43,6 +43,13 @@ def round_base_sql(expression: str) -> str:
     return f"round(({expression}), %(places)s)"
 
 
+def convert_sql(amount: str, fraction: str) -> str:
+    """SQL converting `amount` with a rate given as {numerator, denominator} (`budgets_exchange_rate_fraction`,
+    migration budgets 0003): the multiplication first and the division last, at 40 decimal places, so an
+    inverse or cross rate never moves a half cent before the one rounding (`round_base_sql`)."""
+    return f"(({amount}) * ({fraction})[1])::numeric(80, 40) / ({fraction})[2]"
+
+
 def base_places(currency: str) -> int:
     return currency_exponent(currency)
 
@@ -52,7 +59,9 @@ def entries_cte(*, start_sql: str, end_sql: str) -> str:
     `rates` (one lookup per distinct foreign currency and day) and `converted` (base-currency amounts with
     the budget month label and a missing-rate flag). Transfers are excluded here, once, for every report."""
     label = label_month_sql("e.date", "%(start_day)s")
-    amount_base = round_base_sql("CASE WHEN e.currency = %(base)s THEN e.amount ELSE e.amount * r.rate END")
+    amount_base = round_base_sql(
+        f"CASE WHEN e.currency = %(base)s THEN e.amount ELSE {convert_sql('e.amount', 'r.fraction')} END"
+    )
     # Only fixed SQL fragments are interpolated; every value is a bound parameter.
     return f"""
 entries AS (
@@ -65,13 +74,14 @@ entries AS (
        AND t.date >= {start_sql} AND t.date <= {end_sql}
 ),
 rates AS (
-    SELECT needed.currency, needed.date, budgets_exchange_rate(needed.currency, %(base)s, needed.date) AS rate
+    SELECT needed.currency, needed.date,
+           budgets_exchange_rate_fraction(needed.currency, %(base)s, needed.date) AS fraction
       FROM (SELECT DISTINCT currency, date FROM entries WHERE currency <> %(base)s) AS needed
 ),
 converted AS (
     SELECT e.category_id, c.kind, e.date, e.currency, e.amount, {label} AS month,
            {amount_base} AS amount_base,
-           (e.currency <> %(base)s AND r.rate IS NULL) AS missing
+           (e.currency <> %(base)s AND r.fraction IS NULL) AS missing
       FROM entries e
       LEFT JOIN ledger_category c ON c.household_id = %(household)s AND c.id = e.category_id
       LEFT JOIN rates r ON r.currency = e.currency AND r.date = e.date

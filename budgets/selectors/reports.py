@@ -16,6 +16,7 @@ from budgets.selectors.common import (
     ZERO,
     MissingRate,
     base_places,
+    convert_sql,
     entries_cte,
     fetch_json,
     missing_rates_from,
@@ -239,7 +240,7 @@ balances AS (
      WHERE a.household_id = %(household)s
 ),
 converted AS (
-    SELECT b.*, budgets_exchange_rate(b.currency, %(base)s, b.month_end) AS rate FROM balances b
+    SELECT b.*, budgets_exchange_rate_fraction(b.currency, %(base)s, b.month_end) AS fraction FROM balances b
 )
 SELECT json_build_object(
     'accounts', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'currency', currency,
@@ -247,13 +248,13 @@ SELECT json_build_object(
                    FROM ledger_account WHERE household_id = %(household)s),
     'balances', (SELECT coalesce(json_agg(json_build_object('account', account_id, 'month', month,
                                                             'balance', balance,
-                                                            'converted', round(balance * rate, %(places)s))
+                                                            'converted', round({convert}, %(places)s))
                                           ORDER BY month, account_id), '[]'::json) FROM converted),
     'missing_rates', (SELECT coalesce(json_agg(json_build_object('currency', currency, 'date', month_end,
                                                                  'amount', balance) ORDER BY month_end, currency),
-                                      '[]'::json) FROM converted WHERE rate IS NULL)
+                                      '[]'::json) FROM converted WHERE fraction IS NULL)
 )::text
-"""
+""".replace("{convert}", convert_sql("balance", "fraction"))
 
 
 @dataclass(frozen=True)

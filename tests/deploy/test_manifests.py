@@ -384,7 +384,9 @@ def test_gunicorn_runs_with_the_tuned_settings_the_manifests_give_it(
         monkeypatch.setenv(key, value)
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert conf["worker_class"] == "gthread" and conf["threads"] >= 2
-    assert conf["reuse_port"] is True  # a listening socket per worker: the kernel spreads connections
+    # One shared listening socket: a per-worker one (reuse_port) resets its queued connections when the
+    # worker stops (a recycle, a SIGTERM).
+    assert conf["reuse_port"] is False
     assert conf["keepalive"] > 60  # longer than ingress-nginx's upstream keep-alive
     # Recycling rare enough to cost nothing measurable, with jitter so workers never restart together.
     assert conf["max_requests"] >= 50_000 and 0 < conf["max_requests_jitter"] <= conf["max_requests"] // 5

@@ -25,7 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from itertools import islice
 from typing import Any
 
@@ -37,6 +38,16 @@ PLACES = {"EUR": 2, "USD": 2, "GBP": 2, "JPY": 0, "KWD": 3, "CHF": 2}
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-PLACES[currency]), rounding=ROUND_HALF_UP)
+
+
+def round_exact(value: Fraction, currency: str) -> Decimal:
+    """An exact rational amount rounded to the currency's places, halves away from zero (ROUND_HALF_UP)."""
+    scale = 10 ** PLACES[currency]
+    units = abs(value) * scale
+    whole = units.numerator // units.denominator
+    if units - whole >= Fraction(1, 2):
+        whole += 1
+    return (Decimal(whole if value >= 0 else -whole) / scale).quantize(Decimal(1).scaleb(-PLACES[currency]))
 
 
 def add_months(month: date, count: int) -> date:
@@ -139,42 +150,39 @@ class Books:
 
     # --- rates ---------------------------------------------------------------------------------------------
 
-    def _pair(self, a: str, b: str, day: date) -> Decimal | None:
-        candidates: list[tuple[date, int, Decimal]] = []
+    # A rate is an exact fraction: 1/rate for an inverse pair and the product through EUR for a cross rate
+    # are exact here, and a converted amount is rounded once, to the base currency's places.
+
+    def _pair(self, a: str, b: str, day: date) -> Fraction | None:
+        candidates: list[tuple[date, int, Fraction]] = []
         direct = [r for r in self.rates if r.base == a and r.quote == b and r.date <= day]
         inverse = [r for r in self.rates if r.base == b and r.quote == a and r.date <= day]
         if direct:
             latest = max(direct, key=lambda r: r.date)
-            candidates.append((latest.date, 0, latest.rate))
+            candidates.append((latest.date, 0, Fraction(latest.rate)))
         if inverse:
             latest = max(inverse, key=lambda r: r.date)
-            with localcontext() as ctx:
-                ctx.prec = 60
-                candidates.append((latest.date, 1, 1 / latest.rate))
+            candidates.append((latest.date, 1, 1 / Fraction(latest.rate)))
         if not candidates:
             return None
         best = max(candidates, key=lambda c: (c[0], -c[1]))
         return best[2]
 
-    def rate(self, currency: str, day: date) -> Decimal | None:
+    def rate(self, currency: str, day: date) -> Fraction | None:
         if currency == self.base:
-            return Decimal(1)
+            return Fraction(1)
         found = self._pair(currency, self.base, day)
         if found is None and "EUR" not in (currency, self.base):
             first, second = self._pair(currency, "EUR", day), self._pair("EUR", self.base, day)
             if first is not None and second is not None:
-                with localcontext() as ctx:
-                    ctx.prec = 60
-                    found = first * second
+                found = first * second
         return found
 
     def convert(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
         rate = self.rate(currency, day)
         if rate is None:
             return None
-        with localcontext() as ctx:
-            ctx.prec = 80
-            return round_money(amount * rate, self.base)
+        return round_exact(Fraction(amount) * rate, self.base)
 
     # --- the counted amounts ----------------------------------------------------------------------------
 
