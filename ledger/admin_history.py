@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 
 from ledger.audit import object_type_of
 from ledger.models import AuditEntry
+from ledger.money import display_amount
 
 
 class AuditHistoryAdminMixin:
@@ -46,20 +47,45 @@ class AuditHistoryAdminMixin:
             "object": obj,
             "opts": model._meta,
             "app_label": model._meta.app_label,
-            "entries": [_entry_rows(entry) for entry in entries],
+            "entries": [_entry_rows(entry, _currency_of(obj)) for entry in entries],
             **(extra_context or {}),
         }
         request.current_app = admin.admin_site.name
         return TemplateResponse(request, self.audit_history_template, context)
 
 
-def _entry_rows(entry: AuditEntry) -> dict[str, Any]:
-    """An entry with its changes as (field, before, after) rows for the template."""
+# Audited fields that hold money: shown as money (the currency's places, grouped, the code), as everywhere.
+MONEY_FIELDS = frozenset({"amount", "opening_balance", "balance", "to_amount", "statement_balance"})
+
+
+def _currency_of(obj: Any) -> str | None:
+    """The currency an object's amounts are in: its own, or its account's (transactions, splits, budgets...)."""
+    for path in ("currency", "account.currency", "transaction.account.currency", "household.base_currency"):
+        value: Any = obj
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _shown(field: str, value: Any, currency: str | None) -> Any:
+    if currency and field in MONEY_FIELDS and value not in (None, ""):
+        try:
+            return display_amount(value, currency)
+        except (ArithmeticError, TypeError, ValueError):
+            return value  # not a number after all: shown as recorded
+    return value
+
+
+def _entry_rows(entry: AuditEntry, currency: str | None = None) -> dict[str, Any]:
+    """An entry with its changes as (field, before, after) rows for the template, amounts shown as money."""
     changes = entry.changes or {}
     if entry.action == "update":
-        rows = [(field, values[0], values[1]) for field, values in changes.items() if isinstance(values, list)]
+        pairs = [(field, values[0], values[1]) for field, values in changes.items() if isinstance(values, list)]
     elif entry.action == "delete":
-        rows = [(field, value, None) for field, value in changes.items()]
+        pairs = [(field, value, None) for field, value in changes.items()]
     else:
-        rows = [(field, None, value) for field, value in changes.items()]
+        pairs = [(field, None, value) for field, value in changes.items()]
+    rows = [(field, _shown(field, before, currency), _shown(field, after, currency)) for field, before, after in pairs]
     return {"entry": entry, "rows": rows}

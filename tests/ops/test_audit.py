@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.test import RequestFactory
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.audit import audit_record_import, snapshot
 from ledger.models import Account, AuditEntry, Category, Household, Transaction, User
+from ledger.money import display_amount
 from ledger.services import books, households
 from ledger.services import transactions as tx_services
 from tests.factories import AccountFactory, CategoryFactory, TransactionFactory, UserFactory
@@ -202,3 +204,16 @@ def test_the_admin_history_page_shows_audit_entries(staff_owner: User, account: 
     assert "Joint checking" in html
     assert staff_owner.username in html
     assert 'id="audit-history"' in html
+
+
+def test_the_history_page_shows_amounts_as_money(staff_owner: User, account: Account) -> None:
+    class AccountAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
+        pass
+
+    books.account_update(account=account, opening_balance=Decimal("-1234.5"))
+    request = RequestFactory().get("/")
+    request.user = staff_owner
+    response = AccountAdmin(Account, admin.site).history_view(request, str(account.pk))
+    html = response.render().content.decode()  # type: ignore[attr-defined]  # a TemplateResponse
+    assert display_amount(Decimal("-1234.5"), account.currency) in html  # the real minus sign, grouped, with the code
+    assert "-1234.50" not in html and "-1234.5000" not in html
