@@ -58,15 +58,17 @@ def _probe_database(timeout: float) -> None:
     params = connection.settings_dict
     options = {key: value for key, value in params.get("OPTIONS", {}).items() if key not in _NOT_LIBPQ}
     options["connect_timeout"] = max(2, int(timeout) + 1)  # a backstop; our deadline comes first
-    conninfo = make_conninfo(
-        dbname=params.get("NAME") or "postgres",
-        user=params.get("USER") or None,
-        password=params.get("PASSWORD") or None,
-        host=params.get("HOST") or None,
-        port=str(params.get("PORT") or "") or None,
-        application_name="financetracker-readyz",
-        **options,
-    )
+    settings_params = {
+        "dbname": params.get("NAME") or "postgres",
+        "user": params.get("USER") or None,
+        "password": params.get("PASSWORD") or None,
+        "host": params.get("HOST") or None,
+        "port": str(params.get("PORT") or "") or None,
+        "application_name": "financetracker-readyz",
+    }
+    # OPTIONS may name libpq parameters too (a socket directory as ?host=… in DATABASE_URL, as the quick
+    # start's embedded PostgreSQL gives): they win over empty settings, the way Django's connection does.
+    conninfo = make_conninfo(**{**settings_params, **options})
     pgconn = pq.PGconn.connect_start(conninfo.encode())
     try:
         while True:

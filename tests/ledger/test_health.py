@@ -106,3 +106,26 @@ def test_readyz_is_503_with_a_reason_when_the_database_is_gone(database_gone: No
 
 def test_healthz_stays_up_when_the_database_is_gone(database_gone: None) -> None:
     assert Client().get("/healthz").status_code == 200
+
+
+@pytest.fixture
+def database_by_socket_option() -> Iterator[None]:
+    """`default` reached the way the quick start's embedded PostgreSQL is: DATABASE_URL
+    `postgresql://postgres:@/db?host=/socket/dir` gives an empty HOST and the socket directory in OPTIONS."""
+    original = connections["default"]
+    settings_dict = {**original.settings_dict, "HOST": "", "PORT": ""}
+    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "host": "/var/run/postgresql"}
+    by_socket = original.__class__(settings_dict, alias="default")
+    connections["default"] = by_socket
+    try:
+        yield
+    finally:
+        by_socket.close()
+        connections["default"] = original
+
+
+def test_readyz_is_ok_when_the_database_host_comes_in_options(database_by_socket_option: None) -> None:
+    # Found walking the quick start: make_conninfo() got `host` twice and /readyz answered 500.
+    response = Client().get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["database"] == "ok"
