@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import django_filters
 from django.db.models import QuerySet
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from budgets import selectors, services
+from budgets.api import report_schemas
 from budgets.api import serializers as s
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from ledger.api.fields import BoundedDateFilter
@@ -23,8 +24,6 @@ from ledger.api.permissions import METHOD_ACTIONS
 from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Household
 from ledger.models.tenancy import Action, may_on_shared_data
-
-_REPORT_RESPONSE = {200: {"type": "object"}}
 
 
 def visible_household(request: Request, household_id: int) -> Household:
@@ -78,7 +77,7 @@ class BudgetViewSet(HouseholdScopedViewSet):
     def perform_destroy(self, instance: Budget) -> None:
         services.budget_delete(budget=instance)
 
-    @extend_schema(request=s.BudgetFillSerializer, responses=_REPORT_RESPONSE)
+    @extend_schema(request=s.BudgetFillSerializer, responses={200: {"type": "object"}})
     @action(detail=False, methods=["post"], url_path="fill-from-average")
     def fill_from_average(self, request: Request) -> Response:
         """Budget each expense category at its average over the complete past budget months; names them."""
@@ -198,52 +197,78 @@ class ExchangeRateViewSet(viewsets.ModelViewSet):
 # --- Reports ---------------------------------------------------------------------------------------------
 
 
-class BudgetReportView(APIView):
+class Report(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class ReportView(APIView):
+    """One report: its query parameters validated by `query_serializer`, the household checked (404 when the
+    person may not see it), the selector called, and the report's `as_dict()` returned as is.
+
+    `response_serializer` only describes that body in the OpenAPI schema; each subclass gets its schema from
+    the two attributes, so a report cannot be added without one."""
+
+    query_serializer: ClassVar[type[serializers.Serializer]]
+    response_serializer: ClassVar[type[serializers.Serializer]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        extend_schema(parameters=[cls.query_serializer], responses={200: cls.response_serializer})(cls)
+
+    def report(self, household: Household, query: dict[str, Any]) -> Report:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        query = validated_query(self.query_serializer, request)
+        household = visible_household(request, query["household"])
+        return Response(self.report(household, query).as_dict())
+
+
+class BudgetReportView(ReportView):
     """The budget report of one month: per category budgeted, spent, carried over, available, % used."""
 
-    @extend_schema(parameters=[s.BudgetReportQuerySerializer], responses=_REPORT_RESPONSE)
-    def get(self, request: Request) -> Response:
-        query = validated_query(s.BudgetReportQuerySerializer, request)
-        household = visible_household(request, query["household"])
-        return Response(selectors.budget_report_for_month(household, query["month"]).as_dict())
+    query_serializer = s.BudgetReportQuerySerializer
+    response_serializer = report_schemas.BudgetReportSerializer
+
+    def report(self, household: Household, query: dict[str, Any]) -> Report:
+        return selectors.budget_report_for_month(household, query["month"])
 
 
-class CashflowReportView(APIView):
+class CashflowReportView(ReportView):
     """Income, expense and net per budget month over a range of months."""
 
-    @extend_schema(parameters=[s.MonthRangeQuerySerializer], responses=_REPORT_RESPONSE)
-    def get(self, request: Request) -> Response:
-        query = validated_query(s.MonthRangeQuerySerializer, request)
-        household = visible_household(request, query["household"])
-        return Response(selectors.cashflow_report(household, query["start"], query["end"]).as_dict())
+    query_serializer = s.MonthRangeQuerySerializer
+    response_serializer = report_schemas.CashflowReportSerializer
+
+    def report(self, household: Household, query: dict[str, Any]) -> Report:
+        return selectors.cashflow_report(household, query["start"], query["end"])
 
 
-class SpendingReportView(APIView):
+class SpendingReportView(ReportView):
     """Spending per expense category (subcategories rolled up) over a range of budget months."""
 
-    @extend_schema(parameters=[s.MonthRangeQuerySerializer], responses=_REPORT_RESPONSE)
-    def get(self, request: Request) -> Response:
-        query = validated_query(s.MonthRangeQuerySerializer, request)
-        household = visible_household(request, query["household"])
-        return Response(selectors.spending_by_category(household, query["start"], query["end"]).as_dict())
+    query_serializer = s.MonthRangeQuerySerializer
+    response_serializer = report_schemas.SpendingReportSerializer
+
+    def report(self, household: Household, query: dict[str, Any]) -> Report:
+        return selectors.spending_by_category(household, query["start"], query["end"])
 
 
-class NetWorthReportView(APIView):
+class NetWorthReportView(ReportView):
     """Each account's balance and the total in the base currency at each calendar month's end."""
 
-    @extend_schema(parameters=[s.MonthRangeQuerySerializer], responses=_REPORT_RESPONSE)
-    def get(self, request: Request) -> Response:
-        query = validated_query(s.MonthRangeQuerySerializer, request)
-        household = visible_household(request, query["household"])
-        return Response(selectors.net_worth_report(household, query["start"], query["end"]).as_dict())
+    query_serializer = s.MonthRangeQuerySerializer
+    response_serializer = report_schemas.NetWorthReportSerializer
+
+    def report(self, household: Household, query: dict[str, Any]) -> Report:
+        return selectors.net_worth_report(household, query["start"], query["end"])
 
 
-class ForecastReportView(APIView):
+class ForecastReportView(ReportView):
     """Each open account's projected balance at the end of the coming months, from its schedules."""
 
-    @extend_schema(parameters=[s.ForecastQuerySerializer], responses=_REPORT_RESPONSE)
-    def get(self, request: Request) -> Response:
-        query = validated_query(s.ForecastQuerySerializer, request)
-        household = visible_household(request, query["household"])
-        report = selectors.forecast_report(household, today=timezone.localdate(), months=query["months"])
-        return Response(report.as_dict())
+    query_serializer = s.ForecastQuerySerializer
+    response_serializer = report_schemas.ForecastReportSerializer
+
+    def report(self, household: Household, query: dict[str, Any]) -> Report:
+        return selectors.forecast_report(household, today=timezone.localdate(), months=query["months"])
