@@ -26,13 +26,23 @@ class MissingRateSerializer(serializers.Serializer):
     amount = AmountField()
 
 
+class CategoryLineSerializer(serializers.Serializer):
+    """The category a report line is about."""
+
+    category = serializers.IntegerField()
+    name = serializers.CharField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `parent` is also an attribute of every DRF field, so it cannot be declared on the class body.
+        return {**super().get_fields(), "parent": serializers.IntegerField(allow_null=True)}
+
+
 # --- Budget report --------------------------------------------------------------------------------------
 
 
-class BudgetReportLineSerializer(serializers.Serializer):
-    category = serializers.IntegerField()
-    name = serializers.CharField()
-    parent = serializers.IntegerField(allow_null=True)
+class BudgetReportLineSerializer(CategoryLineSerializer):
+    """An expense category's month: budgeted, spent, carried over, available."""
+
     budgeted = AmountField()
     spent = AmountField()
     carried_over = AmountField()
@@ -50,10 +60,9 @@ class BudgetReportCategorySerializer(BudgetReportLineSerializer):
     children = BudgetReportLineSerializer(many=True)
 
 
-class BudgetReportIncomeSerializer(serializers.Serializer):
-    category = serializers.IntegerField()
-    name = serializers.CharField()
-    parent = serializers.IntegerField(allow_null=True)
+class BudgetReportIncomeSerializer(CategoryLineSerializer):
+    """An income category's receipts in the month."""
+
     received = AmountField()
 
 
@@ -104,10 +113,9 @@ class CashflowReportSerializer(serializers.Serializer):
 # --- Spending -------------------------------------------------------------------------------------------
 
 
-class SpendingLineSerializer(serializers.Serializer):
-    category = serializers.IntegerField()
-    name = serializers.CharField()
-    parent = serializers.IntegerField(allow_null=True)
+class SpendingLineSerializer(CategoryLineSerializer):
+    """An expense category's spending over the range."""
+
     spent = AmountField()
 
 
