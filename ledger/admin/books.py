@@ -27,8 +27,9 @@ from ledger.money import display_amount, money_html
 from ledger.rules import rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
 from ledger.services.books import (
-    ACCOUNT_FIELDS,
-    CATEGORY_FIELDS,
+    ACCOUNT_EDITABLE_FIELDS,
+    CATEGORY_EDITABLE_FIELDS,
+    TAG_EDITABLE_FIELDS,
     account_create,
     account_delete,
     account_update,
@@ -59,7 +60,7 @@ class AccountAdmin(HouseholdScopedAdmin):
     list_filter = ("kind", "currency", "archived", ("household", ScopedFilter))
     list_select_related = ("household",)
     search_fields = ("name", "institution")
-    fields = ("household", "name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived")
+    fields = ("household", *ACCOUNT_EDITABLE_FIELDS)  # the service's declaration: nothing to keep in step
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Balances come from the monthly totals in the same query: no per-row sums.
@@ -74,10 +75,10 @@ class AccountAdmin(HouseholdScopedAdmin):
         return format_html('<a href="{}" class="ft-register-link">Register</a>', register_url(obj))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Account:
-        return account_create(**{name: data[name] for name in ACCOUNT_FIELDS | {"household"} if name in data})
+        return account_create(**{name: data[name] for name in ("household", *ACCOUNT_EDITABLE_FIELDS) if name in data})
 
     def update_with_service(self, request: HttpRequest, current: Account, changes: dict[str, Any]) -> Account:
-        return account_update(account=current, **{k: v for k, v in changes.items() if k in ACCOUNT_FIELDS})
+        return account_update(account=current, **{k: v for k, v in changes.items() if k in ACCOUNT_EDITABLE_FIELDS})
 
     def delete_with_service(self, request: HttpRequest, obj: Account) -> None:
         account_delete(account=obj)
@@ -90,7 +91,7 @@ class CategoryAdmin(HouseholdScopedAdmin):
     ordering = CATEGORY_TREE_ORDER
     list_select_related = ("parent", "household")
     search_fields = ("name", "parent__name")
-    fields = ("household", "name", "parent", "kind", "archived")
+    fields = ("household", *CATEGORY_EDITABLE_FIELDS)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "parent":
@@ -99,10 +100,12 @@ class CategoryAdmin(HouseholdScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Category:
-        return category_create(**{name: data[name] for name in CATEGORY_FIELDS | {"household"} if name in data})
+        return category_create(
+            **{name: data[name] for name in ("household", *CATEGORY_EDITABLE_FIELDS) if name in data}
+        )
 
     def update_with_service(self, request: HttpRequest, current: Category, changes: dict[str, Any]) -> Category:
-        return category_update(category=current, **{k: v for k, v in changes.items() if k in CATEGORY_FIELDS})
+        return category_update(category=current, **{k: v for k, v in changes.items() if k in CATEGORY_EDITABLE_FIELDS})
 
     def delete_with_service(self, request: HttpRequest, obj: Category) -> None:
         category_delete(category=obj)
@@ -114,7 +117,7 @@ class TagAdmin(HouseholdScopedAdmin):
     list_filter = (("household", ScopedFilter),)
     list_select_related = ("household",)
     search_fields = ("name",)
-    fields = ("household", "name")
+    fields = ("household", *TAG_EDITABLE_FIELDS)
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Tag:
         return tag_create(household=data["household"], name=data["name"])

@@ -23,6 +23,7 @@ from ledger.models import (
     Transfer,
 )
 from ledger.money import CURRENCY_CHOICES, format_amount
+from ledger.services.books import ACCOUNT_EDITABLE_FIELDS, CATEGORY_EDITABLE_FIELDS, TAG_EDITABLE_FIELDS
 
 
 class MembershipSerializer(StrictModelSerializer):
@@ -82,20 +83,8 @@ class AccountSerializer(HouseholdOwnedSerializer):
     class Meta:
         model = Account
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
-        fields = [
-            "id",
-            "household",
-            "name",
-            "kind",
-            "currency",
-            "opening_balance",
-            "opening_date",
-            "balance",
-            "institution",
-            "archived",
-            "created_at",
-            "updated_at",
-        ]
+        # Editable fields from the service's declaration; a new model field listed there is generated here.
+        fields = ["id", "household", *ACCOUNT_EDITABLE_FIELDS, "balance", "created_at", "updated_at"]
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
 
@@ -115,7 +104,7 @@ class CategorySerializer(HouseholdOwnedSerializer):
     class Meta:
         model = Category
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
-        fields = ["id", "household", "name", "parent", "kind", "archived"]
+        fields = ["id", "household", *CATEGORY_EDITABLE_FIELDS]
         read_only_fields = ["id"]
 
 
@@ -123,7 +112,7 @@ class TagSerializer(HouseholdOwnedSerializer):
     class Meta:
         model = Tag
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
-        fields = ["id", "household", "name"]
+        fields = ["id", "household", *TAG_EDITABLE_FIELDS]
         read_only_fields = ["id"]
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,8 +13,19 @@ from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Tag, Transaction
 from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
 
-ACCOUNT_FIELDS = {"name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived"}
-CATEGORY_FIELDS = {"name", "parent", "kind", "archived"}
+# The one declaration of what a person may set on each row, in form order. The API serializers, the admin
+# forms and the services' unknown-field checks derive from these (tests/ledger/test_editable_fields.py
+# proves it), so a new model field listed here is carried everywhere; defaults and validation live on the model.
+ACCOUNT_EDITABLE_FIELDS = ("name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived")
+CATEGORY_EDITABLE_FIELDS = ("name", "parent", "kind", "archived")
+TAG_EDITABLE_FIELDS = ("name",)
+
+
+def reject_unknown_fields(fields: dict[str, object], editable: tuple[str, ...], label: str) -> None:
+    """Refuse, never drop, a field the declaration does not have."""
+    unknown = set(fields) - set(editable)
+    if unknown:
+        raise ValidationError(f"Unknown {label} fields: {', '.join(sorted(unknown))}.")
 
 
 def _has_transactions(account: Account) -> bool:
@@ -34,27 +44,10 @@ def _validate_account(account: Account) -> None:
 
 
 @transaction.atomic
-def account_create(
-    *,
-    household: Household,
-    name: str,
-    currency: str,
-    opening_date: date,
-    kind: str = "checking",
-    opening_balance: Decimal | str = Decimal(0),
-    institution: str = "",
-    archived: bool = False,
-) -> Account:
-    account = Account(
-        household=household,
-        name=name,
-        kind=kind,
-        currency=currency,
-        opening_balance=parse_amount(opening_balance),
-        opening_date=opening_date,
-        institution=institution,
-        archived=archived,
-    )
+def account_create(*, household: Household, **fields: Any) -> Account:
+    """An account from ACCOUNT_EDITABLE_FIELDS; what is not given takes the model's default."""
+    reject_unknown_fields(fields, ACCOUNT_EDITABLE_FIELDS, "account")
+    account = Account(household=household, **fields)
     _validate_account(account)
     account.save()
     audit_created(account)
@@ -63,9 +56,7 @@ def account_create(
 
 @transaction.atomic
 def account_update(*, account: Account, **fields: object) -> Account:
-    unknown = set(fields) - ACCOUNT_FIELDS
-    if unknown:
-        raise ValidationError(f"Unknown account fields: {', '.join(sorted(unknown))}.")
+    reject_unknown_fields(fields, ACCOUNT_EDITABLE_FIELDS, "account")
     if "currency" in fields and fields["currency"] != account.currency and _has_transactions(account):
         raise ValidationError({"currency": ["An account with transactions cannot change currency."]})
     before = snapshot(account)
@@ -103,12 +94,14 @@ def _validate_category(category: Category) -> None:
 
 
 @transaction.atomic
-def category_create(
-    *, household: Household, name: str, kind: str | None = None, parent: Category | None = None, archived: bool = False
-) -> Category:
+def category_create(*, household: Household, **fields: Any) -> Category:
+    """A category from CATEGORY_EDITABLE_FIELDS; what is not given takes the model's default."""
+    reject_unknown_fields(fields, CATEGORY_EDITABLE_FIELDS, "category")
     # A subcategory takes its parent's kind unless told otherwise (and then must match it).
-    kind = kind or (parent.kind if parent is not None else "expense")
-    category = Category(household=household, name=name, kind=kind, parent=parent, archived=archived)
+    parent = fields.get("parent")
+    if not fields.get("kind"):
+        fields["kind"] = parent.kind if isinstance(parent, Category) else "expense"
+    category = Category(household=household, **fields)
     _validate_category(category)
     category.save()
     audit_created(category)
@@ -117,9 +110,7 @@ def category_create(
 
 @transaction.atomic
 def category_update(*, category: Category, **fields: object) -> Category:
-    unknown = set(fields) - CATEGORY_FIELDS
-    if unknown:
-        raise ValidationError(f"Unknown category fields: {', '.join(sorted(unknown))}.")
+    reject_unknown_fields(fields, CATEGORY_EDITABLE_FIELDS, "category")
     before = snapshot(category)
     for name, value in fields.items():
         setattr(category, name, value)

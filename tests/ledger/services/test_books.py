@@ -50,7 +50,7 @@ def test_account_create_stores_an_exact_opening_balance(household: Household) ->
 def test_account_create_refuses_bad_input(household: Household, fields: dict[str, str], field: str | None) -> None:
     values = {"name": "Wallet", "currency": "EUR", "opening_date": DAY, **fields}
     with pytest.raises(ValidationError) as error:
-        books.account_create(household=household, **values)  # type: ignore[arg-type]
+        books.account_create(household=household, **values)
     if field:
         assert field in field_errors(error)
 
