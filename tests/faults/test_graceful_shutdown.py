@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.faults.servers_auth import (
+from tests.faults.throwaway import (
+    OUTAGE_SETTINGS,
     Gunicorn,
     PostgresServer,
     RedisServer,
     api_token,
-    app_environment,
+    app_env,
     migrated_postgres,
-    wait_until,
+    wait_for,
 )
 
 FAST_CLIENTS = 4
@@ -115,7 +116,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     try:
         redis.start()
         postgres = migrated_postgres(redis.url)
-        gunicorn = Gunicorn(app_environment(postgres.url, redis.url), directory / "app", workers=2, threads=4)
+        gunicorn = Gunicorn(
+            app_env(postgres.url, directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
+            directory / "app",
+            workers=2,
+            threads=4,
+        )
         gunicorn.start()
         yield gunicorn
     finally:
@@ -132,7 +138,7 @@ def test_sigterm_under_load_fails_no_request_sent_before_it(app: Gunicorn) -> No
     fast = [threading.Thread(target=fast_client, args=(run,), daemon=True) for _ in range(FAST_CLIENTS)]
     for thread in fast:
         thread.start()
-    wait_until(lambda: len(run.outcomes) >= 20, seconds=60, what="the stream to get going")
+    wait_for(lambda: len(run.outcomes) >= 20, "the stream to get going", seconds=60)
     slow = [threading.Thread(target=slow_client, args=(run, n), daemon=True) for n in range(SLOW_CLIENTS)]
     for thread in slow:
         thread.start()

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.faults.servers_auth import (
+from tests.faults.throwaway import (
+    OUTAGE_SETTINGS,
     Gunicorn,
     Partition,
     PostgresServer,
@@ -19,9 +20,9 @@ from tests.faults.servers_auth import (
     admin_logout,
     admin_session,
     api_token,
-    app_environment,
+    app_env,
     migrated_postgres,
-    wait_until,
+    wait_for,
 )
 
 
@@ -48,7 +49,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         link = Partition(redis.port)
         postgres = migrated_postgres(redis.url)
         # The app reaches Redis through the relay, so the link can be cut while Redis keeps its data.
-        app = Gunicorn(app_environment(postgres.url, f"redis://127.0.0.1:{link.port}/0"), directory / "app")
+        app = Gunicorn(
+            app_env(
+                postgres.url, directory / "uploads", redis_url=f"redis://127.0.0.1:{link.port}/0", **OUTAGE_SETTINGS
+            ),
+            directory / "app",
+        )
         app.start()
         yield Stack(redis=redis, link=link, app=app)
     finally:
@@ -104,7 +110,7 @@ def assert_outage_behaviour(stack: Stack, staying: requests.Session, leaving: re
 def assert_after_return(stack: Stack, staying: requests.Session, leaving: requests.Session) -> None:
     base = stack.base
     # The cache is used again by the same processes, no restart: /readyz's round trip through Redis succeeds.
-    wait_until(lambda: readyz(base)["status"] == "ok", seconds=15, what="/readyz to see Redis again")
+    wait_for(lambda: readyz(base)["status"] == "ok", "/readyz to see Redis again", seconds=15)
     assert signed_in(base, staying)
     # The logged-out cookie stays logged out, in the admin and in the browsable API.
     assert not signed_in(base, leaving)

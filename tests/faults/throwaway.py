@@ -1,21 +1,26 @@
-"""Throwaway servers for fault tests: a PostgreSQL cluster, a Redis and app servers of their own, on free
+"""Throwaway servers for fault tests: PostgreSQL clusters, Redis and app servers of their own, on free
 loopback ports and private directories, never the machine's shared services. Every one is stopped in a
-`finally`, whatever the test did to it.
+`finally`, whatever the test did to it. A server can be paused (SIGSTOP: alive but silent), killed and
+started again; a Partition drops the link to one while both ends stay up.
 
 Under CI=true a missing program fails the test (tests.conftest.require_tool); elsewhere it skips.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +29,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import requests
 
 from tests.conftest import require_tool
 
@@ -33,6 +39,7 @@ PYTHON = sys.executable
 # Every wait is bounded: a fault test that cannot make progress fails instead of hanging CI.
 WAIT_SECONDS = 30
 DRIVER = str(Path(__file__).with_name("import_driver.py"))
+PASSWORD = "fault-test-password-9f2c"
 
 
 def free_port() -> int:
@@ -42,13 +49,21 @@ def free_port() -> int:
 
 
 def wait_for(predicate: Any, what: str, seconds: float = WAIT_SECONDS) -> Any:
+    """Poll `predicate` until it returns something truthy; fail (not hang) after `seconds`.
+
+    A connection error while polling (a server still starting, or paused) counts as "not yet".
+    """
     deadline = time.monotonic() + seconds
+    last: Any = None
     while True:
-        value = predicate()
-        if value:
-            return value
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, requests.RequestException) as error:
+            last = error
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out after {seconds} s waiting for {what} (last: {last!r})")
         time.sleep(0.05)
 
 
@@ -174,48 +189,173 @@ def postgres() -> Iterator[Postgres]:
         server.stop()
 
 
+class RedisServer:
+    def __init__(self, directory: Path) -> None:
+        self.binary = require_tool("redis-server", install_hint="apt-get install redis-server")
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.ping, "redis-server")
+
+    def ping(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Lost: the process and everything it held are gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
 @contextlib.contextmanager
 def redis() -> Iterator[str]:
-    program = require_tool("redis-server", install_hint="apt-get install redis-server")
-    directory = Path(tempfile.mkdtemp(prefix="ft-fault-redis-"))
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            program,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """A started RedisServer in a private directory for the length of the block; its URL."""
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="ft-fault-redis-")))
     try:
-        wait_for(lambda: _connects(port), "Redis to listen")
-        yield f"redis://127.0.0.1:{port}/0"
+        server.start()
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(directory, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
 
 
-def _connects(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+class Partition:
+    """A TCP relay between the app and a server that can drop the link while both ends stay up.
+
+    `cut()` stops relaying: bytes from the app are swallowed and nothing comes back (as when packets are
+    dropped on the network), so unlike SIGSTOP no command is delivered later. `heal()` resets the held
+    connections and relays again.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.cut_off = threading.Event()
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.open.add(client)
+            if self.cut_off.is_set():
+                threading.Thread(target=self._swallow, args=(client,), daemon=True).start()
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=2)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.add(server)
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _swallow(self, client: socket.socket) -> None:
+        while client.fileno() != -1:
+            try:
+                if not client.recv(65536):
+                    return
+            except OSError:
+                return
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                for sock in (source, target):
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                return
+            if self.cut_off.is_set():
+                continue  # dropped on the floor
+            try:
+                target.sendall(data)
+            except OSError:
+                return
+
+    def cut(self) -> None:
+        self.cut_off.set()
+
+    def heal(self) -> None:
+        with self.lock:
+            held, self.open = self.open, set()
+        for sock in held:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.cut_off.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.heal()
 
 
-def app_env(database_url: str, uploads: Path, **extra: str) -> dict[str, str]:
-    """The environment of an app process of ours: its own database, uploads, and no shared-service leftovers."""
+# The outage stacks' app: plain HTTP on loopback (cookies without Secure, no HSTS), quiet logs, persistent
+# connections (the outages under test break them), and DEBUG so the admin's static files are served without
+# a collectstatic run (the manifest storage needs one); the outage answers under test do not depend on it.
+OUTAGE_SETTINGS = {
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "LOG_LEVEL": "WARNING",
+    "DEBUG": "1",
+    "DATABASE_CONN_MAX_AGE": "60",
+}
+
+
+def app_env(database_url: str, uploads: Path, *, redis_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of an app process of ours: its own database, uploads (and Redis, if given), and no
+    shared-service leftovers from the environment the tests run in."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_", "REDIS_", "CACHE_", "UPLOADS_", "STORAGE_", "S3_", "DJANGO_", "PYTEST"))
+        if not key.startswith(
+            ("DATABASE_", "REDIS_", "CACHE_", "UPLOADS_", "STORAGE_", "S3_", "DJANGO_", "PYTEST", "METRICS_TOKEN")
+        )
     }
     env.update(
         {
@@ -226,9 +366,11 @@ def app_env(database_url: str, uploads: Path, **extra: str) -> dict[str, str]:
             "SECURE_SSL_REDIRECT": "0",
             "DEBUG": "0",
             "PYTHONPATH": str(ROOT),
-            **extra,
         }
     )
+    if redis_url is not None:
+        env.update({"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "ft-fault"})
+    env.update(extra)
     return env
 
 
@@ -320,3 +462,254 @@ def fresh_database(cluster: Postgres, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
     return cluster.url(name)
+
+
+class PostgresServer:
+    """A PostgreSQL 15 cluster in its own directory, run as the unprivileged `postgres` user when we are root."""
+
+    def __init__(self) -> None:
+        self.initdb = require_tool(str(PG_BIN / "initdb"), install_hint="apt-get install postgresql-15")
+        self.port = free_port()
+        # Not under pytest's basetemp: that is private to root and postgres must traverse it.
+        self.directory = Path(tempfile.mkdtemp(prefix="ft-fault-pg-"))
+        self.data = self.directory / "data"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.as_user: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            account = pwd.getpwnam("postgres")
+            os.chown(self.directory, account.pw_uid, account.pw_gid)
+            self.as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/financetracker"
+
+    def init(self) -> None:
+        subprocess.run(
+            [self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            **self.as_user,
+        )
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.directory)),
+                *("-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=60"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.directory / "postgres.log").open("ab"),
+            start_new_session=True,  # its own process group: SIGSTOP/SIGKILL reach every backend too
+            **self.as_user,
+        )
+        wait_for(self.accepts, "PostgreSQL")
+
+    def accepts(self) -> bool:
+        ready = shutil.which("pg_isready") or str(PG_BIN / "pg_isready")
+        return (
+            subprocess.run(
+                [ready, "-q", "-h", "127.0.0.1", "-p", str(self.port), "-t", "1"], check=False, timeout=5
+            ).returncode
+            == 0
+        )
+
+    def psql(self, sql: str, database: str = "postgres") -> None:
+        psql = shutil.which("psql") or str(PG_BIN / "psql")
+        subprocess.run(
+            [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-qc", sql],
+            check=True,
+            timeout=60,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def _signal_group(self, number: int) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, number)
+
+    def freeze(self) -> None:
+        self._signal_group(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal_group(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Gone: postmaster and backends killed at once, as by the OOM killer or a lost node."""
+        if self.process is not None and self.process.poll() is None:
+            self._signal_group(signal.SIGCONT)
+            self._signal_group(signal.SIGKILL)
+            self.process.wait(timeout=10)
+            wait_for(lambda: not self._group_alive(), "PostgreSQL backends to exit", 10)
+        self.process = None
+
+    def stop(self) -> None:
+        """A clean fast shutdown (SIGINT to the postmaster): the data directory can then be copied."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=60)
+        self.process = None
+
+    def _group_alive(self) -> bool:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def cleanup(self) -> None:
+        self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def prepare_database(postgres: PostgresServer, env: dict[str, str]) -> None:
+    """An empty `financetracker` database, migrated, with one superuser `olivia` and her household."""
+    postgres.psql("CREATE DATABASE financetracker")
+    manage(env, "migrate", "--no-input", "-v", "0", timeout=300)
+    # Signed up as a person is (createsuperuser makes no household), then made a superuser.
+    manage(
+        {**env, "FT_PASSWORD": PASSWORD},
+        "shell",
+        "-c",
+        "import os; from ledger.services.households import user_sign_up; "
+        "user_sign_up(username='olivia', email='olivia@example.test', password=os.environ['FT_PASSWORD'], "
+        "is_staff=True, is_superuser=True)",
+        timeout=300,
+    )
+
+
+_template: PostgresServer | None = None
+
+
+def _cleanup_template() -> None:
+    if _template is not None:
+        _template.cleanup()
+
+
+def migrated_postgres(redis_url: str) -> PostgresServer:
+    """A started cluster of its own holding the migrated database and `olivia`.
+
+    The first call of a test process migrates a template cluster (minutes on a busy machine); later calls
+    copy its stopped data directory, so each test module gets a fresh server for a few seconds.
+    """
+    global _template
+    if _template is None:
+        template = PostgresServer()
+        _template = template
+        atexit.register(_cleanup_template)
+        template.init()
+        template.start()
+        prepare_database(
+            template, app_env(template.url, template.directory / "uploads", redis_url=redis_url, **OUTAGE_SETTINGS)
+        )
+        template.stop()
+    server = PostgresServer()
+    shutil.copytree(_template.data, server.data, symlinks=True)
+    if server.as_user:
+        for path in [server.data, *server.data.rglob("*")]:
+            os.chown(path, server.as_user["user"], server.as_user["group"], follow_symlinks=False)
+    (server.data / "postmaster.pid").unlink(missing_ok=True)
+    server.start()
+    return server
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], directory: Path, *, workers: int = 2, threads: int = 4) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.directory = directory
+        self.env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "GUNICORN_GRACEFUL_TIMEOUT": "20",
+            "GUNICORN_TIMEOUT": "30",
+            "GUNICORN_MAX_REQUESTS": "0",
+            "PROMETHEUS_MULTIPROC_DIR": str(directory / "prometheus"),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "financetracker.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=(self.directory / "gunicorn.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+        def up() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError("gunicorn exited:\n" + self.log())
+            return requests.get(f"{self.base}/healthz", timeout=2).status_code == 200
+
+        wait_for(up, "gunicorn")
+
+    def log(self) -> str:
+        path = self.directory / "gunicorn.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running(gunicorn: Gunicorn) -> Iterator[Gunicorn]:
+    gunicorn.start()
+    try:
+        yield gunicorn
+    finally:
+        gunicorn.stop()
+
+
+def admin_session(base: str, username: str = "olivia", password: str = PASSWORD) -> requests.Session:
+    """A browser-like session signed in through the admin's login form (CSRF included)."""
+    session = requests.Session()
+    form = session.get(f"{base}/admin/login/", timeout=10)
+    assert form.status_code == 200, form.text[:500]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token, form.text[:500]
+    response = session.post(
+        f"{base}/admin/login/?next=/admin/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1), "next": "/admin/"},
+        headers={"Referer": f"{base}/admin/login/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:500]
+    return session
+
+
+def admin_logout(base: str, session: requests.Session) -> requests.Response:
+    csrf = str(session.cookies.get("csrftoken") or "")
+    return session.post(
+        f"{base}/admin/logout/",
+        data={"csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{base}/admin/", "X-CSRFToken": csrf},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def api_token(base: str, username: str = "olivia", password: str = PASSWORD) -> str:
+    response = requests.post(
+        f"{base}/api/v1/auth/token/", json={"username": username, "password": password, "name": "faults"}, timeout=10
+    )
+    assert response.status_code == 201, response.text[:500]
+    return str(response.json()["token"])
