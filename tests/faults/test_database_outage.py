@@ -11,9 +11,10 @@ import pytest
 import requests
 
 from tests.faults.throwaway import (
+    DATABASE,
     OUTAGE_SETTINGS,
     Gunicorn,
-    PostgresServer,
+    Postgres,
     RedisServer,
     admin_session,
     api_token,
@@ -28,7 +29,7 @@ PROBE_TIMEOUT_SECONDS = 3
 
 @dataclass
 class Stack:
-    postgres: PostgresServer
+    postgres: Postgres
     app: Gunicorn
     token: str
 
@@ -44,14 +45,14 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("database-outage")
     redis = RedisServer(directory / "redis")
-    postgres: PostgresServer | None = None
+    postgres: Postgres | None = None
     app: Gunicorn | None = None
     try:
         redis.start()
         postgres = migrated_postgres(redis.url)
         # One worker, one thread: every request below meets the same persistent database connection.
         app = Gunicorn(
-            app_env(postgres.url, directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
+            app_env(postgres.url(DATABASE), directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
             directory / "app",
             workers=1,
             threads=2,

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.faults.throwaway import (
+    DATABASE,
     OUTAGE_SETTINGS,
     Gunicorn,
-    PostgresServer,
+    Postgres,
     RedisServer,
     api_token,
     app_env,
@@ -111,13 +112,13 @@ def slow_client(run: Run, number: int) -> None:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     directory = tmp_path_factory.mktemp("graceful-shutdown")
     redis = RedisServer(directory / "redis")
-    postgres: PostgresServer | None = None
+    postgres: Postgres | None = None
     gunicorn: Gunicorn | None = None
     try:
         redis.start()
         postgres = migrated_postgres(redis.url)
         gunicorn = Gunicorn(
-            app_env(postgres.url, directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
+            app_env(postgres.url(DATABASE), directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
             directory / "app",
             workers=2,
             threads=4,

@@ -12,10 +12,11 @@ import pytest
 import requests
 
 from tests.faults.throwaway import (
+    DATABASE,
     OUTAGE_SETTINGS,
     Gunicorn,
     Partition,
-    PostgresServer,
+    Postgres,
     RedisServer,
     admin_logout,
     admin_session,
@@ -41,7 +42,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("redis-outage")
     redis = RedisServer(directory / "redis")
-    postgres: PostgresServer | None = None
+    postgres: Postgres | None = None
     app: Gunicorn | None = None
     link: Partition | None = None
     try:
@@ -51,7 +52,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # The app reaches Redis through the relay, so the link can be cut while Redis keeps its data.
         app = Gunicorn(
             app_env(
-                postgres.url, directory / "uploads", redis_url=f"redis://127.0.0.1:{link.port}/0", **OUTAGE_SETTINGS
+                postgres.url(DATABASE),
+                directory / "uploads",
+                redis_url=f"redis://127.0.0.1:{link.port}/0",
+                **OUTAGE_SETTINGS,
             ),
             directory / "app",
         )

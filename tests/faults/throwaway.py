@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,63 +66,60 @@ def wait_for(predicate: Any, what: str, seconds: float = WAIT_SECONDS) -> Any:
         time.sleep(0.05)
 
 
-def _as_postgres(command: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root: as root, run it as the `postgres` system user.
-    if os.geteuid() == 0:
-        return [require_tool("runuser", install_hint="apt-get install util-linux"), "-u", "postgres", "--", *command]
-    return command
-
-
 class Postgres:
-    """One cluster in a private directory: start, SIGKILL the postmaster (a crash), start again (recovery)."""
+    """A PostgreSQL 15 cluster in a private directory, run as the unprivileged `postgres` user when we are root.
 
-    def __init__(self) -> None:
-        for program in ("initdb", "pg_ctl", "postgres"):
+    The postmaster is our own child in a process group of its own: `crash()` SIGKILLs the postmaster alone
+    (its backends notice and exit; the next start runs crash recovery), `kill()` the whole group at once (as
+    the OOM killer or a lost node would), `freeze()`/`thaw()` pause and resume it (alive but silent).
+    """
+
+    def __init__(self, *, init: bool = True, settings: dict[str, str] | None = None) -> None:
+        for program in ("initdb", "postgres"):
             require_tool(str(PG_BIN / program), install_hint="apt-get install postgresql-15 (or set PG_BIN)")
-        # Not under pytest's tmp_path: the postgres user must be able to reach it.
+        # Not under pytest's tmp_path: that is private to root and postgres must traverse it.
         self.root = Path(tempfile.mkdtemp(prefix="ft-fault-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]),
-            check=True,
-            capture_output=True,
-            timeout=WAIT_SECONDS,
-        )
+        self.settings = {
+            "listen_addresses": "127.0.0.1",
+            "max_connections": "40",
+            "shared_buffers": "32MB",
+            **(settings or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.as_user: dict[str, Any] = {}
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            account = pwd.getpwnam("postgres")
+            os.chown(self.root, account.pw_uid, account.pw_gid)
+            self.as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        if init:
+            subprocess.run(
+                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"],
+                check=True,
+                capture_output=True,
+                timeout=120,
+                **self.as_user,
+            )
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def start(self) -> None:
-        """Run the postmaster as our own child (so a killed one is reaped), and wait until it accepts connections."""
-        self._log = (self.root / "log").open("a")
-        self.process = subprocess.Popen(
-            _as_postgres(
-                [
-                    str(PG_BIN / "postgres"),
-                    "-D",
-                    str(self.data),
-                    "-p",
-                    str(self.port),
-                    "-k",
-                    str(self.root),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "max_connections=40",
-                    "-c",
-                    "shared_buffers=32MB",
-                ]
-            ),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        # Crash recovery replays the WAL before the first connection is accepted.
-        wait_for(lambda: self.process.poll() is not None or self._accepts(), "PostgreSQL to accept connections", 60)
-        if self.process.poll() is not None:
-            raise AssertionError((self.root / "log").read_text()[-3000:])
+        """Start the postmaster and wait until it accepts connections (after replaying the WAL, if it crashed)."""
+        options = [item for name, value in self.settings.items() for item in ("-c", f"{name}={value}")]
+        with (self.root / "log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.root), *options],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: SIGSTOP/SIGKILL reach every backend too
+                **self.as_user,
+            )
+        process = self.process
+        wait_for(lambda: process.poll() is not None or self._accepts(), "PostgreSQL to accept connections", 60)
+        if process.poll() is not None:
+            raise AssertionError((self.root / "log").read_text(errors="replace")[-3000:])
 
     def _accepts(self) -> bool:
         try:
@@ -132,31 +128,55 @@ class Postgres:
             return False
         return True
 
-    def postmaster_pid(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
-
     def crash(self) -> None:
-        """SIGKILL the postmaster; its backends notice and exit; the next start runs crash recovery."""
-        pid = self.postmaster_pid()
+        """SIGKILL the postmaster alone; its backends notice and exit; the next start runs crash recovery."""
+        assert self.process is not None
+        pid = self.process.pid
         children = [
             int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
         ]
         os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=WAIT_SECONDS)
         wait_for(lambda: all(not _alive(child) for child in [pid, *children]), "PostgreSQL's backends to exit")
+        self.process = None
+
+    def _signal_group(self, number: int) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, number)
+
+    def freeze(self) -> None:
+        self._signal_group(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal_group(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Gone: postmaster and backends killed at once, as by the OOM killer or a lost node."""
+        if self.process is not None and self.process.poll() is None:
+            self._signal_group(signal.SIGCONT)
+            self._signal_group(signal.SIGKILL)
+            self.process.wait(timeout=10)
+            wait_for(lambda: not self._group_alive(), "PostgreSQL backends to exit", 10)
+        self.process = None
+
+    def _group_alive(self) -> bool:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def stop(self) -> None:
-        process = getattr(self, "process", None)
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError, ValueError, OSError):
-                os.kill(self.postmaster_pid(), signal.SIGQUIT)  # immediate shutdown: it is thrown away anyway
-            try:
-                process.wait(timeout=WAIT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if getattr(self, "_log", None) is not None:
-            self._log.close()
+        """A clean fast shutdown (SIGINT to the postmaster): the data directory can then be copied."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=60)
+        self.process = None
+
+    def cleanup(self) -> None:
+        """Thrown away: killed, whatever state a test left it in (paused included), and its directory removed."""
+        self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def connect(self, dbname: str) -> psycopg.Connection[Any]:
@@ -186,7 +206,7 @@ def postgres() -> Iterator[Postgres]:
         server.start()
         yield server
     finally:
-        server.stop()
+        server.cleanup()
 
 
 class RedisServer:
@@ -394,39 +414,14 @@ def drive(env: dict[str, str], *steps: str) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
-    """One app server (one worker, two threads) on a free loopback port; its base URL."""
-    port = free_port()
-    server_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "2"}
-    server_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            # Each server its own: no control socket shared in $HOME between servers.
-            [
-                str(Path(PYTHON).parent / "gunicorn"),
-                "-c",
-                "gunicorn.conf.py",
-                "--no-control-socket",
-                "financetracker.wsgi:application",
-            ],
-            cwd=ROOT,
-            env=server_env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(lambda: process.poll() is not None or _healthy(base), "gunicorn to answer /healthz")
-            if process.poll() is not None:
-                raise AssertionError(log.read_text())
-            yield base
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def gunicorn(env: dict[str, str], directory: Path, *, workers: int = 1, threads: int = 2) -> Iterator[str]:
+    """A started Gunicorn for the length of the block (one worker, two threads unless told); its base URL."""
+    server = Gunicorn(env, directory, workers=workers, threads=threads)
+    try:
+        server.start()
+        yield server.base
+    finally:
+        server.stop()
 
 
 def collect_static(env: dict[str, str], root: Path) -> dict[str, str]:
@@ -434,14 +429,6 @@ def collect_static(env: dict[str, str], root: Path) -> dict[str, str]:
     static_env = {**env, "STATIC_ROOT": str(root)}
     manage(static_env, "collectstatic", "--noinput", "-v", "0", "-i", "drf_spectacular_sidecar", "-i", "rest_framework")
     return static_env
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - our own loopback server
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 TEMPLATE = "ft_template"
@@ -464,109 +451,12 @@ def fresh_database(cluster: Postgres, name: str) -> str:
     return cluster.url(name)
 
 
-class PostgresServer:
-    """A PostgreSQL 15 cluster in its own directory, run as the unprivileged `postgres` user when we are root."""
-
-    def __init__(self) -> None:
-        self.initdb = require_tool(str(PG_BIN / "initdb"), install_hint="apt-get install postgresql-15")
-        self.port = free_port()
-        # Not under pytest's basetemp: that is private to root and postgres must traverse it.
-        self.directory = Path(tempfile.mkdtemp(prefix="ft-fault-pg-"))
-        self.data = self.directory / "data"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.as_user: dict[str, Any] = {}
-        if os.geteuid() == 0:
-            account = pwd.getpwnam("postgres")
-            os.chown(self.directory, account.pw_uid, account.pw_gid)
-            self.as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/financetracker"
-
-    def init(self) -> None:
-        subprocess.run(
-            [self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            timeout=120,
-            **self.as_user,
-        )
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *(str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.directory)),
-                *("-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=60"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.directory / "postgres.log").open("ab"),
-            start_new_session=True,  # its own process group: SIGSTOP/SIGKILL reach every backend too
-            **self.as_user,
-        )
-        wait_for(self.accepts, "PostgreSQL")
-
-    def accepts(self) -> bool:
-        ready = shutil.which("pg_isready") or str(PG_BIN / "pg_isready")
-        return (
-            subprocess.run(
-                [ready, "-q", "-h", "127.0.0.1", "-p", str(self.port), "-t", "1"], check=False, timeout=5
-            ).returncode
-            == 0
-        )
-
-    def psql(self, sql: str, database: str = "postgres") -> None:
-        psql = shutil.which("psql") or str(PG_BIN / "psql")
-        subprocess.run(
-            [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-qc", sql],
-            check=True,
-            timeout=60,
-            stdout=subprocess.DEVNULL,
-        )
-
-    def _signal_group(self, number: int) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, number)
-
-    def freeze(self) -> None:
-        self._signal_group(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        self._signal_group(signal.SIGCONT)
-
-    def kill(self) -> None:
-        """Gone: postmaster and backends killed at once, as by the OOM killer or a lost node."""
-        if self.process is not None and self.process.poll() is None:
-            self._signal_group(signal.SIGCONT)
-            self._signal_group(signal.SIGKILL)
-            self.process.wait(timeout=10)
-            wait_for(lambda: not self._group_alive(), "PostgreSQL backends to exit", 10)
-        self.process = None
-
-    def stop(self) -> None:
-        """A clean fast shutdown (SIGINT to the postmaster): the data directory can then be copied."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=60)
-        self.process = None
-
-    def _group_alive(self) -> bool:
-        assert self.process is not None
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def cleanup(self) -> None:
-        self.kill()
-        shutil.rmtree(self.directory, ignore_errors=True)
+DATABASE = "financetracker"
 
 
-def prepare_database(postgres: PostgresServer, env: dict[str, str]) -> None:
+def prepare_database(postgres: Postgres, env: dict[str, str]) -> None:
     """An empty `financetracker` database, migrated, with one superuser `olivia` and her household."""
-    postgres.psql("CREATE DATABASE financetracker")
+    postgres.create_database(DATABASE)
     manage(env, "migrate", "--no-input", "-v", "0", timeout=300)
     # Signed up as a person is (createsuperuser makes no household), then made a superuser.
     manage(
@@ -580,7 +470,10 @@ def prepare_database(postgres: PostgresServer, env: dict[str, str]) -> None:
     )
 
 
-_template: PostgresServer | None = None
+# The outage stacks' clusters: more connections (two workers' threads and the test's), no fsync (no OS
+# crash is simulated there, and it saves minutes on a busy machine).
+OUTAGE_POSTGRES = {"max_connections": "60", "fsync": "off"}
+_template: Postgres | None = None
 
 
 def _cleanup_template() -> None:
@@ -588,7 +481,7 @@ def _cleanup_template() -> None:
         _template.cleanup()
 
 
-def migrated_postgres(redis_url: str) -> PostgresServer:
+def migrated_postgres(redis_url: str) -> Postgres:
     """A started cluster of its own holding the migrated database and `olivia`.
 
     The first call of a test process migrates a template cluster (minutes on a busy machine); later calls
@@ -596,16 +489,14 @@ def migrated_postgres(redis_url: str) -> PostgresServer:
     """
     global _template
     if _template is None:
-        template = PostgresServer()
+        template = Postgres(settings=OUTAGE_POSTGRES)
         _template = template
         atexit.register(_cleanup_template)
-        template.init()
         template.start()
-        prepare_database(
-            template, app_env(template.url, template.directory / "uploads", redis_url=redis_url, **OUTAGE_SETTINGS)
-        )
+        uploads = template.root / "uploads"
+        prepare_database(template, app_env(template.url(DATABASE), uploads, redis_url=redis_url, **OUTAGE_SETTINGS))
         template.stop()
-    server = PostgresServer()
+    server = Postgres(init=False, settings=OUTAGE_POSTGRES)
     shutil.copytree(_template.data, server.data, symlinks=True)
     if server.as_user:
         for path in [server.data, *server.data.rglob("*")]:
@@ -616,6 +507,8 @@ def migrated_postgres(redis_url: str) -> PostgresServer:
 
 
 class Gunicorn:
+    """One app server on a free loopback port, its log and metrics in `directory`."""
+
     def __init__(self, env: dict[str, str], directory: Path, *, workers: int = 2, threads: int = 4) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -639,6 +532,7 @@ class Gunicorn:
                 str(Path(PYTHON).parent / "gunicorn"),
                 "-c",
                 "gunicorn.conf.py",
+                "--no-control-socket",  # each server its own: none shared in $HOME between servers
                 "financetracker.wsgi:application",
             ],
             cwd=ROOT,
@@ -667,15 +561,6 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def running(gunicorn: Gunicorn) -> Iterator[Gunicorn]:
-    gunicorn.start()
-    try:
-        yield gunicorn
-    finally:
-        gunicorn.stop()
 
 
 def admin_session(base: str, username: str = "olivia", password: str = PASSWORD) -> requests.Session:
