@@ -247,16 +247,15 @@ class RedisServer:
 
     def kill(self) -> None:
         """Lost: the process and everything it held are gone."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
+        self._end(signal.SIGKILL)
 
     def stop(self) -> None:
+        self._end(signal.SIGTERM)
+
+    def _end(self, number: int) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
+            self.process.send_signal(signal.SIGCONT)  # a paused server must wake to act on SIGTERM
+            self.process.send_signal(number)
             self.process.wait(timeout=10)
         self.process = None
 
