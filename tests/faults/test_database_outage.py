@@ -10,15 +10,17 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.faults.servers_auth import (
+from tests.faults.throwaway import (
+    DATABASE,
+    OUTAGE_SETTINGS,
     Gunicorn,
-    PostgresServer,
+    Postgres,
     RedisServer,
     admin_session,
     api_token,
-    app_environment,
+    app_env,
     migrated_postgres,
-    wait_until,
+    wait_for,
 )
 
 # deploy/'s readinessProbe timeoutSeconds: /readyz must answer before the kubelet gives up.
@@ -27,7 +29,7 @@ PROBE_TIMEOUT_SECONDS = 3
 
 @dataclass
 class Stack:
-    postgres: PostgresServer
+    postgres: Postgres
     app: Gunicorn
     token: str
 
@@ -43,13 +45,18 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("database-outage")
     redis = RedisServer(directory / "redis")
-    postgres: PostgresServer | None = None
+    postgres: Postgres | None = None
     app: Gunicorn | None = None
     try:
         redis.start()
         postgres = migrated_postgres(redis.url)
         # One worker, one thread: every request below meets the same persistent database connection.
-        app = Gunicorn(app_environment(postgres.url, redis.url), directory / "app", workers=1, threads=2)
+        app = Gunicorn(
+            app_env(postgres.url(DATABASE), directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
+            directory / "app",
+            workers=1,
+            threads=2,
+        )
         app.start()
         yield Stack(postgres=postgres, app=app, token=api_token(app.base))
     finally:
@@ -66,10 +73,10 @@ def readyz(stack: Stack) -> requests.Response:
 
 
 def assert_recovered(stack: Stack) -> None:
-    wait_until(lambda: readyz(stack).status_code == 200, seconds=30, what="/readyz to recover")
+    wait_for(lambda: readyz(stack).status_code == 200, "/readyz to recover", seconds=30)
     assert readyz(stack).json()["database"] == "ok"
     # The API works again through the same gunicorn (stale connections are replaced, not fatal).
-    wait_until(lambda: stack.api().status_code == 200, seconds=15, what="the API to recover")
+    wait_for(lambda: stack.api().status_code == 200, "the API to recover", seconds=15)
     assert stack.api().status_code == 200
 
 

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.faults.servers_auth import (
+from tests.faults.throwaway import (
+    DATABASE,
+    OUTAGE_SETTINGS,
     Gunicorn,
-    PostgresServer,
+    Postgres,
     RedisServer,
     api_token,
-    app_environment,
+    app_env,
     migrated_postgres,
-    wait_until,
+    wait_for,
 )
 
 FAST_CLIENTS = 4
@@ -110,12 +112,17 @@ def slow_client(run: Run, number: int) -> None:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     directory = tmp_path_factory.mktemp("graceful-shutdown")
     redis = RedisServer(directory / "redis")
-    postgres: PostgresServer | None = None
+    postgres: Postgres | None = None
     gunicorn: Gunicorn | None = None
     try:
         redis.start()
         postgres = migrated_postgres(redis.url)
-        gunicorn = Gunicorn(app_environment(postgres.url, redis.url), directory / "app", workers=2, threads=4)
+        gunicorn = Gunicorn(
+            app_env(postgres.url(DATABASE), directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
+            directory / "app",
+            workers=2,
+            threads=4,
+        )
         gunicorn.start()
         yield gunicorn
     finally:
@@ -132,7 +139,7 @@ def test_sigterm_under_load_fails_no_request_sent_before_it(app: Gunicorn) -> No
     fast = [threading.Thread(target=fast_client, args=(run,), daemon=True) for _ in range(FAST_CLIENTS)]
     for thread in fast:
         thread.start()
-    wait_until(lambda: len(run.outcomes) >= 20, seconds=60, what="the stream to get going")
+    wait_for(lambda: len(run.outcomes) >= 20, "the stream to get going", seconds=60)
     slow = [threading.Thread(target=slow_client, args=(run, n), daemon=True) for n in range(SLOW_CLIENTS)]
     for thread in slow:
         thread.start()

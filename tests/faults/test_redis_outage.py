@@ -11,17 +11,19 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.faults.servers_auth import (
+from tests.faults.throwaway import (
+    DATABASE,
+    OUTAGE_SETTINGS,
     Gunicorn,
     Partition,
-    PostgresServer,
+    Postgres,
     RedisServer,
     admin_logout,
     admin_session,
     api_token,
-    app_environment,
+    app_env,
     migrated_postgres,
-    wait_until,
+    wait_for,
 )
 
 
@@ -40,7 +42,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("redis-outage")
     redis = RedisServer(directory / "redis")
-    postgres: PostgresServer | None = None
+    postgres: Postgres | None = None
     app: Gunicorn | None = None
     link: Partition | None = None
     try:
@@ -48,7 +50,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         link = Partition(redis.port)
         postgres = migrated_postgres(redis.url)
         # The app reaches Redis through the relay, so the link can be cut while Redis keeps its data.
-        app = Gunicorn(app_environment(postgres.url, f"redis://127.0.0.1:{link.port}/0"), directory / "app")
+        app = Gunicorn(
+            app_env(
+                postgres.url(DATABASE),
+                directory / "uploads",
+                redis_url=f"redis://127.0.0.1:{link.port}/0",
+                **OUTAGE_SETTINGS,
+            ),
+            directory / "app",
+        )
         app.start()
         yield Stack(redis=redis, link=link, app=app)
     finally:
@@ -104,7 +114,7 @@ def assert_outage_behaviour(stack: Stack, staying: requests.Session, leaving: re
 def assert_after_return(stack: Stack, staying: requests.Session, leaving: requests.Session) -> None:
     base = stack.base
     # The cache is used again by the same processes, no restart: /readyz's round trip through Redis succeeds.
-    wait_until(lambda: readyz(base)["status"] == "ok", seconds=15, what="/readyz to see Redis again")
+    wait_for(lambda: readyz(base)["status"] == "ok", "/readyz to see Redis again", seconds=15)
     assert signed_in(base, staying)
     # The logged-out cookie stays logged out, in the admin and in the browsable API.
     assert not signed_in(base, leaving)

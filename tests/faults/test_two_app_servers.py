@@ -48,8 +48,8 @@ def test_two_app_servers_share_sessions_files_and_imports(fault_cluster: Postgre
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
         }
-        first = stack.enter_context(gunicorn(env, tmp_path / "first.log"))
-        second = stack.enter_context(gunicorn(env, tmp_path / "second.log"))
+        first = stack.enter_context(gunicorn(env, tmp_path / "first"))
+        second = stack.enter_context(gunicorn(env, tmp_path / "second"))
 
         # A login on the first server…
         browser = requests.Session()
