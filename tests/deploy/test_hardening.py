@@ -376,8 +376,7 @@ def test_every_django_container_has_the_directories_its_config_names(
     wait-for-migrations looped until its deadline, and the restore test's check_ledger failed."""
     _, objs = target
     spool_dir = config_map(objs).get(setting)
-    if not spool_dir:
-        pytest.skip(f"no {setting} in the ConfigMap")
+    assert spool_dir, f"the ConfigMap names no {setting}: every Django container needs it"
     checked = 0
     for obj, template in workloads(objs):
         for container in containers(template):
