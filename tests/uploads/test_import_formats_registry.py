@@ -84,7 +84,7 @@ def test_each_fixture_parses_to_its_hand_checked_row_count(entry):
     [
         (b"%PDF-1.7\n1 0 obj\n", "Statements are CSV, OFX/QFX, QIF or CAMT.053 files."),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Statements are CSV, OFX/QFX, QIF or CAMT.053 files."),
-        (b"<?xml version='1.0'?><rss><channel/></rss>", "This application/xml file is not a CAMT.053 statement."),
+        (b"<?xml version='1.0'?><rss><channel/></rss>", "This XML file is not a CAMT.053 statement."),
         (b"PK\x03\x04\x14\x00", "The file is a ZIP archive (or an Office document), which is not accepted."),
         (b"\x00\x01\x02\x03 binary", "The file's type is not recognised (binary content)."),
         (b"", "The file is empty."),

@@ -133,7 +133,8 @@ class Registry:
             raise sniffing.RefusedFile(f"The file reads as {names}: choose its format.")
         if candidates:
             labels = " or ".join(spec.label for spec in candidates)
-            raise sniffing.RefusedFile(f"This {content_type} file is not a {labels} statement.")
+            kind = content_type.rsplit("/", 1)[-1].removeprefix("x-").upper()  # "application/xml": XML
+            raise sniffing.RefusedFile(f"This {kind} file is not a {labels} statement.")
         raise sniffing.RefusedFile(f"Statements are {self.accepted()} files.")
 
     def for_upload(self, head: bytes, chosen: str | None) -> StatementFormat:
