@@ -26,9 +26,9 @@ from ledger.errors import ConflictError
 from ledger.models import Account, Category, Transaction, User
 from ledger.models.tenancy import may
 from uploads import services, tasks
-from uploads.importers import ImportFileError
+from uploads.importers import FORMATS, ImportFileError
 from uploads.importers.csvfile import read_head
-from uploads.models import Attachment, CsvProfile, ImportFormat, ImportStatus, RowStatus, StatementImport
+from uploads.models import Attachment, CsvProfile, ImportStatus, RowStatus, StatementImport
 
 MAPPING_FIELDS = ("date", "amount", "debit", "credit", "direction", "payee", "description", "bank_id")
 
@@ -93,7 +93,7 @@ class CsvProfileAdmin(ScopedReadOnlyAdmin):
 class UploadForm(ThemedFormMixin, forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none())
     file = forms.FileField()
-    format = forms.ChoiceField(choices=[("", "Detect from the content"), *ImportFormat.choices], required=False)
+    format = forms.ChoiceField(choices=[("", "Detect from the content"), *FORMATS.choices()], required=False)
     profile = forms.CharField(required=False, help_text="A saved CSV mapping of this account, if any.")
 
     def __init__(self, *args: Any, accounts: QuerySet[Account], **kwargs: Any) -> None:
@@ -121,6 +121,13 @@ class MappingForm(ThemedFormMixin, forms.Form):
         data = {key: value for key, value in self.cleaned_data.items() if value and key != "save_profile"}
         data["explicit"] = True
         return data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The CSV format's own option checks (uploads.importers): a two-character delimiter is named here.
+        for message in FORMATS["csv"].option_errors(self.mapping()):
+            self.add_error(None, message)
+        return cleaned
 
 
 @admin.register(StatementImport)
@@ -202,7 +209,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if statement.format == ImportFormat.CSV and not statement.mapping:
+                if FORMATS[statement.format].maps_columns and not statement.mapping:
                     return HttpResponseRedirect(reverse("admin:uploads_import_wizard_map", args=[statement.pk]))
                 return self._preview(request, statement)
         return render(

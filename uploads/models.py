@@ -12,6 +12,7 @@ from django.utils import timezone
 from ledger.models import Account, Transaction
 from ledger.models.books import amount_field
 from ledger.models.tenancy import HouseholdOwned, User
+from uploads.importers import FORMATS
 
 
 class Attachment(HouseholdOwned):
@@ -45,20 +46,12 @@ class Attachment(HouseholdOwned):
         return self.original_name
 
 
-class ImportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    OFX = "ofx", "OFX"
-    QFX = "qfx", "QFX"
-    QIF = "qif", "QIF"
-    CAMT = "camt", "CAMT.053"
-
-
 class CsvProfile(HouseholdOwned):
     """A CSV column mapping saved per account and reused on the next import of that bank's files."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=120)
-    # See uploads.importers.csv.CsvMapping for the keys.
+    # The keys are the csv format's options (uploads.importers; the README lists them).
     mapping = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -91,7 +84,7 @@ class ImportStatus(models.TextChoices):
 
 class StatementImport(HouseholdOwned):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    format = models.CharField(max_length=4, choices=ImportFormat.choices)
+    format = models.CharField(max_length=4, choices=FORMATS.choices())
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     file = models.FileField(max_length=255)
     original_name = models.CharField(max_length=255)

@@ -44,11 +44,10 @@ from uploads.attachments import (  # noqa: F401 - the services' public surface
     attachment_update,
     attachments_delete,
 )
-from uploads.importers import ImportFileError, parse_statement
+from uploads.importers import FORMATS, FormatError, ImportFileError, parse_statement
 from uploads.measuring import FileTooLargeError, measure  # noqa: F401
 from uploads.models import (
     CsvProfile,
-    ImportFormat,
     ImportStatus,
     RowStatus,
     StatementImport,
@@ -103,15 +102,9 @@ def statement_import_upload(
     """Store a statement file and create its import (not yet parsed: see statement_import_preview)."""
     received = measure(upload, declared_size=declared_size, limit=settings.IMPORT_MAX_BYTES, what="A statement file")
     try:
-        content_type = sniffing.sniff(received.head)
-        detected = sniffing.statement_format_for(content_type, received.head)
-    except sniffing.RefusedFile as error:
-        raise ValidationError({"file": [str(error)]}) from None
-    chosen = format or detected
-    if chosen not in ImportFormat.values:
-        raise ValidationError({"format": [f"Choose one of {', '.join(ImportFormat.values)}."]})
-    if {chosen, detected} - {"ofx", "qfx"} and chosen != detected:
-        raise ValidationError({"format": [f"The file looks like {detected}, not {chosen}."]})
+        chosen = FORMATS.for_upload(received.head, format)
+    except FormatError as error:
+        raise ValidationError({error.field: error.messages}) from None
     used_mapping: dict[str, Any] = {}
     if profile:
         saved = CsvProfile.objects.filter(household_id=account.household_id, account=account, name=profile).first()
@@ -120,14 +113,16 @@ def statement_import_upload(
         used_mapping = dict(saved.mapping)
     if mapping:
         used_mapping.update(mapping)
-    if save_profile and chosen == "csv":
+    if errors := chosen.option_errors(used_mapping):
+        raise ValidationError({"mapping": errors})
+    if save_profile and chosen.maps_columns:
         csv_profile_save(account=account, name=save_profile, mapping=used_mapping)
     name = files.store(upload, "imports", account.household_id)
     try:
         return StatementImport.objects.create(
             household_id=account.household_id,
             account=account,
-            format=chosen,
+            format=chosen.name,
             file=name,
             original_name=sniffing.clean_filename(original_name, default="statement"),
             sha256=received.sha256,

@@ -36,7 +36,6 @@ CSV = "text/csv"
 TEXT = "text/plain"
 
 ATTACHMENT_TYPES = {PDF, PNG, JPEG, WEBP, HEIC, HEIF, OFX, QIF, XML, CSV, TEXT}
-STATEMENT_TYPES = {OFX, QIF, XML, CSV, TEXT}
 
 EXTENSIONS = {
     PDF: ".pdf",
@@ -117,22 +116,6 @@ def _qif_start(upper: str) -> bool:
     lines = (line.strip() for line in upper.splitlines())
     first = next((line for line in lines if line and not line.startswith("#")), "")
     return first.startswith(("!TYPE:", "!ACCOUNT", "!OPTION", "!CLEAR:"))
-
-
-def statement_format_for(content_type: str, head: bytes) -> str:
-    """The import format of a statement file (csv, ofx, qif, camt)."""
-    if content_type == OFX:
-        return "ofx"
-    if content_type == QIF:
-        return "qif"
-    if content_type == XML:
-        text = (decode_head(head) or "")[:4000]
-        if any(marker in text for marker in ("camt.053", "camt.052", "camt.054", "BkToCstmr")):
-            return "camt"
-        raise RefusedFile("This XML file is not a CAMT.053 (or 052/054) bank statement.")
-    if content_type in (CSV, TEXT):
-        return "csv"
-    raise RefusedFile("Statements are CSV, OFX/QFX, QIF or CAMT.053 files.")
 
 
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection
 
 from ledger.models import Transaction
+from ledger.rules import CompiledRule, active_rules
 
 # Words of letters only: references, card and terminal numbers say nothing about the category.
 _WORD = re.compile(r"(?<![^\W_])[^\W\d_]{2,}(?![^\W_])", re.UNICODE)
@@ -117,11 +117,9 @@ def classifier_for(household_id: int, *, before: date | None = None) -> Classifi
     return classifier
 
 
-def _category_rules(household_id: int) -> list[Any]:
+def _category_rules(household_id: int) -> list[CompiledRule]:
     # The rules engine's own matcher, so "a rule matches" means here exactly what it means at commit.
-    from ledger.rules import _active_rules
-
-    return [rule for rule in _active_rules(household_id) if rule.rule.set_category_id is not None]
+    return [rule for rule in active_rules(household_id) if rule.rule.set_category_id is not None]
 
 
 @dataclass

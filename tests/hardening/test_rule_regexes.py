@@ -29,8 +29,8 @@ def match_in_a_subprocess(pattern: str, text: str, *, within_seconds: float = 60
     GIL for as long as it runs) can be stopped: "True"/"False", or "still running" when it had to be."""
     code = (
         "import django, sys; django.setup(); from types import SimpleNamespace; "
-        "from ledger.rules import _text_test; "
-        "print(_text_test('payee', 'regex', sys.argv[1])(SimpleNamespace(payee=sys.argv[2])))"
+        "from ledger.rules.matching import text_test; "
+        "print(text_test('payee', 'regex', sys.argv[1])(SimpleNamespace(payee=sys.argv[2])))"
     )
     # DEBUG: the subprocess needs no real SECRET_KEY to import the settings (only ledger.rules is used).
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "financetracker.settings", "DEBUG": "1"}

@@ -144,9 +144,9 @@ def test_camt_reversal_pending_entry_and_booking_time_with_an_offset():
     assert parsed[2].date == date(2024, 5, 31)
 
 
-def test_every_import_format_is_declared_once_in_the_registry():
+def test_every_import_format_is_declared_once_in_the_registry_and_the_import_model_offers_those():
     from uploads.importers import FORMATS
-    from uploads.models import ImportFormat
+    from uploads.models import StatementImport
 
-    assert set(FORMATS) == set(ImportFormat.values)
-    assert all(callable(spec.parser()) for spec in FORMATS.values())
+    assert StatementImport._meta.get_field("format").choices == FORMATS.choices()
+    assert all(callable(spec.parser()) for spec in FORMATS.all())

@@ -12,7 +12,8 @@ from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import Account, Household, Transaction
 from ledger.money import format_amount
 from uploads import tasks
-from uploads.models import Attachment, ImportFormat, StatementImport, StatementImportRow, StatementImportTask
+from uploads.importers import FORMATS
+from uploads.models import Attachment, StatementImport, StatementImportRow, StatementImportTask
 
 
 class AttachmentSerializer(StrictModelSerializer):
@@ -64,7 +65,7 @@ class JSONStringField(BoundedJSONField):
 class ImportUploadSerializer(StrictSerializer):
     file = serializers.FileField()
     account = HouseholdScopedRelatedField(queryset=Account.objects.all())
-    format = serializers.ChoiceField(choices=ImportFormat.choices, required=False)
+    format = serializers.ChoiceField(choices=FORMATS.choices(), required=False)
     profile = serializers.CharField(required=False, max_length=120)
     save_profile = serializers.CharField(required=False, max_length=120)
     mapping = JSONStringField(required=False)

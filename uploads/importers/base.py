@@ -8,9 +8,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 
 class ImportFileError(ValueError):
@@ -70,9 +73,10 @@ class _RawReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
 
@@ -121,7 +125,8 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - guarded by the pattern
         raise ValueError(f"{text.strip()!r} is not an amount") from None
-    if -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+    exponent = amount.as_tuple().exponent  # an int: _PLAIN admits no NaN or infinity
+    if isinstance(exponent, int) and -exponent > AMOUNT_DECIMAL_PLACES:
         # "-3.77000": trailing zeros past the places we keep are no precision lost.
         rounded = amount.quantize(Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES))
         if rounded != amount:

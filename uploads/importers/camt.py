@@ -136,10 +136,11 @@ def _rows_of_entry(entry: Element, line_number: int) -> Iterator[ParsedRow]:
             detail_amounts = [_detail_amount(detail, indicator) for detail in details]
         except ValueError:
             detail_amounts = []
-    if len(details) > 1 and detail_amounts and None not in detail_amounts and sum(detail_amounts) == amount:  # type: ignore[arg-type]
-        for position, (detail, detail_amount) in enumerate(zip(details, detail_amounts, strict=True), start=1):
+    known = [detail_amount for detail_amount in detail_amounts if detail_amount is not None]
+    if len(details) > 1 and known and len(known) == len(details) and sum(known) == amount:
+        for position, (detail, split_amount) in enumerate(zip(details, known, strict=True), start=1):
             detail_indicator = _text(detail, "CdtDbtInd") or indicator
-            row = ParsedRow(line_number=line_number, date=booked, amount=detail_amount)
+            row = ParsedRow(line_number=line_number, date=booked, amount=split_amount)
             row.payee = clip(_party(detail, detail_indicator), 200)
             row.description = clip(_reversed(_remittance(detail) or info, reversal), 500)
             own_ref = _text(detail, "Refs/AcctSvcrRef")
@@ -176,9 +177,10 @@ def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
     seen_statement = False
     parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     expat = getattr(parser, "parser", None)
-    if hasattr(expat, "SetReparseDeferralEnabled"):
+    disable_deferral = getattr(expat, "SetReparseDeferralEnabled", None)
+    if disable_deferral is not None:
         # Expat ≥ 2.6 may hold small chunks back; line-at-a-time feeding needs every event at once.
-        expat.SetReparseDeferralEnabled(False)  # type: ignore[union-attr]
+        disable_deferral(False)
     try:
         for event, element in iterparse(reader, events=("start", "end"), parser=parser):
             name = _local(element.tag)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from itertools import chain, islice
 from typing import Any, BinaryIO
 
@@ -264,9 +265,9 @@ def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
                 debit_text, credit_text = _cell(row, debit_index).strip(), _cell(row, credit_index).strip()
                 if not debit_text and not credit_text:
                     raise ValueError("neither a debit nor a credit amount")
-                debit = abs(parse_decimal(debit_text, decimal_separator=decimal)) if debit_text else 0
-                credit = abs(parse_decimal(credit_text, decimal_separator=decimal)) if credit_text else 0
-                parsed.amount = credit - debit  # type: ignore[assignment]
+                debit = abs(parse_decimal(debit_text, decimal_separator=decimal)) if debit_text else Decimal(0)
+                credit = abs(parse_decimal(credit_text, decimal_separator=decimal)) if credit_text else Decimal(0)
+                parsed.amount = credit - debit
         except ValueError as error:
             parsed.error = str(error)
         parsed.payee = clip(_cell(row, payee_index), 200)

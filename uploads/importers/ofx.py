@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import BinaryIO
 
 from ofxtools.Parser import OFXTree
@@ -142,7 +143,7 @@ def _set_date(row: ParsedRow, text: str) -> None:
         row.error = f"{text.strip()!r} is not a date"
 
 
-def _amount(text: str) -> object:
+def _amount(text: str) -> Decimal:
     text = text.strip()
     # OFX says "." but some banks write "12,50"; with both, the last one is the decimal separator.
     separator = "," if text.rfind(",") > text.rfind(".") else "."
@@ -161,7 +162,7 @@ def _tolerant_row(block: _Block, encoding: str) -> ParsedRow:
     try:
         if not amount:
             raise ValueError("no TRNAMT (amount)")
-        row.amount = _amount(amount)  # type: ignore[assignment]
+        row.amount = _amount(amount)
     except ValueError as error:
         row.error = row.error or str(error)
     row.payee = clip(_unescaped(values.get("NAME", "")), 200)

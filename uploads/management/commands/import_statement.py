@@ -14,7 +14,8 @@ from django.db import transaction
 from ledger.errors import ConflictError
 from ledger.models import Account
 from uploads import files
-from uploads.models import ImportFormat, ImportStatus, StatementImport
+from uploads.importers import FORMATS
+from uploads.models import ImportStatus, StatementImport
 from uploads.services import (
     UndecidedNearMatchesError,
     statement_import_commit,
@@ -35,7 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--account", type=int, required=True, help="Account id to import into.")
-        parser.add_argument("--format", choices=ImportFormat.values, help="Default: detected from the file's content.")
+        parser.add_argument("--format", choices=FORMATS.names(), help="Default: detected from the file's content.")
         parser.add_argument("--profile", help="A saved CSV mapping (CsvProfile) of this account.")
         parser.add_argument("--mapping", help='CSV mapping as JSON, e.g. {"date": "Datum", "decimal": ","}.')
         parser.add_argument("--save-profile", help="Save the mapping used under this name for the account.")
