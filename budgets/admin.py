@@ -144,24 +144,18 @@ class BudgetAdmin(HouseholdScopedAdmin):
     def amount_display(self, obj: Budget) -> str:
         return money_html(obj.amount, obj.household.base_currency)
 
-    fields = ("household", "category", "month", "amount", "rollover")
+    fields = services.BUDGET_EDITABLE_FIELDS.admin_fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
         # A line is (category, month): change those by deleting and adding.
-        return (*readonly, "category", "month") if obj is not None else readonly
+        return (*readonly, *services.BUDGET_EDITABLE_FIELDS.create_only) if obj is not None else readonly
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Budget:
-        return services.budget_set(
-            household=data["household"],
-            category=data["category"],
-            month=data["month"],
-            amount=data["amount"],
-            rollover=data.get("rollover", False),
-        )
+        return services.budget_set(**services.BUDGET_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(self, request: HttpRequest, current: Budget, changes: dict[str, Any]) -> Budget:
-        return services.budget_update(budget=current, amount=changes.get("amount"), rollover=changes.get("rollover"))
+        return services.budget_update(budget=current, **services.BUDGET_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: Budget) -> None:
         services.budget_delete(budget=obj)
@@ -391,6 +385,26 @@ class ScheduledOccurrenceInline(TabularInline):
         return False
 
 
+# The schedule's "Repeats" group: the rule's helper fields (admin_forms.py) and the declared dates and flag.
+_REPEATS = (
+    "schedule",
+    "frequency",
+    "interval",
+    "weekdays",
+    "monthly_on",
+    "month_day",
+    "nth",
+    "nth_weekday",
+    "month",
+    "start_date",
+    "end_date",
+    "occurrence_count",
+    "recurrence",
+    "next_dates",
+    "active",
+)
+
+
 @admin.register(ScheduledTransaction)
 class ScheduledTransactionAdmin(HouseholdScopedAdmin):
     form = ScheduledTransactionForm
@@ -404,39 +418,15 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
         (
             None,
             {
-                "fields": (
-                    "household",
-                    "account",
-                    "to_account",
-                    "amount",
-                    "to_amount",
-                    "payee",
-                    "description",
-                    "category",
+                # The declared fields but those the "Repeats" group shows: a newly declared one lands here.
+                "fields": tuple(
+                    name for name in services.SCHEDULED_EDITABLE_FIELDS.admin_fields if name not in _REPEATS
                 )
             },
         ),
         (
             "Repeats",
-            {
-                "fields": (
-                    "schedule",
-                    "frequency",
-                    "interval",
-                    "weekdays",
-                    "monthly_on",
-                    "month_day",
-                    "nth",
-                    "nth_weekday",
-                    "month",
-                    "start_date",
-                    "end_date",
-                    "occurrence_count",
-                    "recurrence",
-                    "next_dates",
-                    "active",
-                )
-            },
+            {"fields": _REPEATS},
         ),
     )
 
@@ -472,14 +462,12 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
         return ", ".join(f"{day:%a %-d %b %Y}" for day in islice(upcoming, 3))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> ScheduledTransaction:
-        fields = {name: data[name] for name in services.SCHEDULED_FIELDS if name in data}
-        return services.scheduled_create(household=data["household"], **fields)
+        return services.scheduled_create(**services.SCHEDULED_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(
         self, request: HttpRequest, current: ScheduledTransaction, changes: dict[str, Any]
     ) -> ScheduledTransaction:
-        fields = {name: value for name, value in changes.items() if name in services.SCHEDULED_FIELDS}
-        return services.scheduled_update(scheduled=current, **fields)
+        return services.scheduled_update(scheduled=current, **services.SCHEDULED_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: ScheduledTransaction) -> None:
         services.scheduled_delete(scheduled=obj)

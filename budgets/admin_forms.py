@@ -14,7 +14,7 @@ from unfold import widgets as unfold_widgets
 
 from budgets.models import ExchangeRate, ScheduledTransaction
 from budgets.recurrence import SimpleRule, describe, parse_simple
-from budgets.services import SCHEDULED_FIELDS
+from budgets.services import EXCHANGE_RATE_EDITABLE_FIELDS, SCHEDULED_EDITABLE_FIELDS
 from ledger.admin.scoping import ScopedModelForm
 
 KEEP = "keep"
@@ -76,7 +76,7 @@ class ScheduledTransactionForm(ScopedModelForm):
 
     class Meta:
         model = ScheduledTransaction
-        fields = ("household", *sorted(SCHEDULED_FIELDS))
+        fields = SCHEDULED_EDITABLE_FIELDS.admin_fields
         # The rule itself travels as a hidden field: what a custom rule keeps when nothing is chosen.
         widgets = {"recurrence": forms.HiddenInput}
 
@@ -171,7 +171,7 @@ class ExchangeRateForm(forms.ModelForm):
 
     class Meta:
         model = ExchangeRate
-        fields = ("date", "base", "quote", "rate")
+        fields = EXCHANGE_RATE_EDITABLE_FIELDS.admin_fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

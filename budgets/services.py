@@ -19,6 +19,7 @@ from budgets.months import add_months, budget_month_range
 from budgets.selectors import scheduled_next_due, scheduled_occurrences, spending_by_category
 from ledger import metrics
 from ledger.audit import audit_created, audit_deleted, audit_record, audit_record_many, audit_updated, snapshot
+from ledger.editable_fields import EditableFields
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, CategoryKind, Household
 from ledger.models.audit import AuditAction
@@ -28,6 +29,12 @@ from ledger.services.transactions import transaction_create, transfer_create
 logger = logging.getLogger(__name__)
 
 # --- Budget lines -------------------------------------------------------------------------------------------
+
+# What a person may set on a budget line, in form order (ledger/editable_fields.py). A line is (category,
+# month): those are set on create; change them by deleting and adding.
+BUDGET_EDITABLE_FIELDS = EditableFields(
+    Budget, ("category", "month", "amount", "rollover"), label="budget", create_only=("category", "month")
+)
 
 
 def _budget_amount(amount: Decimal | str | int, household: Household) -> Decimal:
@@ -216,20 +223,24 @@ def budget_fill_from_average(
 
 # --- Scheduled transactions -------------------------------------------------------------------------------
 
-SCHEDULED_FIELDS = {
-    "account",
-    "to_account",
-    "to_amount",
-    "amount",
-    "payee",
-    "description",
-    "category",
-    "recurrence",
-    "start_date",
-    "end_date",
-    "occurrence_count",
-    "active",
-}
+# What a person may set on a schedule, in form order (ledger/editable_fields.py).
+SCHEDULED_EDITABLE_FIELDS = EditableFields(
+    ScheduledTransaction,
+    (
+        "account",
+        "to_account",
+        "amount",
+        "to_amount",
+        "payee",
+        "description",
+        "category",
+        "recurrence",
+        "start_date",
+        "end_date",
+        "occurrence_count",
+        "active",
+    ),
+)
 
 
 def _validate_scheduled(scheduled: ScheduledTransaction) -> None:
@@ -269,9 +280,7 @@ def _validate_scheduled(scheduled: ScheduledTransaction) -> None:
 
 @transaction.atomic
 def scheduled_create(*, household: Household, **fields: Any) -> ScheduledTransaction:
-    unknown = set(fields) - SCHEDULED_FIELDS
-    if unknown:
-        raise ValidationError(f"Unknown scheduled transaction fields: {', '.join(sorted(unknown))}.")
+    SCHEDULED_EDITABLE_FIELDS.reject_unknown(fields)
     scheduled = ScheduledTransaction(household=household, **fields)
     _validate_scheduled(scheduled)
     scheduled.next_due = scheduled_next_due(scheduled, after=None)
@@ -282,9 +291,7 @@ def scheduled_create(*, household: Household, **fields: Any) -> ScheduledTransac
 
 @transaction.atomic
 def scheduled_update(*, scheduled: ScheduledTransaction, **fields: Any) -> ScheduledTransaction:
-    unknown = set(fields) - SCHEDULED_FIELDS
-    if unknown:
-        raise ValidationError(f"Unknown scheduled transaction fields: {', '.join(sorted(unknown))}.")
+    SCHEDULED_EDITABLE_FIELDS.reject_unknown(fields)
     locked = ScheduledTransaction.objects.select_for_update().get(pk=scheduled.pk)
     before = snapshot(locked)
     for name, value in fields.items():
@@ -410,6 +417,9 @@ def _post_template(template_id: int, on_date: date) -> tuple[int, int] | None:
 
 # --- Exchange rates -------------------------------------------------------------------------------------
 
+# What may be set on a rate, in form order (ledger/editable_fields.py): global reference data, no household.
+EXCHANGE_RATE_EDITABLE_FIELDS = EditableFields(ExchangeRate, ("date", "base", "quote", "rate"), owner=None)
+
 
 @dataclass(frozen=True)
 class RateRow:
@@ -464,6 +474,7 @@ def exchange_rate_create(*, date: date, base: str, quote: str, rate: Decimal | s
 
 @transaction.atomic
 def exchange_rate_update(*, exchange_rate: ExchangeRate, **fields: Any) -> ExchangeRate:
+    EXCHANGE_RATE_EDITABLE_FIELDS.reject_unknown(fields)
     for name, value in fields.items():
         setattr(exchange_rate, name, value)
     validate_currency(exchange_rate.base)

@@ -8,6 +8,7 @@ these, and the owning code reads the registry when it runs. So a newcomer finds 
 | `consistency_checks`         | `manage.py check_ledger`                  | ledger, uploads (`apps.py`)       |
 | `demo_seeders`               | `ledger.demo.seed_demo` (after the books) | budgets (`apps.py`)               |
 | `transaction_admin_inlines`  | the transaction admin page                | uploads (`apps.py`): receipts     |
+| `transaction_admin_actions`  | the transaction admin list's actions      | uploads (`apps.py`): CSV export   |
 """
 
 from __future__ import annotations
@@ -67,3 +68,6 @@ demo_seeders: Registry[DemoSeeder] = Registry("demo seeders")
 
 # Inline admin classes shown on a transaction's admin page after its own (splits, tags).
 transaction_admin_inlines: Registry[type[InlineModelAdmin[Any, Any]]] = Registry("transaction admin inlines")
+
+# Admin actions (`@admin.action` functions) offered on the transaction list after its own.
+transaction_admin_actions: Registry[Callable[..., Any]] = Registry("transaction admin actions")

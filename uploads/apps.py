@@ -9,10 +9,16 @@ class UploadsConfig(AppConfig):
         from django.core.signals import request_finished
         from django.db.models.signals import post_delete
 
-        from ledger.registries import ConsistencyCheck, consistency_checks, transaction_admin_inlines
+        from ledger.registries import (
+            ConsistencyCheck,
+            consistency_checks,
+            transaction_admin_actions,
+            transaction_admin_inlines,
+        )
         from uploads import files
         from uploads.admin import AttachmentInline
         from uploads.consistency import import_keys_name_accounts_of_their_household
+        from uploads.exports import export_csv
         from uploads.models import Attachment, StatementImport
 
         # check_ledger proves the invariants that uploads' own triggers keep, alongside the ledger's.
@@ -23,6 +29,8 @@ class UploadsConfig(AppConfig):
         )
         # Receipts belong on the transaction's own admin page; the ledger admin knows nothing of uploads.
         transaction_admin_inlines.register(AttachmentInline)
+        # One CSV export: the transaction list's action is the API's export (uploads.exports).
+        transaction_admin_actions.register(export_csv)
         # Files follow their rows whatever deletes them, cascades included (see uploads.files).
         for model in (Attachment, StatementImport):
             post_delete.connect(

@@ -27,6 +27,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ledger.models import Household, Membership, User
+from ledger.services.households import HOUSEHOLD_EDITABLE_FIELDS
 
 FORMAT = "financetracker-household"
 VERSION = 1
@@ -103,11 +104,8 @@ def household_export(*, household: Household, output: IO[str]) -> dict[str, int]
     header = {
         "format": FORMAT,
         "version": VERSION,
-        "household": {
-            "name": household.name,
-            "base_currency": household.base_currency,
-            "budget_month_start_day": household.budget_month_start_day,
-        },
+        # What an owner sets on a household (its declaration), restored as given by household_import.
+        "household": {name: _plain(getattr(household, name)) for name in HOUSEHOLD_EDITABLE_FIELDS},
         "members": [
             {
                 "username": m.user.username,

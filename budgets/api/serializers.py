@@ -10,9 +10,11 @@ from rest_framework import serializers
 
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.months import add_months, month_index, parse_month
+from budgets.services import BUDGET_EDITABLE_FIELDS, EXCHANGE_RATE_EDITABLE_FIELDS, SCHEDULED_EDITABLE_FIELDS
 from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from ledger.api.serializers import HouseholdOwnedSerializer
 from ledger.api.strict import StrictModelSerializer, StrictSerializer
-from ledger.models import Account, Category, Household
+from ledger.models import Account, Category
 from ledger.money import CURRENCY_CHOICES
 
 MAX_ID = 2**63 - 1
@@ -35,16 +37,6 @@ class MonthField(serializers.Field):
         return f"{value:%Y-%m}"
 
 
-class HouseholdOwnedSerializer(StrictModelSerializer):
-    household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        if self.instance is not None:
-            fields["household"].read_only = True
-        return fields
-
-
 class BudgetSerializer(HouseholdOwnedSerializer):
     category = HouseholdScopedRelatedField(queryset=Category.objects.all())
     month = MonthField()
@@ -52,7 +44,7 @@ class BudgetSerializer(HouseholdOwnedSerializer):
 
     class Meta:
         model = Budget
-        fields = ["id", "household", "category", "month", "amount", "rollover", "updated_at"]
+        fields = ["id", *BUDGET_EDITABLE_FIELDS.api_fields, "updated_at"]
         read_only_fields = ["id", "updated_at"]
         # POST sets the line of (category, month), creating or updating it: no "already exists" validator.
         validators: ClassVar[list[Any]] = []
@@ -61,8 +53,8 @@ class BudgetSerializer(HouseholdOwnedSerializer):
         fields = super().get_fields()
         if self.instance is not None:
             # A line is (category, month): change those by deleting and creating.
-            fields["category"].read_only = True
-            fields["month"].read_only = True
+            for name in BUDGET_EDITABLE_FIELDS.create_only:
+                fields[name].read_only = True
         return fields
 
 
@@ -77,24 +69,7 @@ class ScheduledTransactionSerializer(HouseholdOwnedSerializer):
 
     class Meta:
         model = ScheduledTransaction
-        fields = [
-            "id",
-            "household",
-            "account",
-            "to_account",
-            "amount",
-            "to_amount",
-            "payee",
-            "description",
-            "category",
-            "recurrence",
-            "start_date",
-            "end_date",
-            "occurrence_count",
-            "next_due",
-            "active",
-            "updated_at",
-        ]
+        fields = ["id", *SCHEDULED_EDITABLE_FIELDS.api_fields_showing("occurrence_count", "next_due"), "updated_at"]
         read_only_fields = ["id", "next_due", "updated_at"]
 
 
@@ -127,7 +102,7 @@ class ExchangeRateSerializer(StrictModelSerializer):
 
     class Meta:
         model = ExchangeRate
-        fields = ["id", "date", "base", "quote", "rate"]
+        fields = ["id", *EXCHANGE_RATE_EDITABLE_FIELDS.api_fields]
         read_only_fields = ["id"]
 
     def validate_rate(self, value: Any) -> Any:

@@ -69,9 +69,7 @@ class BudgetViewSet(HouseholdScopedViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data: dict[str, Any] = dict(serializer.validated_data)
-        line = services.budget_update(
-            budget=cast(Budget, serializer.instance), amount=data.get("amount"), rollover=data.get("rollover")
-        )
+        line = services.budget_update(budget=cast(Budget, serializer.instance), **data)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
     def perform_destroy(self, instance: Budget) -> None:

@@ -24,7 +24,7 @@ from ledger.admin.scoping import (
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
 from ledger.models.books import CATEGORY_TREE_ORDER, TransactionStatus
 from ledger.money import display_amount, money_html
-from ledger.rules import rule_create, rule_delete, rule_update
+from ledger.rules import RULE_EDITABLE_FIELDS, rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
 from ledger.services.books import (
     ACCOUNT_EDITABLE_FIELDS,
@@ -40,9 +40,12 @@ from ledger.services.books import (
     tag_delete,
     tag_update,
 )
-from ledger.services.transactions import account_reconcile, transfer_create, transfer_delete
-
-RULE_FIELDS = {"name", "conditions", "match", "position", "is_active", "set_category", "set_payee"}
+from ledger.services.transactions import (
+    TRANSFER_EDITABLE_FIELDS,
+    account_reconcile,
+    transfer_create,
+    transfer_delete,
+)
 
 
 @admin.register(Account)
@@ -60,7 +63,7 @@ class AccountAdmin(HouseholdScopedAdmin):
     list_filter = ("kind", "currency", "archived", ("household", ScopedFilter))
     list_select_related = ("household",)
     search_fields = ("name", "institution")
-    fields = ("household", *ACCOUNT_EDITABLE_FIELDS)  # the service's declaration: nothing to keep in step
+    fields = ACCOUNT_EDITABLE_FIELDS.admin_fields  # the service's declaration: nothing to keep in step
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Balances come from the monthly totals in the same query: no per-row sums.
@@ -75,10 +78,10 @@ class AccountAdmin(HouseholdScopedAdmin):
         return format_html('<a href="{}" class="ft-register-link">Register</a>', register_url(obj))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Account:
-        return account_create(**{name: data[name] for name in ("household", *ACCOUNT_EDITABLE_FIELDS) if name in data})
+        return account_create(**ACCOUNT_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(self, request: HttpRequest, current: Account, changes: dict[str, Any]) -> Account:
-        return account_update(account=current, **{k: v for k, v in changes.items() if k in ACCOUNT_EDITABLE_FIELDS})
+        return account_update(account=current, **ACCOUNT_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: Account) -> None:
         account_delete(account=obj)
@@ -91,7 +94,7 @@ class CategoryAdmin(HouseholdScopedAdmin):
     ordering = CATEGORY_TREE_ORDER
     list_select_related = ("parent", "household")
     search_fields = ("name", "parent__name")
-    fields = ("household", *CATEGORY_EDITABLE_FIELDS)
+    fields = CATEGORY_EDITABLE_FIELDS.admin_fields
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "parent":
@@ -100,12 +103,10 @@ class CategoryAdmin(HouseholdScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Category:
-        return category_create(
-            **{name: data[name] for name in ("household", *CATEGORY_EDITABLE_FIELDS) if name in data}
-        )
+        return category_create(**CATEGORY_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(self, request: HttpRequest, current: Category, changes: dict[str, Any]) -> Category:
-        return category_update(category=current, **{k: v for k, v in changes.items() if k in CATEGORY_EDITABLE_FIELDS})
+        return category_update(category=current, **CATEGORY_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: Category) -> None:
         category_delete(category=obj)
@@ -117,13 +118,13 @@ class TagAdmin(HouseholdScopedAdmin):
     list_filter = (("household", ScopedFilter),)
     list_select_related = ("household",)
     search_fields = ("name",)
-    fields = ("household", *TAG_EDITABLE_FIELDS)
+    fields = TAG_EDITABLE_FIELDS.admin_fields
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Tag:
-        return tag_create(household=data["household"], name=data["name"])
+        return tag_create(**TAG_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(self, request: HttpRequest, current: Tag, changes: dict[str, Any]) -> Tag:
-        return tag_update(tag=current, name=changes.get("name", current.name))
+        return tag_update(tag=current, **TAG_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: Tag) -> None:
         tag_delete(tag=obj)
@@ -187,7 +188,7 @@ class TransferAdmin(HouseholdScopedAdmin):
     list_filter = (("household", ScopedFilter),)
     list_select_related = ("household",)
     inlines = (TransferSideInline,)
-    add_fields = ("from_account", "to_account", "date", "amount", "to_amount", "description", "status")
+    add_fields = TRANSFER_EDITABLE_FIELDS.admin_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         sides = Prefetch("transactions", queryset=Transaction.objects.select_related("account").order_by("amount"))
@@ -218,16 +219,7 @@ class TransferAdmin(HouseholdScopedAdmin):
         return self._side(obj, outgoing=False)
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Transfer:
-        return transfer_create(
-            from_account=data["from_account"],
-            to_account=data["to_account"],
-            date=data["date"],
-            amount=data["amount"],
-            to_amount=data.get("to_amount"),
-            description=data.get("description", ""),
-            status=data["status"],
-            user=request.user,  # type: ignore[arg-type]
-        )
+        return transfer_create(user=request.user, **TRANSFER_EDITABLE_FIELDS.pick(data))  # type: ignore[arg-type]
 
     def delete_with_service(self, request: HttpRequest, obj: Transfer) -> None:
         transfer_delete(transfer=obj)
@@ -283,7 +275,7 @@ class RuleAdmin(HouseholdScopedAdmin):
     list_select_related = ("set_category__parent", "household")
     search_fields = ("name", "set_payee")
     autocomplete_fields = ("set_category",)
-    fields = ("household", "name", "position", "is_active", "match", "conditions", "set_category", "set_payee")
+    fields = RULE_EDITABLE_FIELDS.admin_fields
     inlines = (RuleTagInline,)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -302,7 +294,7 @@ class RuleAdmin(HouseholdScopedAdmin):
                     for f in formset.forms
                     if f.cleaned_data.get("tag") and not f.cleaned_data.get("DELETE")
                 ]
-        data = {name: value for name, value in form.cleaned_data.items() if name in RULE_FIELDS}
+        data = RULE_EDITABLE_FIELDS.pick(form.cleaned_data)
         if change:
             changes = {name: data[name] for name in form.changed_data if name in data}
             current = Rule.objects.get(pk=form.instance.pk)

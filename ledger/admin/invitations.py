@@ -17,7 +17,13 @@ from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, ScopedModel
 from ledger.errors import ConflictError
 from ledger.models import Invitation, ReceivedInvitation
 from ledger.selectors import invitations_received
-from ledger.services.invitations import invitation_accept, invitation_create, invitation_decline, invitation_revoke
+from ledger.services.invitations import (
+    INVITATION_EDITABLE_FIELDS,
+    invitation_accept,
+    invitation_create,
+    invitation_decline,
+    invitation_revoke,
+)
 
 
 class InvitationForm(ScopedModelForm):
@@ -28,7 +34,7 @@ class InvitationForm(ScopedModelForm):
 
     class Meta:
         model = Invitation
-        fields = ("household", "invited_as", "role")
+        fields = INVITATION_EDITABLE_FIELDS.admin_fields
 
 
 @admin.register(Invitation)
@@ -68,8 +74,7 @@ class InvitationAdmin(HouseholdScopedAdmin):
         invitation, code = invitation_create(
             household=form.cleaned_data["household"],
             invited_by=request.user,  # type: ignore[arg-type]
-            invited_as=form.cleaned_data["invited_as"],
-            role=form.cleaned_data["role"],
+            **INVITATION_EDITABLE_FIELDS.pick(form.cleaned_data),
         )
         adopt(obj, invitation)
         messages.warning(

@@ -21,6 +21,7 @@ from ledger.admin.scoping import (
 )
 from ledger.models import Account, ApiToken, AuditEntry, Category, Household, Membership, Transaction, User
 from ledger.services.households import (
+    HOUSEHOLD_EDITABLE_FIELDS,
     household_create,
     household_create_personal,
     household_delete,
@@ -55,7 +56,7 @@ class HouseholdAdmin(HouseholdScopedAdmin):
     household_field = None  # owners change and delete it (Household.household_policy)
     list_display = ("name", "base_currency", "budget_month_start_day", "created_at")
     search_fields = ("name",)
-    fields = ("name", "base_currency", "budget_month_start_day")
+    fields = HOUSEHOLD_EDITABLE_FIELDS.admin_fields
     inlines = (MembershipListInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -63,15 +64,10 @@ class HouseholdAdmin(HouseholdScopedAdmin):
         return super(HouseholdScopedAdmin, self).has_add_permission(request)
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Household:
-        return household_create(
-            owner=request.user,  # type: ignore[arg-type]
-            name=data["name"],
-            base_currency=data["base_currency"],
-            budget_month_start_day=data["budget_month_start_day"],
-        )
+        return household_create(owner=request.user, **HOUSEHOLD_EDITABLE_FIELDS.pick(data))  # type: ignore[arg-type]
 
     def update_with_service(self, request: HttpRequest, current: Household, changes: dict[str, Any]) -> Household:
-        return household_update(household=current, **changes)
+        return household_update(household=current, **HOUSEHOLD_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: Household) -> None:
         household_delete(household=obj)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
@@ -11,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from ledger.admin.register import RegisterAdminMixin
@@ -25,10 +24,10 @@ from ledger.admin.scoping import (
 )
 from ledger.admin.theme import ThemedFormMixin
 from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
-from ledger.money import format_amount, money_html
-from ledger.registries import transaction_admin_inlines
+from ledger.money import money_html
+from ledger.registries import transaction_admin_actions, transaction_admin_inlines
 from ledger.services.transactions import (
-    EDITABLE_FIELDS,
+    TRANSACTION_EDITABLE_FIELDS,
     SplitLine,
     transaction_create,
     transaction_delete,
@@ -38,12 +37,22 @@ from ledger.services.transactions import (
     transactions_set_category,
 )
 
-# A cell starting with one of these is read as a formula by spreadsheet programs (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
+class _OwnThenRegisteredActions(Sequence[Any]):
+    """The list's own actions, then other apps' (the CSV export: ledger.registries), read when the page asks:
+    the admin is built before other apps register."""
 
-def spreadsheet_safe(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+    def __init__(self, *own: str) -> None:
+        self.own = own
+
+    def _all(self) -> tuple[Any, ...]:
+        return (*self.own, *transaction_admin_actions)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class SplitInline(HouseholdScopedInline):
@@ -67,7 +76,7 @@ class TagLinkInline(HouseholdScopedInline):
 class TransactionForm(ScopedModelForm):
     class Meta:
         model = Transaction
-        fields = ("account", "date", "amount", "payee", "description", "category", "status")
+        fields = TRANSACTION_EDITABLE_FIELDS.admin_fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,7 +119,7 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
     autocomplete_fields = ("category",)
     inlines = (SplitInline, TagLinkInline)
     readonly_fields = ("transfer", "created_by", "created_at", "updated_by", "updated_at")
-    actions = ("mark_cleared", "set_category", "export_csv", "apply_rules", "unreconcile")
+    actions = _OwnThenRegisteredActions("mark_cleared", "set_category", "apply_rules", "unreconcile")
     list_per_page = 50
     change_list_template = "admin/ledger/transaction/change_list.html"  # the register's header (register.py)
 
@@ -127,7 +136,7 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
         return super().get_queryset(request).prefetch_related(splits, "tags", sides)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = ("account", "date", "amount", "payee", "description", "category", "status")
+        fields = TRANSACTION_EDITABLE_FIELDS.admin_fields
         return fields if obj is None else ("household", *fields, *self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -181,7 +190,7 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
         ]
         tags: list[Tag] = [f.cleaned_data["tag"] for f in tag_forms if f.cleaned_data.get("tag")]
         data = form.cleaned_data
-        fields = {name: data[name] for name in EDITABLE_FIELDS if name in data}
+        fields = TRANSACTION_EDITABLE_FIELDS.pick(data)
         if change:
             extra: dict[str, Any] = {}
             if splits_changed:
@@ -251,37 +260,6 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
             transaction_unreconcile(transaction_obj=tx, user=request.user)  # type: ignore[arg-type]
             count += 1
         self.message_user(request, f"Un-reconciled {count} transaction(s).", messages.SUCCESS)
-
-    @admin.action(description="Export selected transactions to CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["id", "date", "account", "currency", "amount", "payee", "description", "category", "status", "tags"]
-        )
-        rows = queryset.select_related("account", "category__parent").prefetch_related("tags")
-        for tx in rows.iterator(chunk_size=2000):
-            text = [tx.account.name, tx.payee, tx.description, str(tx.category) if tx.category_id else ""]
-            account, payee, description, category = (spreadsheet_safe(cell) for cell in text)
-            tags = spreadsheet_safe(", ".join(tag.name for tag in tx.tags.all()))
-            # Amounts are numbers we format ourselves, so a leading minus stays a minus, not text.
-            amount = format_amount(tx.amount, tx.account.currency)
-            writer.writerow(
-                [
-                    tx.pk,
-                    tx.date.isoformat(),
-                    account,
-                    tx.account.currency,
-                    amount,
-                    payee,
-                    description,
-                    category,
-                    tx.status,
-                    tags,
-                ]
-            )
-        return response
 
     @admin.action(description="Apply rules to selected transactions", permissions=["change"])
     def apply_rules(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:

@@ -28,7 +28,10 @@ from ledger.services import invitations as services
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    invitee = serializers.CharField(max_length=254, help_text="The username or e-mail address of the person.")
+    editable = services.INVITATION_EDITABLE_FIELDS  # by source: `invitee` is the service's `invited_as`
+    invitee = serializers.CharField(
+        source="invited_as", max_length=254, help_text="The username or e-mail address of the person."
+    )
     role = serializers.ChoiceField(choices=Role.choices)
 
 

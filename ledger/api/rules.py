@@ -31,20 +31,7 @@ class RuleSerializer(HouseholdOwnedSerializer):
     class Meta:
         model = Rule
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
-        fields = [
-            "id",
-            "household",
-            "name",
-            "position",
-            "is_active",
-            "match",
-            "conditions",
-            "set_category",
-            "set_payee",
-            "add_tags",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *rules_engine.RULE_EDITABLE_FIELDS.api_fields, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 

@@ -24,6 +24,8 @@ from ledger.models import (
 )
 from ledger.money import CURRENCY_CHOICES, format_amount
 from ledger.services.books import ACCOUNT_EDITABLE_FIELDS, CATEGORY_EDITABLE_FIELDS, TAG_EDITABLE_FIELDS
+from ledger.services.households import HOUSEHOLD_EDITABLE_FIELDS
+from ledger.services.transactions import TRANSACTION_EDITABLE_FIELDS, TRANSFER_EDITABLE_FIELDS
 
 
 class MembershipSerializer(StrictModelSerializer):
@@ -47,7 +49,7 @@ class HouseholdSerializer(StrictModelSerializer):
 
     class Meta:
         model = Household
-        fields = ["id", "name", "base_currency", "budget_month_start_day", "role", "members", "created_at"]
+        fields = ["id", *HOUSEHOLD_EDITABLE_FIELDS.api_fields, "role", "members", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def get_role(self, household: Household) -> str | None:
@@ -84,7 +86,7 @@ class AccountSerializer(HouseholdOwnedSerializer):
         model = Account
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         # Editable fields from the service's declaration; a new model field listed there is generated here.
-        fields = ["id", "household", *ACCOUNT_EDITABLE_FIELDS, "balance", "created_at", "updated_at"]
+        fields = ["id", *ACCOUNT_EDITABLE_FIELDS.api_fields, "balance", "created_at", "updated_at"]
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
 
@@ -104,7 +106,7 @@ class CategorySerializer(HouseholdOwnedSerializer):
     class Meta:
         model = Category
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
-        fields = ["id", "household", *CATEGORY_EDITABLE_FIELDS]
+        fields = ["id", *CATEGORY_EDITABLE_FIELDS.api_fields]
         read_only_fields = ["id"]
 
 
@@ -112,7 +114,7 @@ class TagSerializer(HouseholdOwnedSerializer):
     class Meta:
         model = Tag
         validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
-        fields = ["id", "household", *TAG_EDITABLE_FIELDS]
+        fields = ["id", *TAG_EDITABLE_FIELDS.api_fields]
         read_only_fields = ["id"]
 
 
@@ -140,23 +142,9 @@ class TransactionSerializer(StrictModelSerializer):
 
     class Meta:
         model = Transaction
-        fields = [
-            "id",
-            "household",
-            "account",
-            "date",
-            "amount",
-            "currency",
-            "payee",
-            "description",
-            "category",
-            "splits",
-            "tags",
-            "status",
-            "transfer",
-            "created_at",
-            "updated_at",
-        ]
+        # The service's declaration, with the account's currency shown beside the amount.
+        fields = ["id", "household", *TRANSACTION_EDITABLE_FIELDS.api_fields_showing("amount", "currency")]
+        fields += ["transfer", "created_at", "updated_at"]
         read_only_fields = ["id", "household", "currency", "transfer", "created_at", "updated_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +206,7 @@ def transaction_list_data(
 
 
 class TransferSerializer(StrictSerializer):
+    editable = TRANSFER_EDITABLE_FIELDS  # a pair is not a model form: its fields are typed here, checked equal
     id = serializers.IntegerField(read_only=True)
     household = serializers.IntegerField(source="household_id", read_only=True)
     from_account = HouseholdScopedRelatedField(queryset=Account.objects.all())

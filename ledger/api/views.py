@@ -80,8 +80,7 @@ class HouseholdViewSet(HouseholdScopedViewSet):
         invitation, code = invitation_services.invitation_create(
             household=household,
             invited_by=request.user,  # type: ignore[arg-type]
-            invited_as=payload.validated_data["invitee"],
-            role=payload.validated_data["role"],
+            **payload.validated_data,
         )
         invitation.code = code  # type: ignore[attr-defined]
         return Response(inv.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
@@ -229,11 +228,10 @@ class TagViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = books.tag_create(household=household, name=data["name"])
+        serializer.instance = books.tag_create(household=household, **data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        name = serializer.validated_data.get("name", serializer.instance.name)  # type: ignore[union-attr]
-        serializer.instance = books.tag_update(tag=serializer.instance, name=name)  # type: ignore[arg-type]
+        serializer.instance = books.tag_update(tag=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
 
     def perform_destroy(self, instance: Tag) -> None:
         books.tag_delete(tag=instance)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ledger.rules.matching import CompiledRule, active_rules
 from ledger.rules.python_evaluator import RuleChange, RulesApplyResult, rules_apply
-from ledger.rules.services import rule_create, rule_delete, rule_update
+from ledger.rules.services import RULE_EDITABLE_FIELDS, rule_create, rule_delete, rule_update
 from ledger.rules.sql_evaluator import rules_apply_to_transactions_sql
 from ledger.rules.validation import (
     AMOUNT_OPERATORS,
@@ -39,6 +39,7 @@ __all__ = [
     "AMOUNT_OPERATORS",
     "MAX_CONDITIONS",
     "MAX_PATTERN_LENGTH",
+    "RULE_EDITABLE_FIELDS",
     "TEXT_FIELDS",
     "TEXT_OPERATORS",
     "CompiledRule",

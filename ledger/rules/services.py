@@ -9,9 +9,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
+from ledger.editable_fields import EditableFields
 from ledger.models import Category, Household, Rule, RuleTag, Tag
 from ledger.models.rules import RuleMatch
 from ledger.rules.validation import validate_conditions
+
+# What a person may set on a rule, in form order (ledger/editable_fields.py); its tags are rows of their own.
+RULE_EDITABLE_FIELDS = EditableFields(
+    Rule,
+    ("name", "position", "is_active", "match", "conditions", "set_category", "set_payee", "add_tags"),
+    lines=("add_tags",),
+)
 
 
 def _validate_rule_targets(household: Household, category: Category | None, tags: Iterable[Tag]) -> list[Tag]:
@@ -58,10 +66,7 @@ def rule_create(
 
 @transaction.atomic
 def rule_update(*, rule: Rule, add_tags: Iterable[Tag] | None = None, **fields: Any) -> Rule:
-    allowed = {"name", "conditions", "match", "position", "is_active", "set_category", "set_payee"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError(f"Unknown rule fields: {', '.join(sorted(unknown))}.")
+    RULE_EDITABLE_FIELDS.reject_unknown(fields)
     household = rule.household
     before = snapshot(rule)
     if "conditions" in fields:

@@ -9,23 +9,20 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
+from ledger.editable_fields import EditableFields
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Tag, Transaction
 from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
 
-# The one declaration of what a person may set on each row, in form order. The API serializers, the admin
-# forms and the services' unknown-field checks derive from these (tests/ledger/test_editable_fields.py
-# proves it), so a new model field listed here is carried everywhere; defaults and validation live on the model.
-ACCOUNT_EDITABLE_FIELDS = ("name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived")
-CATEGORY_EDITABLE_FIELDS = ("name", "parent", "kind", "archived")
-TAG_EDITABLE_FIELDS = ("name",)
-
-
-def reject_unknown_fields(fields: dict[str, object], editable: tuple[str, ...], label: str) -> None:
-    """Refuse, never drop, a field the declaration does not have."""
-    unknown = set(fields) - set(editable)
-    if unknown:
-        raise ValidationError(f"Unknown {label} fields: {', '.join(sorted(unknown))}.")
+# The one declaration of what a person may set on each row, in form order (ledger/editable_fields.py). The
+# API serializers, the admin forms, the exports and the services' unknown-field checks derive from these
+# (tests/ledger/test_editable_fields.py proves it), so a new model field listed here is carried everywhere;
+# defaults and validation live on the model.
+ACCOUNT_EDITABLE_FIELDS = EditableFields(
+    Account, ("name", "kind", "currency", "opening_balance", "opening_date", "institution", "archived")
+)
+CATEGORY_EDITABLE_FIELDS = EditableFields(Category, ("name", "parent", "kind", "archived"))
+TAG_EDITABLE_FIELDS = EditableFields(Tag, ("name",))
 
 
 def _has_transactions(account: Account) -> bool:
@@ -46,7 +43,7 @@ def _validate_account(account: Account) -> None:
 @transaction.atomic
 def account_create(*, household: Household, **fields: Any) -> Account:
     """An account from ACCOUNT_EDITABLE_FIELDS; what is not given takes the model's default."""
-    reject_unknown_fields(fields, ACCOUNT_EDITABLE_FIELDS, "account")
+    ACCOUNT_EDITABLE_FIELDS.reject_unknown(fields)
     account = Account(household=household, **fields)
     _validate_account(account)
     account.save()
@@ -56,7 +53,7 @@ def account_create(*, household: Household, **fields: Any) -> Account:
 
 @transaction.atomic
 def account_update(*, account: Account, **fields: object) -> Account:
-    reject_unknown_fields(fields, ACCOUNT_EDITABLE_FIELDS, "account")
+    ACCOUNT_EDITABLE_FIELDS.reject_unknown(fields)
     if "currency" in fields and fields["currency"] != account.currency and _has_transactions(account):
         raise ValidationError({"currency": ["An account with transactions cannot change currency."]})
     before = snapshot(account)
@@ -96,7 +93,7 @@ def _validate_category(category: Category) -> None:
 @transaction.atomic
 def category_create(*, household: Household, **fields: Any) -> Category:
     """A category from CATEGORY_EDITABLE_FIELDS; what is not given takes the model's default."""
-    reject_unknown_fields(fields, CATEGORY_EDITABLE_FIELDS, "category")
+    CATEGORY_EDITABLE_FIELDS.reject_unknown(fields)
     # A subcategory takes its parent's kind unless told otherwise (and then must match it).
     parent = fields.get("parent")
     if not fields.get("kind"):
@@ -110,7 +107,7 @@ def category_create(*, household: Household, **fields: Any) -> Category:
 
 @transaction.atomic
 def category_update(*, category: Category, **fields: object) -> Category:
-    reject_unknown_fields(fields, CATEGORY_EDITABLE_FIELDS, "category")
+    CATEGORY_EDITABLE_FIELDS.reject_unknown(fields)
     before = snapshot(category)
     for name, value in fields.items():
         setattr(category, name, value)
@@ -133,8 +130,11 @@ def category_delete(*, category: Category) -> None:
 
 
 @transaction.atomic
-def tag_create(*, household: Household, name: str) -> Tag:
-    tag = Tag(household=household, name=name.strip())
+def tag_create(*, household: Household, **fields: Any) -> Tag:
+    """A tag from TAG_EDITABLE_FIELDS; what is not given takes the model's default."""
+    TAG_EDITABLE_FIELDS.reject_unknown(fields)
+    tag = Tag(household=household, **fields)
+    tag.name = tag.name.strip()
     tag.full_clean()
     tag.save()
     audit_created(tag)
@@ -142,9 +142,12 @@ def tag_create(*, household: Household, name: str) -> Tag:
 
 
 @transaction.atomic
-def tag_update(*, tag: Tag, name: str) -> Tag:
+def tag_update(*, tag: Tag, **fields: object) -> Tag:
+    TAG_EDITABLE_FIELDS.reject_unknown(fields)
     before = snapshot(tag)
-    tag.name = name.strip()
+    for name, value in fields.items():
+        setattr(tag, name, value)
+    tag.name = tag.name.strip()
     tag.full_clean()
     tag.save()
     audit_updated(tag, before=before)

@@ -9,16 +9,20 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 
 from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
+from ledger.editable_fields import EditableFields
 from ledger.errors import ConflictError
 from ledger.models import Household, Membership, Role, User
 from ledger.models.tenancy import forget_household_roles
 
+# What an owner may set on a household, in form order (ledger/editable_fields.py); members come by invitation.
+HOUSEHOLD_EDITABLE_FIELDS = EditableFields(Household, ("name", "base_currency", "budget_month_start_day"), owner=None)
+
 
 @transaction.atomic
-def household_create(
-    *, owner: User, name: str, base_currency: str = "EUR", budget_month_start_day: int = 1
-) -> Household:
-    household = Household(name=name, base_currency=base_currency, budget_month_start_day=budget_month_start_day)
+def household_create(*, owner: User, **fields: Any) -> Household:
+    """A household from HOUSEHOLD_EDITABLE_FIELDS, owned by `owner`; what is not given takes the model's default."""
+    HOUSEHOLD_EDITABLE_FIELDS.reject_unknown(fields)
+    household = Household(**fields)
     household.full_clean()
     household.save()
     membership = Membership.objects.create(household=household, user=owner, role=Role.OWNER)
@@ -43,6 +47,7 @@ def user_sign_up(*, username: str, password: str | None = None, email: str = "",
 
 @transaction.atomic
 def household_update(*, household: Household, **fields: object) -> Household:
+    HOUSEHOLD_EDITABLE_FIELDS.reject_unknown(fields)
     before = snapshot(household)
     for name, value in fields.items():
         setattr(household, name, value)

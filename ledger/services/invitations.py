@@ -16,11 +16,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ledger.audit import audit_created, audit_record
+from ledger.editable_fields import EditableFields
 from ledger.errors import ConflictError
 from ledger.models import Household, Invitation, InvitationStatus, Membership, Role, User
 from ledger.models.audit import AuditAction
 from ledger.models.tenancy import forget_household_roles
 from ledger.services.tokens import token_hash
+
+# What an owner gives when inviting (ledger/editable_fields.py); an invitation is never edited, only answered.
+INVITATION_EDITABLE_FIELDS = EditableFields(Invitation, ("invited_as", "role"))
 
 INVITATION_LIFETIME = datetime.timedelta(days=7)
 INVITATION_CODE_PREFIX = "fti_"  # a recognisable prefix, not a secret

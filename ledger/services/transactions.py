@@ -23,6 +23,7 @@ from ledger.audit import (
     bulk_update_rows,
     snapshot,
 )
+from ledger.editable_fields import EditableFields
 from ledger.errors import ConflictError, ReconciledTransactionError
 from ledger.metrics import transactions_created
 from ledger.models import (
@@ -40,7 +41,18 @@ from ledger.models import (
 from ledger.models.audit import AuditAction
 from ledger.money import format_amount, parse_amount, validate_amount_for_currency
 
-EDITABLE_FIELDS = {"account", "date", "amount", "payee", "description", "category", "status"}
+# What a person may set on a transaction, in form order (ledger/editable_fields.py); split lines and tags are
+# rows of their own (keyword arguments of the services, inlines in the admin).
+TRANSACTION_EDITABLE_FIELDS = EditableFields(
+    Transaction,
+    ("account", "date", "amount", "payee", "description", "category", "splits", "tags", "status"),
+    lines=("splits", "tags"),
+    owner=None,  # the account's household
+)
+# A transfer is created as a pair, then each side is edited as a transaction.
+TRANSFER_EDITABLE_FIELDS = EditableFields(
+    Transfer, ("from_account", "to_account", "date", "amount", "to_amount", "description", "status"), owner=None
+)
 # Fields that both sides of a transfer share; changing them on one side changes the other.
 TRANSFER_SHARED_FIELDS = {"date"}
 
@@ -180,9 +192,7 @@ def transaction_update(
     tags: Iterable[Tag] | None = None,
     **fields: Any,
 ) -> Transaction:
-    unknown = set(fields) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError(f"Unknown transaction fields: {', '.join(sorted(unknown))}.")
+    TRANSACTION_EDITABLE_FIELDS.reject_unknown(fields)
     tx = Transaction.objects.select_for_update().select_related("account").get(pk=transaction_obj.pk)
     before = snapshot(tx)
     changes = {name: value for name, value in fields.items() if getattr(tx, name) != value}

@@ -250,7 +250,7 @@ def test_export_csv_action_neutralises_spreadsheet_formulas(
         admin_url("transaction"), {"action": "export_csv", "_selected_action": [risky.pk, books["tx"].pk]}
     )
     assert response["Content-Type"].startswith("text/csv")
-    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.getvalue().decode()))}
     assert rows[str(risky.pk)]["payee"] == '\'=HYPERLINK("http://evil")'
     assert rows[str(risky.pk)]["description"] == "'@SUM(A1)"
     assert rows[str(risky.pk)]["amount"] == "-5.00"

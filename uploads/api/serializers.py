@@ -8,16 +8,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
+from ledger.api.serializers import HouseholdOwnedSerializer
 from ledger.api.strict import StrictModelSerializer, StrictSerializer
-from ledger.models import Account, Household, Transaction
+from ledger.models import Account, Transaction
 from ledger.money import format_amount
 from uploads import tasks
 from uploads.importers import FORMATS
 from uploads.models import Attachment, StatementImport, StatementImportRow, StatementImportTask
 
 
-class AttachmentSerializer(StrictModelSerializer):
-    household = HouseholdScopedRelatedField(queryset=Household.objects.all(), required=False)
+class AttachmentSerializer(HouseholdOwnedSerializer):
     transaction = HouseholdScopedRelatedField(queryset=Transaction.objects.all(), required=False, allow_null=True)
     file = serializers.FileField(write_only=True)
     download_url = serializers.SerializerMethodField()
@@ -42,7 +42,6 @@ class AttachmentSerializer(StrictModelSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         if self.instance is not None:
-            fields["household"].read_only = True
             fields["file"].required = False
             fields["file"].read_only = True
         return fields

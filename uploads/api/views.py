@@ -27,7 +27,7 @@ from ledger.api.viewsets import HouseholdScopedViewSet
 from ledger.models import Transaction
 from uploads import services, tasks
 from uploads.api import serializers as s
-from uploads.exports import transactions_csv_rows
+from uploads.exports import transactions_csv_response
 from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow
 from uploads.selectors import export_queryset
 
@@ -277,9 +277,6 @@ class TransactionsCsvExportView(APIView):
         filtered = TransactionFilter(request.query_params, queryset=queryset, request=request)
         if not filtered.is_valid():
             raise serializers.ValidationError(filtered.errors)
-        response = StreamingHttpResponse(
-            transactions_csv_rows(export_queryset(filtered.qs)), content_type="text/csv; charset=utf-8"
-        )
+        response = transactions_csv_response(export_queryset(filtered.qs))
         response["Content-Disposition"] = content_disposition("transactions.csv")
-        response["X-Content-Type-Options"] = "nosniff"
         return response

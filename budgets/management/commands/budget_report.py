@@ -27,10 +27,6 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
             return
         currency = report.currency
-
-        def money(value: Any) -> str:
-            return format_amount(value, currency)
-
         self.stdout.write(f"Budget {report.month:%Y-%m} ({report.start} to {report.end}), amounts in {currency}")
         header = f"{'Category':<32} {'Budgeted':>12} {'Carried':>12} {'Spent':>12} {'Available':>12} {'Used':>7}"
         self.stdout.write(header)
@@ -41,21 +37,16 @@ class Command(BaseCommand):
             flag = " OVER" if line.over_budget else (" near" if line.near_limit else "")
             flag += " (missing rate)" if line.missing_rate else ""
             name = (indent + line.name)[:32]
-            self.stdout.write(
-                f"{name:<32} {money(line.budgeted):>12} {money(line.carried_over):>12} {money(line.spent):>12} "
-                f"{money(line.available):>12} {percent:>7}{flag}"
-            )
+            self.stdout.write(f"{name:<32} {self._amounts(line, currency)} {percent:>7}{flag}")
 
         for line in report.categories:
             row(line, "")
             for child in line.children:
                 row(child, "  ")
         self.stdout.write("-" * len(header))
-        self.stdout.write(
-            f"{'Total':<32} {money(report.budgeted):>12} {money(report.carried_over):>12} {money(report.spent):>12} "
-            f"{money(report.available):>12}"
-        )
-        self.stdout.write(f"Income {money(report.income)}; left to budget {money(report.left_to_budget)}")
+        self.stdout.write(f"{'Total':<32} {self._amounts(report, currency)}")
+        income, left = format_amount(report.income, currency), format_amount(report.left_to_budget, currency)
+        self.stdout.write(f"Income {income}; left to budget {left}")
         for missing in report.missing_rates:
             self.stdout.write(
                 self.style.WARNING(
@@ -63,3 +54,9 @@ class Command(BaseCommand):
                     "left out of the figures."
                 )
             )
+
+    @staticmethod
+    def _amounts(figures: Any, currency: str) -> str:
+        """Budgeted, carried over, spent and available, each in a 12-wide column."""
+        amounts = (figures.budgeted, figures.carried_over, figures.spent, figures.available)
+        return " ".join(f"{format_amount(amount, currency):>12}" for amount in amounts)
