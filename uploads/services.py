@@ -455,6 +455,8 @@ def statement_import_commit(
         importable = some(RowStatus.NEW, RowStatus.NEAR_MATCH)
         imported = ignored_keys = 0
         with connection.cursor() as cursor:
+            # The insert's source rows are read twice (transactions, then keys): room to keep them in memory.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             if importable:
                 cursor.execute(_RECHECK_SQL, params)
             if merge_ids:
