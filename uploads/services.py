@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ledger import metrics
@@ -152,15 +152,17 @@ def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     return counts
 
 
+_COUNTS_SQL = (
+    "SELECT CASE WHEN status = 'ignored' AND starts_with(reason, %s) THEN 'skipped' ELSE status END, count(*) "
+    "FROM uploads_statementimportrow WHERE household_id = %s AND statement_import_id = %s GROUP BY 1"
+)
+
+
 def _counts(statement_import: StatementImport) -> dict[str, int]:
-    rows = StatementImportRow.objects.filter(
-        household_id=statement_import.household_id, statement_import=statement_import
-    )
-    skipped = rows.filter(status=RowStatus.IGNORED, reason__startswith=SKIPPED_PREFIX).count()
-    counts = _counts_of(rows.values_list("status").annotate(n=Count("id")).order_by())
-    counts["ignored"] -= skipped
-    counts["skipped"] = skipped
-    return counts
+    """Rows by status, in one pass over the import's rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_SQL, [SKIPPED_PREFIX, statement_import.household_id, statement_import.pk])
+        return _counts_of(cursor.fetchall())
 
 
 # --- statement import: lifecycle --------------------------------------------------------------------
@@ -199,16 +201,38 @@ def _begin_preview(statement_import: StatementImport) -> None:
     statement_import.status = ImportStatus.PREVIEWING
 
 
-def _analyze_after_commit(tables: tuple[str, ...], rows: int) -> None:
-    """Fresh planner statistics once a large import's rows are in (a crash restart forgets autovacuum's counts)."""
-    if rows < ANALYZE_AFTER_ROWS:
+# What the planner needs of each table an import grows: the full statistics of the ledger (its text columns feed
+# the search plans), only the columns the import's own reads filter on for its bookkeeping tables (their text
+# columns are keys and hashes that only unique indexes read, and sorting 30,000 of them is most of an ANALYZE).
+_ANALYZE_SQL = {
+    "ledger_transaction": "ANALYZE ledger_transaction",
+    "uploads_importedkey": "ANALYZE uploads_importedkey (household_id, account_id, transaction_id, ignored)",
+    "uploads_statementimportrow": (
+        "ANALYZE uploads_statementimportrow (household_id, statement_import_id, line_number, status)"
+    ),
+}
+# Autovacuum's own rule (autovacuum_analyze_scale_factor): a table is analyzed once the rows written since its last
+# statistics exceed a tenth of the rows those statistics counted.
+ANALYZE_SCALE_FACTOR = 0.1
+_RELTUPLES_SQL = "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r'"
+
+
+def _analyze_after_commit(grown: dict[str, int]) -> None:
+    """Fresh planner statistics for the tables a large import grew by a tenth or more (the machines run PostgreSQL
+    with autovacuum off, and a crash restart forgets its counts), once the import has committed."""
+    tables = [table for table, rows in grown.items() if rows >= ANALYZE_AFTER_ROWS]
+    if not tables:
         return
 
     def analyze() -> None:
         try:
             with connection.cursor() as cursor:
+                cursor.execute(_RELTUPLES_SQL, [tables])
+                known = dict(cursor.fetchall())
                 for table in tables:
-                    cursor.execute(f"ANALYZE {table}")
+                    counted = known.get(table, -1)
+                    if counted < 0 or grown[table] >= ANALYZE_SCALE_FACTOR * counted:  # -1: never analyzed
+                        cursor.execute(_ANALYZE_SQL[table])
         except DatabaseError:  # statistics are an optimisation; the import itself has committed
             pass
 
@@ -242,6 +266,9 @@ def statement_import_preview(*, statement_import: StatementImport, progress: Pro
                 # Room for the numbering sort in memory; it spills to disk beyond this, so memory stays bounded.
                 # No ANALYZE of the temporary table: the planner reads its size, and the plan is the same.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
+                # One pass over rows that are already in memory: compiling it (JIT, once the planner's estimate of
+                # the joins passes jit_above_cost) took longer than running it (10 s of 19 under load).
+                cursor.execute("SET LOCAL jit = off")
                 cursor.execute(STAGE_SQL, params)
                 counts = _counts_of(cursor.fetchall())
                 cursor.execute("DROP TABLE import_stage")
@@ -254,7 +281,7 @@ def statement_import_preview(*, statement_import: StatementImport, progress: Pro
             statement_import.counts = counts
             statement_import.save(update_fields=["status", "error", "counts"])
             # The commit reads these rows by the import's index: the planner must know they are there.
-            _analyze_after_commit(("uploads_statementimportrow",), count)
+            _analyze_after_commit({"uploads_statementimportrow": count})
     except ImportFileError as error:
         statement_import.status = ImportStatus.FAILED
         statement_import.error = str(error)
@@ -380,15 +407,23 @@ def statement_import_commit(
         # One import into an account at a time, so two overlapping files cannot both add a row.
         Account.objects.select_for_update().filter(pk=locked.account_id).get()
         rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
+        # The preview wrote the rows and their counts together, and only a commit changes a row's status: a status
+        # the counts say no row has needs no pass over the import's rows (a re-import: every row a duplicate).
+        staged = locked.counts or {}
+
+        def some(*statuses: str) -> bool:
+            return any(staged.get(status, 1) != 0 for status in statuses)
+
         _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
         _check_row_choices(rows, keep_ids, {RowStatus.NEAR_MATCH}, "keep", "near matches")
-        undecided = rows.filter(status=RowStatus.NEAR_MATCH).exclude(id__in=[*merge_ids, *keep_ids, *ignore_ids])
-        if near_matches == "merge":
-            merge_ids = sorted({*merge_ids, *undecided.values_list("id", flat=True)})
-        elif not near_matches:
-            pending = list(undecided.order_by("line_number", "id").values_list("id", "line_number", "reason"))
-            if pending:
-                raise UndecidedNearMatchesError(pending)
+        if some(RowStatus.NEAR_MATCH):
+            undecided = rows.filter(status=RowStatus.NEAR_MATCH).exclude(id__in=[*merge_ids, *keep_ids, *ignore_ids])
+            if near_matches == "merge":
+                merge_ids = sorted({*merge_ids, *undecided.values_list("id", flat=True)})
+            elif not near_matches:
+                pending = list(undecided.order_by("line_number", "id").values_list("id", "line_number", "reason"))
+                if pending:
+                    raise UndecidedNearMatchesError(pending)
         _check_row_choices(
             rows,
             ignore_ids,
@@ -396,15 +431,16 @@ def statement_import_commit(
             "ignore",
             "new, near matches or errors",
         )
-        unresolved = (
-            rows.filter(status=RowStatus.ERROR).exclude(id__in=ignore_ids).values_list("line_number", flat=True)
-        )
-        lines = list(unresolved[:11])
-        if lines:
-            shown = ", ".join(str(line) for line in lines[:10]) + (" …" if len(lines) > 10 else "")
-            raise ConflictError(
-                f"Rows in error (lines {shown}): fix the file, or list those rows in ignore to skip them."
+        if some(RowStatus.ERROR):
+            unresolved = (
+                rows.filter(status=RowStatus.ERROR).exclude(id__in=ignore_ids).values_list("line_number", flat=True)
             )
+            lines = list(unresolved[:11])
+            if lines:
+                shown = ", ".join(str(line) for line in lines[:10]) + (" …" if len(lines) > 10 else "")
+                raise ConflictError(
+                    f"Rows in error (lines {shown}): fix the file, or list those rows in ignore to skip them."
+                )
         params = {
             "household": locked.household_id,
             "import": locked.pk,
@@ -414,30 +450,42 @@ def statement_import_commit(
             "ignore": ignore_ids,
             "status": TransactionStatus.CLEARED,
         }
+        importable = some(RowStatus.NEW, RowStatus.NEAR_MATCH)
+        imported = ignored_keys = 0
         with connection.cursor() as cursor:
-            cursor.execute(_RECHECK_SQL, params)
+            # The insert's source rows are read twice (transactions, then keys): room to keep them in memory.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")  # as in the preview: compiling costs more than these passes
+            if importable:
+                cursor.execute(_RECHECK_SQL, params)
             if merge_ids:
                 cursor.execute(_MERGE_KEYS_SQL, params)
             if ignore_ids:
                 cursor.execute(_IGNORE_SQL, params)
-            cursor.execute(_INSERT_SQL, params)
-        rules_apply_to_transactions_sql(
-            household_id=locked.household_id,
-            transaction_ids_sql=_IMPORTED_IDS_SQL,
-            params=[locked.household_id, locked.pk],
-        )
+                ignored_keys = max(cursor.rowcount, 0)
+            if importable:
+                cursor.execute(_INSERT_SQL, params)
+                imported = max(cursor.rowcount, 0)
+        if imported:
+            rules_apply_to_transactions_sql(
+                household_id=locked.household_id,
+                transaction_ids_sql=_IMPORTED_IDS_SQL,
+                params=[locked.household_id, locked.pk],
+            )
         suggestions.accept_suggestions(
             household_id=locked.household_id,
             import_id=locked.pk,
             accept=sorted({int(i) for i in accept}),
             accept_all=accept_suggestions,
         )
-        locked.counts = _counts(locked)
+        # Nothing imported, merged or ignored: every row kept the status (and the counts) the preview gave it.
+        changed = importable or merge_ids or ignore_ids or not staged
+        locked.counts = _counts(locked) if changed else dict(staged)
         locked.status = ImportStatus.COMMITTED
         locked.committed_at = timezone.now()
         locked.save(update_fields=["counts", "status", "committed_at"])
         _analyze_after_commit(
-            ("ledger_transaction", "uploads_importedkey", "uploads_statementimportrow"), locked.counts.get("rows", 0)
+            {"ledger_transaction": imported, "uploads_importedkey": imported + len(merge_ids) + ignored_keys}
         )
         # One history entry for the whole import, not one per row.
         audit_record_import(
