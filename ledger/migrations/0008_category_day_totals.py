@@ -225,6 +225,10 @@ INSERT INTO ledger_categorydaytotal (household_id, category_id, date, currency, 
 SELECT household_id, category_id, date, currency, sum(amount), sum(greatest(amount, 0)), count(*)
   FROM ({_entries("ledger_transaction", "ledger_split")}) AS e
  GROUP BY 1, 2, 3, 4;
+-- Settle the new rows' deferred key checks now: the migration's own ALTER TABLEs (Django adds the foreign
+-- keys last) refuse a table with pending trigger events.
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
 ANALYZE ledger_categorydaytotal;
 """
 
