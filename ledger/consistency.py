@@ -27,6 +27,7 @@ HOUSEHOLD_LINKS = [
     ("ledger_transactiontag", "transaction_id", "ledger_transaction"),
     ("ledger_transactiontag", "tag_id", "ledger_tag"),
     ("ledger_accountmonthtotal", "account_id", "ledger_account"),
+    ("ledger_categorydaytotal", "category_id", "ledger_category"),
     ("ledger_reconciliation", "account_id", "ledger_account"),
     ("ledger_rule", "set_category_id", "ledger_category"),
     ("ledger_ruletag", "rule_id", "ledger_rule"),
@@ -169,6 +170,44 @@ def month_totals_match_transactions(household_id: int | None = None) -> list[str
     ]
 
 
+def category_day_totals_match_entries(household_id: int | None = None) -> list[str]:
+    """The per-(category, day, currency) totals (migration 0008) against the entries the reports count: a
+    split line, or a whole transaction without split lines; never a transfer."""
+    sql = f"""
+        WITH actual AS (
+            SELECT t.household_id, coalesce(s.category_id, t.category_id) AS category_id, t.date, a.currency,
+                   sum(coalesce(s.amount, t.amount)) AS total,
+                   sum(greatest(coalesce(s.amount, t.amount), 0)) AS inflow, count(*) AS entry_count
+              FROM ledger_transaction t
+              JOIN ledger_account a ON a.id = t.account_id
+              LEFT JOIN ledger_split s ON s.transaction_id = t.id
+             WHERE t.transfer_id IS NULL AND {_IN_HOUSEHOLD.format(alias="t")}
+             GROUP BY 1, 2, 3, 4
+        ), kept AS (
+            SELECT household_id, category_id, date, currency, total, inflow, entry_count
+              FROM ledger_categorydaytotal k WHERE {_IN_HOUSEHOLD.format(alias="k")}
+        )
+        SELECT coalesce(actual.household_id, kept.household_id), coalesce(actual.category_id, kept.category_id),
+               coalesce(actual.date, kept.date), coalesce(actual.currency, kept.currency),
+               coalesce(actual.total, 0), coalesce(actual.inflow, 0), coalesce(actual.entry_count, 0),
+               coalesce(kept.total, 0), coalesce(kept.inflow, 0), coalesce(kept.entry_count, 0)
+          FROM actual FULL JOIN kept
+            ON kept.household_id = actual.household_id AND kept.category_id IS NOT DISTINCT FROM actual.category_id
+           AND kept.date = actual.date AND kept.currency = actual.currency
+         WHERE coalesce(actual.total, 0) <> coalesce(kept.total, 0)
+            OR coalesce(actual.inflow, 0) <> coalesce(kept.inflow, 0)
+            OR coalesce(actual.entry_count, 0) <> coalesce(kept.entry_count, 0)
+         ORDER BY 1, 3, 2, 4"""
+    return [
+        f"household {household} {'uncategorised' if category_id is None else f'category {category_id}'} "
+        f"{day} {currency}: entries sum to {total} ({inflow} in) in {count} but the category total says "
+        f"{kept_total} ({kept_inflow} in) in {kept_count}"
+        for household, category_id, day, currency, total, inflow, count, kept_total, kept_inflow, kept_count in _rows(
+            sql, household_id
+        )
+    ]
+
+
 def reconciled_rows_are_covered_by_a_reconciliation(household_id: int | None = None) -> list[str]:
     # A reconciliation marks rows dated up to its statement date, and a reconciled row's date cannot change.
     sql = f"""
@@ -193,5 +232,6 @@ LEDGER_CHECKS = (
     ConsistencyCheck("categories have two levels of one kind", categories_have_two_levels_of_one_kind),
     ConsistencyCheck("amounts fit their currency's decimal places", amounts_fit_their_currency),
     ConsistencyCheck("monthly account totals match the transactions", month_totals_match_transactions),
+    ConsistencyCheck("category day totals match the split lines and transactions", category_day_totals_match_entries),
     ConsistencyCheck("reconciled rows lie within a reconciliation", reconciled_rows_are_covered_by_a_reconciliation),
 )

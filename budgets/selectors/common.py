@@ -55,9 +55,17 @@ def base_places(currency: str) -> int:
 
 
 def entries_cte(*, start_sql: str, end_sql: str) -> str:
-    """CTEs `entries` (one row per categorised amount: a split line, or a whole unsplit transaction),
-    `rates` (one lookup per distinct foreign currency and day) and `converted` (base-currency amounts with
-    the budget month label and a missing-rate flag). Transfers are excluded here, once, for every report."""
+    """CTEs `entries` (categorised amounts: see below), `rates` (one lookup per distinct foreign currency and
+    day) and `converted` (base-currency amounts with the budget month label and a missing-rate flag).
+    Transfers are excluded here, once, for every report.
+
+    An entry is a split line, or a whole unsplit transaction. Amounts already in the base currency are read
+    summed per (category, day) from `ledger_categorydaytotal` (migration ledger 0008, kept by triggers):
+    rounding them to the base currency's places changes nothing, so their sum is the sum of the rounded
+    parts. Each day's positive and other amounts come as two rows, so a report may still sort uncategorised
+    amounts by sign. Amounts in another currency are read row by row from the books and converted one by one
+    (each rounded before anything is summed), exactly as before; they come from accounts in that currency,
+    on the (household, account, date) index."""
     label = label_month_sql("e.date", "%(start_day)s")
     amount_base = round_base_sql(
         f"CASE WHEN e.currency = %(base)s THEN e.amount ELSE {convert_sql('e.amount', 'r.fraction')} END"
@@ -65,12 +73,19 @@ def entries_cte(*, start_sql: str, end_sql: str) -> str:
     # Only fixed SQL fragments are interpolated; every value is a bound parameter.
     return f"""
 entries AS (
+    SELECT k.date, k.category_id, part.amount, k.currency
+      FROM ledger_categorydaytotal k
+     CROSS JOIN LATERAL (VALUES (k.inflow, k.inflow <> 0),
+                                (k.total - k.inflow, k.total <> k.inflow OR k.inflow = 0)) AS part(amount, shown)
+     WHERE k.household_id = %(household)s AND k.currency = %(base)s AND k.entry_count > 0 AND part.shown
+       AND k.date >= {start_sql} AND k.date <= {end_sql}
+    UNION ALL
     SELECT t.date, coalesce(s.category_id, t.category_id) AS category_id,
            coalesce(s.amount, t.amount) AS amount, a.currency
-      FROM ledger_transaction t
-      JOIN ledger_account a ON a.household_id = t.household_id AND a.id = t.account_id
+      FROM ledger_account a
+      JOIN ledger_transaction t ON t.household_id = a.household_id AND t.account_id = a.id
       LEFT JOIN ledger_split s ON s.household_id = t.household_id AND s.transaction_id = t.id
-     WHERE t.household_id = %(household)s AND t.transfer_id IS NULL
+     WHERE a.household_id = %(household)s AND a.currency <> %(base)s AND t.transfer_id IS NULL
        AND t.date >= {start_sql} AND t.date <= {end_sql}
 ),
 rates AS (

@@ -287,6 +287,31 @@ class AccountMonthTotal(HouseholdOwned):
         ]
 
 
+class CategoryDayTotal(HouseholdOwned):
+    """Sum and count of the categorised entries (split lines, or whole unsplit transactions; never transfers)
+    per category, day and account currency, kept by statement-level triggers (migration 0008).
+
+    A budget month reads ≤ 31 rows per category and currency instead of every transaction and split line.
+    `inflow` is the sum of the positive entries alone. Written only by the triggers; read by the reports.
+    """
+
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=MONTH_TOTAL_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, default=0)
+    inflow = models.DecimalField(max_digits=MONTH_TOTAL_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, default=0)
+    entry_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "date", "category", "currency"],
+                name="categorydaytotal_household_date_category_currency_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+
 class Reconciliation(HouseholdOwned):
     """A statement an account was reconciled against."""
 

@@ -213,7 +213,13 @@ def test_it_names_a_child_of_another_kind(ledger: dict[str, Any]) -> None:
             "UPDATE ledger_account SET opening_balance = 0.5, currency = 'JPY' WHERE id = {savings}",
             "account opening balance {savings}",
         ),
-        ("UPDATE ledger_account SET currency = 'KWD' WHERE id = {checking}", "ledger OK"),
+        # The daily category totals are kept per account currency: they move with it (all are checking's).
+        (
+            "UPDATE ledger_account SET currency = 'KWD' WHERE id = {checking};"
+            " UPDATE ledger_categorydaytotal SET currency = 'KWD'"
+            " WHERE household_id = (SELECT household_id FROM ledger_account WHERE id = {checking})",
+            "ledger OK",
+        ),
     ],
 )
 def test_it_names_amounts_with_more_places_than_their_currency(ledger: dict[str, Any], sql: str, expected: str) -> None:
