@@ -14,7 +14,7 @@ from unfold import widgets as unfold_widgets
 
 from budgets.models import ExchangeRate, ScheduledTransaction
 from budgets.recurrence import SimpleRule, describe, parse_simple
-from budgets.services import SCHEDULED_FIELDS
+from budgets.services.schedules import SCHEDULED_FIELDS
 from ledger.admin.scoping import ScopedModelForm
 
 KEEP = "keep"

@@ -15,7 +15,7 @@ from django.test import Client
 
 from budgets.models import ScheduledTransaction
 from budgets.recurrence import describe, parse_simple
-from budgets.services import scheduled_create
+from budgets.services.schedules import scheduled_create
 from ledger.models import User
 from tests.factories import Books
 

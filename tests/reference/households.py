@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from budgets.services import budget_set, exchange_rate_create
+from budgets.services.budget_lines import budget_set
+from budgets.services.rates import exchange_rate_create
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Transaction, User
 from ledger.services.books import account_create, category_create

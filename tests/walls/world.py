@@ -15,7 +15,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from budgets.models import ExchangeRate
-from budgets.services import budget_set, exchange_rate_create, scheduled_create
+from budgets.services.budget_lines import budget_set
+from budgets.services.rates import exchange_rate_create
+from budgets.services.schedules import scheduled_create
 from ledger.admin.scoping import household_members_group
 from ledger.models import Account, AuditEntry, Household, Membership, Role, User
 from ledger.models.tenancy import forget_household_roles
