@@ -76,13 +76,13 @@ def _forecast_rows(forecast: ForecastReport) -> list[dict[str, Any]]:
             {
                 "name": account.name,
                 "currency": account.currency,
-                "balance": display_amount(account.balance, account.currency, code=False),  # type: ignore[attr-defined]
+                "balance": display_amount(account.balance, account.currency, code=False),
                 "values": [
                     {"amount": display_amount(value, account.currency, code=False), "negative": value < 0}
                     for value in values
                 ],
-                "points": _sparkline([account.balance, *values]),  # type: ignore[attr-defined]
-                "trend": "down" if values and values[-1] < account.balance else "up",  # type: ignore[attr-defined]
+                "points": _sparkline([account.balance, *values]),
+                "trend": "down" if values and values[-1] < account.balance else "up",
             }
         )
     return rows
@@ -151,7 +151,7 @@ def dashboard_view(
                     {
                         "name": a.name,
                         "currency": a.currency,
-                        "balance": display_amount(a.balance, a.currency, code=False),  # type: ignore[attr-defined]
+                        "balance": display_amount(a.balance, a.currency, code=False),
                     }
                     for a in accounts
                 ],

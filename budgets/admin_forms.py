@@ -91,7 +91,9 @@ class ScheduledTransactionForm(ScopedModelForm):
             self.fields["recurrence"].help_text = ""
         if simple is None:
             # Not expressible: "keep" leaves the stored rule untouched.
-            self.fields["frequency"].choices = [  # type: ignore[attr-defined]
+            frequency = self.fields["frequency"]
+            assert isinstance(frequency, forms.ChoiceField)  # declared above
+            frequency.choices = [
                 (KEEP, f"Keep: {describe(text, self.instance.start_date)}"),
                 *FREQUENCY_CHOICES,
             ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -144,8 +144,8 @@ def statement_import_upload(
 # --- statement import: preview (rows staged by uploads.staging) -----------------------------------
 
 
-def _open(statement_import: StatementImport) -> BinaryIO:
-    return default_storage.open(statement_import.file.name or "", "rb")  # type: ignore[return-value]
+def _open(statement_import: StatementImport) -> IO[bytes]:
+    return default_storage.open(statement_import.file.name or "", "rb")
 
 
 def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:

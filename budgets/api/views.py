@@ -22,7 +22,7 @@ from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.services import budget_lines, rates, schedules
 from ledger.api.fields import BoundedDateFilter
 from ledger.api.permissions import METHOD_ACTIONS
-from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Household
 from ledger.models.tenancy import Action, may_on_shared_data
 
@@ -129,8 +129,8 @@ class ScheduledTransactionViewSet(HouseholdScopedViewSet):
         scheduled = schedules.scheduled_create(household=household, **data)
         serializer.instance = self._reload(scheduled.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        scheduled = schedules.scheduled_update(scheduled=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer[ScheduledTransaction]) -> None:
+        scheduled = schedules.scheduled_update(scheduled=bound_instance(serializer), **serializer.validated_data)
         serializer.instance = self._reload(scheduled.pk)
 
     def perform_destroy(self, instance: ScheduledTransaction) -> None:

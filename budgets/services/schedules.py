@@ -136,10 +136,10 @@ def _post_occurrence(template: ScheduledTransaction, day: date) -> bool:
         claimed = cursor.fetchone()
     if claimed is None:
         return False
-    if template.to_account_id is not None:
+    if template.to_account is not None:  # read with the template (select_related)
         transfer = transfer_create(
             from_account=template.account,
-            to_account=template.to_account,  # type: ignore[arg-type]
+            to_account=template.to_account,
             date=day,
             amount=template.amount,
             to_amount=template.to_amount,

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     ScopedFilter,
@@ -62,9 +63,9 @@ class HouseholdAdmin(HouseholdScopedAdmin):
         # Anyone who may use the admin may start a household of their own (and becomes its owner).
         return super(HouseholdScopedAdmin, self).has_add_permission(request)
 
-    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Household:
+    def create_with_service(self, request: AuthenticatedHttpRequest, data: dict[str, Any]) -> Household:
         return household_create(
-            owner=request.user,  # type: ignore[arg-type]
+            owner=request.user,
             name=data["name"],
             base_currency=data["base_currency"],
             budget_month_start_day=data["budget_month_start_day"],
@@ -220,7 +221,7 @@ class ApiTokenAdmin(ModelAdmin):
         return self.has_view_permission(request)
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        token, secret = api_token_create(user=authenticated(request).user, name=form.cleaned_data["name"])
         adopt(obj, token)
         messages.warning(request, f"Copy this token now, it will not be shown again: {secret}")
 

@@ -243,8 +243,8 @@ class Books:
         entries = self.entries(start, end)
         own: dict[int, Decimal] = defaultdict(Decimal)
         for _d, category_id, _amount, _cur, converted in entries:
-            if converted is not None and self._kind(category_id) == "expense":
-                own[category_id] -= converted  # type: ignore[index]
+            if converted is not None and category_id is not None and self._kind(category_id) == "expense":
+                own[category_id] -= converted
         expense = [c for c in self.categories.values() if c.kind == "expense"]
         tops: list[dict[str, Any]] = []
         for parent in (c for c in expense if c.parent_id is None):

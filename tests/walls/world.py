@@ -161,6 +161,12 @@ class World:
         for seeded in (self.ours, self.theirs):
             seeded.ids["rate"] = self.rate_id
 
+    def person(self, persona: str) -> User:
+        """The signed-in persona's user (the anonymous persona has none)."""
+        user = self.people[persona]
+        assert user is not None, f"{persona} is not signed in"
+        return user
+
     def home_of(self, persona: str) -> Seeded | None:
         """The household whose rows a persona may see (None: anonymous sees none)."""
         if persona == "anonymous":

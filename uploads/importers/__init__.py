@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from uploads.importers.base import ImportFileError, ParsedRow
 
@@ -71,7 +71,7 @@ FORMATS: dict[str, StatementFormat] = {
 }
 
 
-def parse_statement(fmt: str, stream: BinaryIO, *, mapping: dict[str, Any] | None = None) -> Iterator[ParsedRow]:
+def parse_statement(fmt: str, stream: IO[bytes], *, mapping: dict[str, Any] | None = None) -> Iterator[ParsedRow]:
     """Rows of a statement file of the given format (csv, ofx, qfx, qif, camt)."""
     spec = FORMATS.get(fmt)
     if spec is None:

@@ -8,7 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
@@ -37,7 +40,7 @@ class ParsedRow:
 _CHUNK = 1 << 16
 
 
-def detect_encoding(stream: BinaryIO) -> str:
+def detect_encoding(stream: IO[bytes]) -> str:
     """BOM first; else UTF-8 if every byte decodes; else Windows-1252; else Latin-1. Streams, then rewinds."""
     stream.seek(0)
     head = stream.read(4)
@@ -64,19 +67,20 @@ def detect_encoding(stream: BinaryIO) -> str:
 class _RawReader(io.RawIOBase):
     """Adapts any object with read(n) (a Django File, an S3 object) for io.TextIOWrapper."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
 
-def open_text(stream: BinaryIO, encoding: str | None = None) -> tuple[io.TextIOWrapper, str]:
+def open_text(stream: IO[bytes], encoding: str | None = None) -> tuple[io.TextIOWrapper, str]:
     encoding = encoding or detect_encoding(stream)
     stream.seek(0)
     # newline="" keeps CR/LF inside quoted CSV fields and lets each parser see CRLF files as lines.
@@ -121,7 +125,8 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - guarded by the pattern
         raise ValueError(f"{text.strip()!r} is not an amount") from None
-    if -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
+    exponent = amount.as_tuple().exponent  # an int: the pattern admits finite numbers only
+    if isinstance(exponent, int) and -exponent > AMOUNT_DECIMAL_PLACES:
         # "-3.77000": trailing zeros past the places we keep are no precision lost.
         rounded = amount.quantize(Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES))
         if rounded != amount:

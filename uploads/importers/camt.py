@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import BinaryIO
+from typing import IO
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
@@ -26,7 +26,7 @@ from uploads.importers.base import ImportFileError, ParsedRow, clip, parse_decim
 class _LineReader:
     """Feeds the XML parser one line a read, so each event knows the line it came from."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self.line_number = 0
 
@@ -136,7 +136,8 @@ def _rows_of_entry(entry: Element, line_number: int) -> Iterator[ParsedRow]:
             detail_amounts = [_detail_amount(detail, indicator) for detail in details]
         except ValueError:
             detail_amounts = []
-    if len(details) > 1 and detail_amounts and None not in detail_amounts and sum(detail_amounts) == amount:  # type: ignore[arg-type]
+    known = [value for value in detail_amounts if value is not None]
+    if len(details) > 1 and detail_amounts and len(known) == len(detail_amounts) and sum(known) == amount:
         for position, (detail, detail_amount) in enumerate(zip(details, detail_amounts, strict=True), start=1):
             detail_indicator = _text(detail, "CdtDbtInd") or indicator
             row = ParsedRow(line_number=line_number, date=booked, amount=detail_amount)
@@ -168,7 +169,7 @@ def _reversed(text: str, reversal: bool) -> str:
     return f"Reversal: {text}" if reversal else text
 
 
-def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
+def parse_camt(stream: IO[bytes]) -> Iterator[ParsedRow]:
     stream.seek(0)
     reader = _LineReader(stream)
     entry_line = 0
@@ -176,9 +177,10 @@ def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
     seen_statement = False
     parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     expat = getattr(parser, "parser", None)
-    if hasattr(expat, "SetReparseDeferralEnabled"):
+    set_deferral = getattr(expat, "SetReparseDeferralEnabled", None)
+    if set_deferral is not None:
         # Expat ≥ 2.6 may hold small chunks back; line-at-a-time feeding needs every event at once.
-        expat.SetReparseDeferralEnabled(False)  # type: ignore[union-attr]
+        set_deferral(False)
     try:
         for event, element in iterparse(reader, events=("start", "end"), parser=parser):
             name = _local(element.tag)

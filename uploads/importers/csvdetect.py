@@ -272,7 +272,7 @@ def detect_columns(header: list[str] | None, rows: list[list[str]], decimal: str
         amount = next(
             (i for i in sorted(numeric) if any(word in names[i] for word in ("amount", "betrag", "montant"))), None
         )
-    taken: set[int] = set(filter(lambda index: index is not None, (date,)))  # type: ignore[arg-type]
+    taken: set[int] = {date} if date is not None else set()
     if debit is not None and credit is not None and debit != credit and (values[debit] or values[credit]):
         found.columns.update(debit=debit, credit=credit)
         found.confidence["amount"] = 1.0

@@ -20,8 +20,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from itertools import chain, islice
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from uploads.importers.base import DateReader, ImportFileError, ParsedRow, clip, open_text, parse_decimal
 from uploads.importers.csvdetect import (
@@ -103,7 +104,7 @@ def resolve_mapping(mapping: dict[str, Any], header: list[str] | None, sample: l
     return detected
 
 
-def read_head(stream: BinaryIO, mapping: dict[str, Any], rows: int = 10) -> dict[str, Any]:
+def read_head(stream: IO[bytes], mapping: dict[str, Any], rows: int = 10) -> dict[str, Any]:
     """The first rows of a CSV file and what was detected (for the admin's mapping step to pre-select)."""
     text, encoding = open_text(stream, mapping.get("encoding"))
     for _ in range(int(mapping.get("skip_rows") or 0)):
@@ -183,7 +184,7 @@ def _date_reader(
     return FlexibleDateReader(evidence.order())
 
 
-def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
+def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]:
     text, encoding = open_text(stream, mapping.get("encoding"))
     line_offset = 0
     for _ in range(int(mapping.get("skip_rows") or 0)):
@@ -264,9 +265,9 @@ def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
                 debit_text, credit_text = _cell(row, debit_index).strip(), _cell(row, credit_index).strip()
                 if not debit_text and not credit_text:
                     raise ValueError("neither a debit nor a credit amount")
-                debit = abs(parse_decimal(debit_text, decimal_separator=decimal)) if debit_text else 0
-                credit = abs(parse_decimal(credit_text, decimal_separator=decimal)) if credit_text else 0
-                parsed.amount = credit - debit  # type: ignore[assignment]
+                debit = abs(parse_decimal(debit_text, decimal_separator=decimal)) if debit_text else Decimal(0)
+                credit = abs(parse_decimal(credit_text, decimal_separator=decimal)) if credit_text else Decimal(0)
+                parsed.amount = credit - debit
         except ValueError as error:
             parsed.error = str(error)
         parsed.payee = clip(_cell(row, payee_index), 200)

@@ -21,7 +21,8 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from decimal import Decimal
+from typing import IO
 
 from ofxtools.Parser import OFXTree
 
@@ -46,7 +47,7 @@ class _Block:
     body: bytes
 
 
-def parse_ofx(stream: BinaryIO) -> Iterator[ParsedRow]:
+def parse_ofx(stream: IO[bytes]) -> Iterator[ParsedRow]:
     stream.seek(0)
     raw = stream.read()
     upper = raw.upper()
@@ -142,7 +143,7 @@ def _set_date(row: ParsedRow, text: str) -> None:
         row.error = f"{text.strip()!r} is not a date"
 
 
-def _amount(text: str) -> object:
+def _amount(text: str) -> Decimal:
     text = text.strip()
     # OFX says "." but some banks write "12,50"; with both, the last one is the decimal separator.
     separator = "," if text.rfind(",") > text.rfind(".") else "."
@@ -161,7 +162,7 @@ def _tolerant_row(block: _Block, encoding: str) -> ParsedRow:
     try:
         if not amount:
             raise ValueError("no TRNAMT (amount)")
-        row.amount = _amount(amount)  # type: ignore[assignment]
+        row.amount = _amount(amount)
     except ValueError as error:
         row.error = row.error or str(error)
     row.payee = clip(_unescaped(values.get("NAME", "")), 200)
