@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 
 from ledger import metrics
@@ -42,7 +42,6 @@ from uploads.attachments import (  # noqa: F401 - the services' public surface
     attachment_create,
     attachment_delete,
     attachment_update,
-    attachments_delete,
 )
 from uploads.importers import ImportFileError, parse_statement
 from uploads.measuring import FileTooLargeError, measure  # noqa: F401
@@ -479,10 +478,3 @@ def statement_import_delete(*, statement_import: StatementImport) -> None:
     """The import's record and staged rows; its transactions stay. The file goes once this commits."""
     with transaction.atomic():
         statement_import.delete()
-
-
-def statement_imports_delete(*, queryset: QuerySet[StatementImport]) -> int:
-    """The admin's "delete selected": one transaction; each file goes once it commits (uploads.files)."""
-    with transaction.atomic():
-        count, _by_model = queryset.filter().delete()
-    return count

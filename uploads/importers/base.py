@@ -137,37 +137,6 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
     return -amount if negative else amount
 
 
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%d.%m.%Y",
-    "%d.%m.%y",
-    "%m/%d/%Y",
-    "%m/%d/%y",
-    "%d/%m/%Y",
-    "%d/%m/%y",
-    "%Y%m%d",
-    "%d-%m-%Y",
-    "%Y/%m/%d",
-    "%d %b %Y",
-    "%b %d, %Y",
-)
-
-
-def guess_date_format(samples: list[str]) -> str | None:
-    """The first format that reads every sample (so 03/04/24 stays ambiguous only if nothing disambiguates)."""
-    cleaned = [sample.strip() for sample in samples if sample.strip()]
-    if not cleaned:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            for sample in cleaned:
-                datetime.strptime(sample, fmt)
-        except ValueError:
-            continue
-        return fmt
-    return None
-
-
 class DateReader:
     """strptime with a small memo: statements repeat the same few hundred dates thousands of times."""
 
