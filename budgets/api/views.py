@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol
 
 import django_filters
 from django.db.models import QuerySet
@@ -68,10 +68,10 @@ class BudgetViewSet(HouseholdScopedViewSet):
         line = budget_lines.budget_set(household=household, **data)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Budget]) -> None:
         data: dict[str, Any] = dict(serializer.validated_data)
         line = budget_lines.budget_update(
-            budget=cast(Budget, serializer.instance), amount=data.get("amount"), rollover=data.get("rollover")
+            budget=bound_instance(serializer), amount=data.get("amount"), rollover=data.get("rollover")
         )
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
@@ -188,9 +188,9 @@ class ExchangeRateViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = rates.exchange_rate_create(**serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[ExchangeRate]) -> None:
         data: dict[str, Any] = dict(serializer.validated_data)
-        serializer.instance = rates.exchange_rate_update(exchange_rate=cast(ExchangeRate, serializer.instance), **data)
+        serializer.instance = rates.exchange_rate_update(exchange_rate=bound_instance(serializer), **data)
 
 
 # --- Reports ---------------------------------------------------------------------------------------------
