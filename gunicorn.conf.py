@@ -4,6 +4,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -101,12 +102,16 @@ def post_worker_init(worker: object) -> None:
     gc.freeze()
 
 
-def child_exit(server: object, worker: object) -> None:
+class _Worker(Protocol):
+    pid: int
+
+
+def child_exit(server: object, worker: _Worker) -> None:
     """Drop a dead worker's live gauges; its counters stay in the files and keep counting in the sum."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def on_exit(server: object) -> None:

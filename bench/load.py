@@ -85,11 +85,11 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 def ensure_database(url: str) -> None:
     from psycopg import connect
-    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     info = conninfo_to_dict(url)
     name = str(info.pop("dbname"))
-    with connect(**{**info, "dbname": "postgres"}, autocommit=True) as admin:  # type: ignore[arg-type]
+    with connect(make_conninfo(url, dbname="postgres"), autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
 
@@ -205,11 +205,18 @@ def _ms(text: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+def _wrk_figure(pattern: str, output: str) -> str:
+    match = re.search(pattern, output, re.M)
+    if match is None:
+        raise ValueError(f"wrk printed no {pattern!r}:\n{output}")
+    return match.group(1)
+
+
 def parse_wrk(output: str) -> WrkResult:
-    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    requests_done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    rate = float(_wrk_figure(r"Requests/sec:\s+([0-9.]+)", output))
+    p50 = _ms(_wrk_figure(r"^\s+50%\s+(\S+)", output))
+    p99 = _ms(_wrk_figure(r"^\s+99%\s+(\S+)", output))
+    requests_done = int(_wrk_figure(r"(\d+) requests in", output))
     errors = 0
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         errors += int(match.group(1))

@@ -2,9 +2,8 @@
 `HouseholdScopedAdmin`): rows and foreign-key choices from the person's households unless superuser, the
 household role decides writes, and writes go through services.
 
-Two custom pages hang off the budget admin: the month view (every category of a month with an amount input)
-and the dashboard (balances, this month's budget progress, spending by category, the next 30 days' bills and
-each account's forecast), linked from the index. The dashboard is a fixed number of queries whatever the data.
+Custom pages hang off the budget admin: the month view (every category of a month with an amount input), the
+dashboard (`budgets/admin_dashboard.py`), linked from the index, and the reports (`budgets/admin_reports.py`).
 """
 
 from __future__ import annotations
@@ -24,30 +23,22 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 
-from budgets import admin_reports, services
+from budgets import admin_dashboard, admin_reports
 from budgets.admin_forms import ExchangeRateForm, ScheduledTransactionForm
 from budgets.admin_month import month_rows, month_totals
 from budgets.models import Budget, ExchangeRate, ScheduledOccurrence, ScheduledTransaction
 from budgets.months import add_months, budget_month_of, parse_month
 from budgets.recurrence import describe as describe_recurrence
 from budgets.selectors import (
-    ForecastReport,
-    UpcomingOccurrence,
     budget_report_for_month,
-    forecast_report,
     scheduled_occurrences,
-    scheduled_upcoming,
-    spending_by_category,
 )
 from budgets.selectors.scheduled import day_before
+from budgets.services import budget_lines, schedules
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, scoped_queryset
 from ledger.models import Category, CategoryKind, Household
 from ledger.models.tenancy import may, may_on_shared_data
-from ledger.money import display_amount, display_rate, money_html
-
-UPCOMING_DAYS = 30
-FORECAST_MONTHS = 6
-SPARK_WIDTH, SPARK_HEIGHT = 90, 22
+from ledger.money import display_rate, money_html
 
 
 def _can_write(request: HttpRequest, household_id: int) -> bool:
@@ -59,65 +50,6 @@ def _same_amount(text: str, amount: Decimal) -> bool:
         return Decimal(text) == amount
     except ArithmeticError:
         return False  # not a number: budget_set reports it
-
-
-def _upcoming_rows(upcoming: list[UpcomingOccurrence]) -> list[dict[str, Any]]:
-    rows = []
-    for item in upcoming:
-        scheduled = item.scheduled
-        currency = scheduled.account.currency
-        transfer_to = scheduled.to_account
-        rows.append(
-            {
-                "date": item.date,
-                "overdue": item.overdue,
-                "payee": scheduled.payee or scheduled.description or "Scheduled",
-                "account": scheduled.account.name
-                if transfer_to is None
-                else f"{scheduled.account.name} → {transfer_to.name}",
-                # A transfer's amount is what leaves the source account.
-                "amount": display_amount(
-                    scheduled.amount if transfer_to is None else -scheduled.amount, currency, code=False
-                ),
-                "currency": currency,
-                "category": scheduled.category.name if scheduled.category is not None else "",
-            }
-        )
-    return rows
-
-
-def _sparkline(values: list[Decimal]) -> str:
-    """SVG polyline points for the values, scaled into SPARK_WIDTH by SPARK_HEIGHT (a flat line when constant)."""
-    low, high = min(values), max(values)
-    spread = high - low
-    step = Decimal(SPARK_WIDTH - 4) / max(1, len(values) - 1)
-    points = []
-    for index, value in enumerate(values):
-        ratio = Decimal("0.5") if spread == 0 else (value - low) / spread
-        x = 2 + step * index
-        y = Decimal(SPARK_HEIGHT - 2) - ratio * (SPARK_HEIGHT - 4)
-        points.append(f"{x:.1f},{y:.1f}")
-    return " ".join(points)
-
-
-def _forecast_rows(forecast: ForecastReport) -> list[dict[str, Any]]:
-    rows = []
-    for account in forecast.accounts:
-        values = forecast.projections[account.pk]
-        rows.append(
-            {
-                "name": account.name,
-                "currency": account.currency,
-                "balance": display_amount(account.balance, account.currency, code=False),  # type: ignore[attr-defined]
-                "values": [
-                    {"amount": display_amount(value, account.currency, code=False), "negative": value < 0}
-                    for value in values
-                ],
-                "points": _sparkline([account.balance, *values]),  # type: ignore[attr-defined]
-                "trend": "down" if values and values[-1] < account.balance else "up",  # type: ignore[attr-defined]
-            }
-        )
-    return rows
 
 
 def _household_choice(request: HttpRequest) -> tuple[list[Household], Household | None]:
@@ -144,21 +76,21 @@ class BudgetAdmin(HouseholdScopedAdmin):
     def amount_display(self, obj: Budget) -> str:
         return money_html(obj.amount, obj.household.base_currency)
 
-    fields = services.BUDGET_EDITABLE_FIELDS.admin_fields
+    fields = budget_lines.BUDGET_EDITABLE_FIELDS.admin_fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
         # A line is (category, month): change those by deleting and adding.
-        return (*readonly, *services.BUDGET_EDITABLE_FIELDS.create_only) if obj is not None else readonly
+        return (*readonly, *budget_lines.BUDGET_EDITABLE_FIELDS.create_only) if obj is not None else readonly
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Budget:
-        return services.budget_set(**services.BUDGET_EDITABLE_FIELDS.pick(data, owner=True))
+        return budget_lines.budget_set(**budget_lines.BUDGET_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(self, request: HttpRequest, current: Budget, changes: dict[str, Any]) -> Budget:
-        return services.budget_update(budget=current, **services.BUDGET_EDITABLE_FIELDS.pick(changes))
+        return budget_lines.budget_update(budget=current, **budget_lines.BUDGET_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: Budget) -> None:
-        services.budget_delete(budget=obj)
+        budget_lines.budget_delete(budget=obj)
 
     def get_urls(self) -> list[URLPattern]:
         custom = [
@@ -214,13 +146,13 @@ class BudgetAdmin(HouseholdScopedAdmin):
                 raise PermissionDenied("Your role in this household is read-only.")
             action = request.POST.get("action", "save")
             if action == "copy_previous":
-                result = services.budget_copy_month(
+                result = budget_lines.budget_copy_month(
                     household=household, from_month=add_months(month, -1), to_month=month
                 )
                 messages.success(request, f"Copied last month: {result.created} line(s) added.")
                 return HttpResponseRedirect(url)
             if action == "fill_average":
-                fill = services.budget_fill_from_average(household=household, month=month, months=3)
+                fill = budget_lines.budget_fill_from_average(household=household, month=month, months=3)
                 if not fill.months:
                     messages.warning(request, "No budget month before this one is complete yet: nothing filled.")
                 else:
@@ -274,12 +206,12 @@ class BudgetAdmin(HouseholdScopedAdmin):
                     try:
                         if not text:
                             if category.pk in lines:
-                                services.budget_delete(budget=lines[category.pk])
+                                budget_lines.budget_delete(budget=lines[category.pk])
                             continue
                         stored = lines.get(category.pk)
                         if stored is not None and stored.rollover == rollover and _same_amount(text, stored.amount):
                             continue  # unchanged: no write, no audit entry
-                        services.budget_set(
+                        budget_lines.budget_set(
                             household=household, category=category, month=month, amount=text, rollover=rollover
                         )
                     except ValidationError as error:
@@ -290,87 +222,14 @@ class BudgetAdmin(HouseholdScopedAdmin):
             messages.error(request, "Nothing was saved: correct the amounts marked below.")
         return errors
 
-    # --- The dashboard -------------------------------------------------------------------------------
+    # --- The dashboard (budgets/admin_dashboard.py) ---------------------------------------------------
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         households, household = _household_choice(request)
-        context: dict[str, Any] = {
-            **self.admin_site.each_context(request),
-            "title": "Dashboard",
-            "households": households,
-            "household": household,
-        }
-        if household is not None:
-            currency = household.base_currency
-            today = timezone.localdate()
-            month = budget_month_of(household, today)
-            # The forecast starts from each open account's balance: the same rows serve the balances table.
-            forecast = forecast_report(household, today=today, months=FORECAST_MONTHS)
-            accounts = forecast.accounts
-            upcoming = scheduled_upcoming(household, today=today, days=UPCOMING_DAYS)
-            report = budget_report_for_month(household, month)
-            spending = spending_by_category(household, month, month)
-            largest = max((line.spent for line in spending.categories), default=Decimal(0))
-            budget_rows = []
-            for line in report.categories:
-                funds = line.budgeted + line.carried_over
-                width = 0 if funds <= 0 else min(100, int(line.spent * 100 / funds)) if line.spent > 0 else 0
-                budget_rows.append(
-                    {
-                        "name": line.name,
-                        "spent": display_amount(line.spent, currency, code=False),
-                        "funds": display_amount(funds, currency, code=False),
-                        "available": display_amount(line.available, currency, code=False),
-                        "percent": line.percent_used,
-                        "width": 100 if line.over_budget else width,
-                        "state": "over" if line.over_budget else ("near" if line.near_limit else "ok"),
-                    }
-                )
-            bar_height = 22
-            spending_rows = [
-                {
-                    "name": line.name,
-                    "amount": display_amount(line.spent, currency, code=False),
-                    "width": 0 if largest <= 0 or line.spent <= 0 else int(line.spent * 300 / largest),
-                    "y": index * bar_height,
-                    "text_y": index * bar_height + 15,
-                }
-                for index, line in enumerate(sorted(spending.categories, key=lambda x: -x.spent))
-                if line.spent > 0
-            ]
-            context.update(admin_reports.dashboard_net_worth(household, today))
-            context.update(
-                {
-                    "currency": currency,
-                    "month": month,
-                    "report": report,
-                    # The same figures as the API's totals, written for people.
-                    "totals": {
-                        name: display_amount(Decimal(value), currency, code=False)
-                        for name, value in report.as_dict()["totals"].items()
-                    },
-                    "missing_rates": report.missing_rates,
-                    "accounts": [
-                        {
-                            "name": a.name,
-                            "currency": a.currency,
-                            "balance": display_amount(a.balance, a.currency, code=False),  # type: ignore[attr-defined]
-                        }
-                        for a in accounts
-                    ],
-                    "budget_rows": budget_rows,
-                    "spending_rows": spending_rows,
-                    "chart_height": max(bar_height, bar_height * len(spending_rows)),
-                    "upcoming_days": UPCOMING_DAYS,
-                    "upcoming_rows": _upcoming_rows(upcoming),
-                    "forecast_months": forecast.months,
-                    "forecast_rows": _forecast_rows(forecast),
-                    "spark_width": SPARK_WIDTH,
-                    "spark_height": SPARK_HEIGHT,
-                    "month_url": f"{reverse('admin:budgets_budget_month')}?household={household.pk}&month={month:%Y-%m}",
-                }
-            )
-        return TemplateResponse(request, "admin/budgets/dashboard.html", context)
+        site_context = self.admin_site.each_context(request)
+        return admin_dashboard.dashboard_view(
+            request, households=households, household=household, site_context=site_context
+        )
 
 
 class ScheduledOccurrenceInline(TabularInline):
@@ -420,7 +279,7 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
             {
                 # The declared fields but those the "Repeats" group shows: a newly declared one lands here.
                 "fields": tuple(
-                    name for name in services.SCHEDULED_EDITABLE_FIELDS.admin_fields if name not in _REPEATS
+                    name for name in schedules.SCHEDULED_EDITABLE_FIELDS.admin_fields if name not in _REPEATS
                 )
             },
         ),
@@ -462,15 +321,15 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
         return ", ".join(f"{day:%a %-d %b %Y}" for day in islice(upcoming, 3))
 
     def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> ScheduledTransaction:
-        return services.scheduled_create(**services.SCHEDULED_EDITABLE_FIELDS.pick(data, owner=True))
+        return schedules.scheduled_create(**schedules.SCHEDULED_EDITABLE_FIELDS.pick(data, owner=True))
 
     def update_with_service(
         self, request: HttpRequest, current: ScheduledTransaction, changes: dict[str, Any]
     ) -> ScheduledTransaction:
-        return services.scheduled_update(scheduled=current, **services.SCHEDULED_EDITABLE_FIELDS.pick(changes))
+        return schedules.scheduled_update(scheduled=current, **schedules.SCHEDULED_EDITABLE_FIELDS.pick(changes))
 
     def delete_with_service(self, request: HttpRequest, obj: ScheduledTransaction) -> None:
-        services.scheduled_delete(scheduled=obj)
+        schedules.scheduled_delete(scheduled=obj)
 
 
 @admin.register(ExchangeRate)

@@ -14,7 +14,8 @@ from unfold import widgets as unfold_widgets
 
 from budgets.models import ExchangeRate, ScheduledTransaction
 from budgets.recurrence import SimpleRule, describe, parse_simple
-from budgets.services import EXCHANGE_RATE_EDITABLE_FIELDS, SCHEDULED_EDITABLE_FIELDS
+from budgets.services.rates import EXCHANGE_RATE_EDITABLE_FIELDS
+from budgets.services.schedules import SCHEDULED_EDITABLE_FIELDS
 from ledger.admin.scoping import ScopedModelForm
 
 KEEP = "keep"
@@ -91,7 +92,9 @@ class ScheduledTransactionForm(ScopedModelForm):
             self.fields["recurrence"].help_text = ""
         if simple is None:
             # Not expressible: "keep" leaves the stored rule untouched.
-            self.fields["frequency"].choices = [  # type: ignore[attr-defined]
+            frequency = self.fields["frequency"]
+            assert isinstance(frequency, forms.ChoiceField)  # declared above
+            frequency.choices = [
                 (KEEP, f"Keep: {describe(text, self.instance.start_date)}"),
                 *FREQUENCY_CHOICES,
             ]

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from budgets.models import ScheduledTransaction
 from budgets.months import add_months, budget_month_of
-from budgets.services import RateRow, budget_fill_from_average, exchange_rates_upsert, scheduled_create
+from budgets.services.budget_lines import budget_fill_from_average
+from budgets.services.rates import RateRow, exchange_rates_upsert
+from budgets.services.schedules import scheduled_create
 from ledger.demo import DEMO_MONTHS, MONTHLY_SAVING, RENT, RENT_PAYEE, SALARY_PAYEE, salary
 from ledger.models import Account, AccountKind, Category, CategoryKind, Household
 from ledger.services.books import category_create

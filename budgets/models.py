@@ -137,10 +137,6 @@ class ScheduledTransaction(HouseholdOwned):
         amount = display_amount(self.amount, self.account.currency, signed=self.to_account_id is None)
         return f"{label} {amount}, {describe_recurrence(self.recurrence, self.start_date)}"
 
-    @property
-    def is_transfer(self) -> bool:
-        return self.to_account_id is not None
-
     def clean(self) -> None:
         recurrence_rule(self.recurrence, self.start_date)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from budgets.services import RateRow
+from budgets.services.rates import RateRow
 
 SIMPLE_HEADER = ["date", "base", "quote", "rate"]
 MISSING = {"", "N/A", "NA", "-"}

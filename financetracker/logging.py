@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,11 +49,12 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-def _gunicorn_access_fields(atoms: dict[str, Any]) -> dict[str, Any]:
+def _gunicorn_access_fields(record: logging.LogRecord) -> dict[str, Any]:
     """gunicorn passes its access-log atoms as the record's args; pick the safe ones.
 
     `U` is the path without the query string; `r` (the request line) and header atoms are never read.
     """
+    atoms = record.args if isinstance(record.args, Mapping) else {}
 
     def atom(key: str) -> str | None:
         value = atoms.get(key)
@@ -85,7 +87,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
         }
         if _is_gunicorn_access(record):
-            fields = _gunicorn_access_fields(record.args)  # type: ignore[arg-type]
+            fields = _gunicorn_access_fields(record)
             payload["message"] = f"{fields['method']} {fields['path']} {fields['status']}"
             payload.update({key: value for key, value in fields.items() if value is not None})
         else:
@@ -109,7 +111,7 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if _is_gunicorn_access(record):
-            fields = _gunicorn_access_fields(record.args)  # type: ignore[arg-type]
+            fields = _gunicorn_access_fields(record)
             record.msg = "%s %s %s %sms"
             record.args = (fields["method"], fields["path"], fields["status"], fields["duration_ms"])
             record.request_id = fields["request_id"] or "-"

@@ -107,7 +107,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         request_id = clean_request_id(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id  # type: ignore[attr-defined]  # django-stubs: HttpRequest has no request_id; logging reads it
         tokens = (request_id_var.set(request_id), household_id_var.set(None), _request_var.set(request))
         status = 500
         try:

@@ -57,7 +57,8 @@ def _decimal_string(value: decimal.Decimal) -> str:
     # The database returns its column scale ("-20.0000") where the service had "-20.00": the same
     # money must read the same in every entry, or every update would "change" every amount.
     normalized = value.normalize()
-    if normalized.as_tuple().exponent > -2:  # type: ignore[operator]
+    exponent = normalized.as_tuple().exponent  # a str only for NaN and infinities, which money never is
+    if isinstance(exponent, int) and exponent > -2:
         normalized = normalized.quantize(decimal.Decimal("0.01"))
     return f"{normalized:f}"
 

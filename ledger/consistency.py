@@ -91,7 +91,7 @@ def rows_share_their_parents_household(household_id: int | None = None) -> list[
     ]
     sql = " UNION ALL ".join(selects) + " ORDER BY 1, 2"
     return [
-        f"{table.removeprefix('ledger_')} {row_id} is in household {row_household} but its {column} "  # type: ignore[attr-defined]
+        f"{str(table).removeprefix('ledger_')} {row_id} is in household {row_household} but its {column} "
         f"{parent_id} is in household {parent_household}"
         for table, row_id, row_household, column, parent_id, parent_household in _rows(sql, household_id)
     ]

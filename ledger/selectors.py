@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.db import connection
 from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
@@ -24,6 +24,17 @@ from ledger.models.tenancy import household_roles
 __all__ = ["household_roles"]  # re-exported: the API and admin read roles from here
 from ledger.money import AMOUNT_DECIMAL_PLACES
 
+
+class BalanceAnnotation(TypedDict):
+    balance: Decimal
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # An account read through `accounts_with_balance` (import it under TYPE_CHECKING too).
+    AccountWithBalance: TypeAlias = WithAnnotations[Account, BalanceAnnotation]
+
 _MONEY = DecimalField(max_digits=30, decimal_places=AMOUNT_DECIMAL_PLACES)
 
 
@@ -31,7 +42,7 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def accounts_with_balance(queryset: QuerySet[Account]) -> QuerySet[Account]:
+def accounts_with_balance(queryset: QuerySet[Account]) -> QuerySet[AccountWithBalance]:
     """Annotate `balance`: opening balance plus the account's monthly totals (≤ 12 rows a year)."""
     totals = (
         AccountMonthTotal.objects.filter(household_id=OuterRef("household_id"), account_id=OuterRef("pk"))

@@ -26,7 +26,7 @@ class DjangoModelFactory(_DjangoModelFactory[ModelT]):
 
     if TYPE_CHECKING:
 
-        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]  # factory-boy: its metaclass makes Factory() return the model; no stub says so
 
 
 class UserFactory(DjangoModelFactory[User]):

@@ -19,7 +19,8 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 
-from budgets.services import budget_set, scheduled_create
+from budgets.services.budget_lines import budget_set
+from budgets.services.schedules import scheduled_create
 from ledger.models import Household, User
 from ledger.rules import rule_create
 from ledger.services.transactions import transaction_create

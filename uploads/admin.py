@@ -8,6 +8,7 @@ step, a commit and every delete need a writing role, and deletes go through the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -20,7 +21,8 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, scoped_queryset
+from financetracker.authenticated import AuthenticatedHttpRequest
+from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, model_choice_field, scoped_queryset
 from ledger.admin.theme import ThemedFormMixin
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Transaction, User
@@ -28,12 +30,37 @@ from ledger.models.tenancy import may
 from uploads import services, tasks
 from uploads.importers import FORMATS, ImportFileError
 from uploads.importers.csvfile import read_head
-from uploads.models import Attachment, CsvProfile, ImportStatus, RowStatus, StatementImport
+from uploads.models import (
+    Attachment,
+    CsvProfile,
+    ImportStatus,
+    RowStatus,
+    StatementImport,
+    StatementImportRow,
+)
 
 MAPPING_FIELDS = ("date", "amount", "debit", "credit", "direction", "payee", "description", "bank_id")
 
 
 NEAR_CHOICES = ("merge", "keep", "ignore")
+
+
+@dataclass(frozen=True)
+class NearMatchLine:
+    """A near match on the preview page, with the decision sent for it (when a commit was refused)."""
+
+    row: StatementImportRow
+    decision: str
+    undecided: bool
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """A row on the preview page, with its suggested category's name."""
+
+    row: StatementImportRow
+    suggested_category: str
+    suggestion_percent: int
 
 
 def _near_match_decisions(request: HttpRequest) -> dict[int, str]:
@@ -98,7 +125,7 @@ class UploadForm(ThemedFormMixin, forms.Form):
 
     def __init__(self, *args: Any, accounts: QuerySet[Account], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        model_choice_field(self, "account").queryset = accounts
 
 
 class MappingForm(ThemedFormMixin, forms.Form):
@@ -190,7 +217,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
     def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
         return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
 
-    def wizard_upload(self, request: HttpRequest) -> HttpResponse:
+    def wizard_upload(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not self._may_write(request, None):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None, accounts=_importable_accounts(request))
@@ -204,7 +231,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                     declared_size=upload.size,
                     format=form.cleaned_data["format"] or None,
                     profile=form.cleaned_data["profile"] or None,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -216,22 +243,22 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             request, "admin/uploads/wizard_upload.html", self._context(request, form=form, title="Import a statement")
         )
 
-    def _preview(self, request: HttpRequest, statement: StatementImport) -> HttpResponse:
+    def _preview(self, request: AuthenticatedHttpRequest, statement: StatementImport) -> HttpResponse:
         # A small file is previewed now; a larger one is queued, and the preview page follows its progress.
         try:
-            tasks.statement_import_preview_start(statement_import=statement, user=request.user)  # type: ignore[arg-type]
+            tasks.statement_import_preview_start(statement_import=statement, user=request.user)
         except ConflictError as error:
             messages.error(request, error.message)
         return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
 
-    def wizard_map(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def wizard_map(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         statement = self._import(request, pk, "change")  # every visit may save a mapping or re-run the preview
         if statement.status == ImportStatus.COMMITTED:
             # Its rows are in the books: no new mapping, no second preview, no second commit.
             messages.error(request, "This import is committed; its mapping and preview are final.")
             return HttpResponseRedirect(reverse("admin:uploads_import_wizard_preview", args=[statement.pk]))
         with default_storage.open(statement.file.name or "", "rb") as stream:
-            head = read_head(stream, statement.mapping)  # type: ignore[arg-type]
+            head = read_head(stream, statement.mapping)
         columns = head["rows"][0] if head["rows"] and head["header_row"] is not None else []
         # What detection found is pre-selected; the page says how sure it is.
         detected = head["detected"]
@@ -268,7 +295,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             ),
         )
 
-    def wizard_preview(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def wizard_preview(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         statement = self._import(request, pk, "change" if request.method == "POST" else "view")
         form_error = ""
         decisions: dict[int, str] = {}
@@ -289,7 +316,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             try:
                 statement = tasks.statement_import_commit_start(
                     statement_import=statement,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     merge=_row_ids(request.POST.getlist("merge")) + chosen["merge"],
                     keep=chosen["keep"],
                     ignore=_row_ids(request.POST.getlist("ignore")) + chosen["ignore"],
@@ -317,10 +344,10 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:uploads_statementimport_changelist"))
             statement.refresh_from_db()
-        near = list(statement.rows.filter(status=RowStatus.NEAR_MATCH).order_by("line_number")[:500])
-        for row in near:
-            row.decision = decisions.get(row.pk, "")  # type: ignore[attr-defined]
-            row.undecided = row.pk in undecided  # type: ignore[attr-defined]
+        near = [
+            NearMatchLine(row=row, decision=decisions.get(row.pk, ""), undecided=row.pk in undecided)
+            for row in statement.rows.filter(status=RowStatus.NEAR_MATCH).order_by("line_number")[:500]
+        ]
         listed = statement.rows.exclude(status__in=[RowStatus.DUPLICATE, RowStatus.NEAR_MATCH])
         shown = list(listed.order_by("line_number")[:500])
         names = dict(
@@ -329,9 +356,14 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 pk__in={row.suggested_category_id for row in shown if row.suggested_category_id},
             ).values_list("pk", "name")
         )
-        for row in shown:
-            row.suggested_category = names.get(row.suggested_category_id or 0, "")  # type: ignore[attr-defined]
-            row.suggestion_percent = round((row.suggestion_confidence or 0) * 100)  # type: ignore[attr-defined]
+        lines = [
+            PreviewLine(
+                row=row,
+                suggested_category=names.get(row.suggested_category_id or 0, ""),
+                suggestion_percent=round((row.suggestion_confidence or 0) * 100),
+            )
+            for row in shown
+        ]
         # While the worker has it (its task queued or running) or an inline preview runs, the page reloads
         # itself to show the progress (no script: CSP allows none).
         current = tasks.task_of(statement)
@@ -349,7 +381,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 progress=tasks.task_of(statement),
                 near_matches=near,
                 form_error=form_error,
-                rows=shown,
+                rows=lines,
                 can_commit=statement.status == ImportStatus.PREVIEWED
                 and not busy
                 and self._may_write(request, statement),

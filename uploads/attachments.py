@@ -7,7 +7,6 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
 from ledger.errors import ConflictError
 from ledger.models import Household, Transaction, User
@@ -81,10 +80,3 @@ def attachment_delete(*, attachment: Attachment) -> None:
     # The row's post_delete removes the file once the deletion commits (uploads.files).
     with transaction.atomic():
         attachment.delete()
-
-
-def attachments_delete(*, queryset: QuerySet[Attachment]) -> int:
-    """The admin's "delete selected": one transaction; each file goes once it commits."""
-    with transaction.atomic():
-        count, _by_model = queryset.delete()
-    return count

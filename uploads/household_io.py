@@ -136,16 +136,17 @@ def household_export(*, household: Household, output: IO[str]) -> dict[str, int]
 @contextmanager
 def _keeping_timestamps(model: type[models.Model]) -> Iterator[None]:
     """bulk_create would stamp auto_now/auto_now_add fields with now(); restore the file's values instead."""
-    changed = []
+    changed: list[tuple[models.DateField, bool, bool]] = []
     for field in model._meta.concrete_fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            changed.append((field, field.auto_now, field.auto_now_add))  # type: ignore[attr-defined]
-            field.auto_now = field.auto_now_add = False  # type: ignore[attr-defined]
+        # DateTimeField is a DateField: both carry auto_now and auto_now_add.
+        if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
+            changed.append((field, field.auto_now, field.auto_now_add))
+            field.auto_now = field.auto_now_add = False
     try:
         yield
     finally:
         for field, auto_now, auto_now_add in changed:
-            field.auto_now, field.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
 def _user_for(username: str | None, users: dict[str, User]) -> User | None:
@@ -235,12 +236,13 @@ def _insert(
                     value = row.get(field.name)
                     if field.is_relation:
                         target = field.related_model
+                        assert target is not None  # a relation's model (resolved once the apps are loaded)
                         if target is User:
                             values[field.name] = _user_for(value, users)
                         elif value is None:
                             values[field.attname] = None
                         else:
-                            values[field.attname] = (mapping if target is model else id_maps[target._meta.label])[value]  # type: ignore[union-attr]
+                            values[field.attname] = (mapping if target is model else id_maps[target._meta.label])[value]
                     else:
                         values[field.name] = field.to_python(value)
                 objects.append(model(**values))

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from ledger import metrics
@@ -42,7 +41,6 @@ from uploads.attachments import (  # noqa: F401 - the services' public surface
     attachment_create,
     attachment_delete,
     attachment_update,
-    attachments_delete,
 )
 from uploads.importers import FORMATS, FormatError, ImportFileError, parse_statement
 from uploads.measuring import FileTooLargeError, measure  # noqa: F401
@@ -139,8 +137,8 @@ def statement_import_upload(
 # --- statement import: preview (rows staged by uploads.staging) -----------------------------------
 
 
-def _open(statement_import: StatementImport) -> BinaryIO:
-    return default_storage.open(statement_import.file.name or "", "rb")  # type: ignore[return-value]
+def _open(statement_import: StatementImport) -> IO[bytes]:
+    return default_storage.open(statement_import.file.name or "", "rb")
 
 
 def _counts_of(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -522,10 +520,3 @@ def statement_import_delete(*, statement_import: StatementImport) -> None:
     """The import's record and staged rows; its transactions stay. The file goes once this commits."""
     with transaction.atomic():
         statement_import.delete()
-
-
-def statement_imports_delete(*, queryset: QuerySet[StatementImport]) -> int:
-    """The admin's "delete selected": one transaction; each file goes once it commits (uploads.files)."""
-    with transaction.atomic():
-        count, _by_model = queryset.filter().delete()
-    return count

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import BinaryIO
+from typing import IO
 
 from django.db import connection
 
@@ -184,7 +184,7 @@ def stage_rows(rows: Iterable[ParsedRow], places: int, progress: Callable[[int],
     return count
 
 
-def progress_by_bytes(progress: Progress | None, stream: BinaryIO, size: int) -> Callable[[int], None] | None:
+def progress_by_bytes(progress: Progress | None, stream: IO[bytes], size: int) -> Callable[[int], None] | None:
     """Rows read so far, with the share of the file behind them (the parser reads ahead by one buffer)."""
     if progress is None:
         return None

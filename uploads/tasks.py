@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -147,6 +147,17 @@ def statement_import_preview_start(*, statement_import: StatementImport, user: U
     return _enqueue(statement_import, kind=ImportTaskKind.PREVIEW, options={}, user=user)
 
 
+class CommitChoices(TypedDict):
+    """A commit's decisions, as the service takes them and as a queued task stores them (JSON)."""
+
+    merge: list[int]
+    ignore: list[int]
+    keep: list[int]
+    near_matches: str | None
+    accept: list[int]
+    accept_suggestions: bool
+
+
 def statement_import_commit_start(
     *,
     statement_import: StatementImport,
@@ -163,7 +174,7 @@ def statement_import_commit_start(
     A queued commit that the service refuses (an undecided near match, rows in error) fails its task with the
     service's message and leaves the import previewed, to be committed again with other decisions.
     """
-    choices = {
+    choices: CommitChoices = {
         "merge": sorted({int(i) for i in merge}),
         "ignore": sorted({int(i) for i in ignore}),
         "keep": sorted({int(i) for i in keep}),
@@ -175,8 +186,8 @@ def statement_import_commit_start(
         raise ValidationError({"near_matches": ['Choose "merge" or "keep".']})
     if runs_inline(statement_import):
         _refuse_if_active(statement_import)
-        return services.statement_import_commit(statement_import=statement_import, user=user, **choices)  # type: ignore[arg-type]
-    return _enqueue(statement_import, kind=ImportTaskKind.COMMIT, options=choices, user=user)
+        return services.statement_import_commit(statement_import=statement_import, user=user, **choices)
+    return _enqueue(statement_import, kind=ImportTaskKind.COMMIT, options=dict(choices), user=user)
 
 
 # --- running work -----------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from rest_framework import serializers
 
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.months import add_months, month_index, parse_month
-from budgets.services import BUDGET_EDITABLE_FIELDS, EXCHANGE_RATE_EDITABLE_FIELDS, SCHEDULED_EDITABLE_FIELDS
+from budgets.services.budget_lines import BUDGET_EDITABLE_FIELDS
+from budgets.services.rates import EXCHANGE_RATE_EDITABLE_FIELDS
+from budgets.services.schedules import SCHEDULED_EDITABLE_FIELDS
 from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
 from ledger.api.serializers import HouseholdOwnedSerializer
 from ledger.api.strict import StrictModelSerializer, StrictSerializer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol
 
 import django_filters
 from django.db.models import QuerySet
@@ -15,13 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from budgets import selectors, services
+from budgets import selectors
 from budgets.api import report_schemas
 from budgets.api import serializers as s
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
+from budgets.services import budget_lines, rates, schedules
 from ledger.api.fields import BoundedDateFilter
 from ledger.api.permissions import METHOD_ACTIONS
-from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Household
 from ledger.models.tenancy import Action, may_on_shared_data
 
@@ -64,16 +65,16 @@ class BudgetViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
-        line = services.budget_set(household=household, **data)
+        line = budget_lines.budget_set(household=household, **data)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Budget]) -> None:
         data: dict[str, Any] = dict(serializer.validated_data)
-        line = services.budget_update(budget=cast(Budget, serializer.instance), **data)
+        line = budget_lines.budget_update(budget=bound_instance(serializer), **data)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
     def perform_destroy(self, instance: Budget) -> None:
-        services.budget_delete(budget=instance)
+        budget_lines.budget_delete(budget=instance)
 
     @extend_schema(request=s.BudgetFillSerializer, responses={200: {"type": "object"}})
     @action(detail=False, methods=["post"], url_path="fill-from-average")
@@ -83,7 +84,7 @@ class BudgetViewSet(HouseholdScopedViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         household = self.household_for_create(request, visible_household(request, data["household"]))
-        result = services.budget_fill_from_average(
+        result = budget_lines.budget_fill_from_average(
             household=household, month=data["month"], months=data["months"], overwrite=data["overwrite"]
         )
         return Response(
@@ -123,15 +124,15 @@ class ScheduledTransactionViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
-        scheduled = services.scheduled_create(household=household, **data)
+        scheduled = schedules.scheduled_create(household=household, **data)
         serializer.instance = self._reload(scheduled.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        scheduled = services.scheduled_update(scheduled=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer[ScheduledTransaction]) -> None:
+        scheduled = schedules.scheduled_update(scheduled=bound_instance(serializer), **serializer.validated_data)
         serializer.instance = self._reload(scheduled.pk)
 
     def perform_destroy(self, instance: ScheduledTransaction) -> None:
-        services.scheduled_delete(scheduled=instance)
+        schedules.scheduled_delete(scheduled=instance)
 
     @extend_schema(
         parameters=[s.UpcomingQuerySerializer], responses={200: {"type": "array", "items": {"type": "object"}}}
@@ -183,13 +184,11 @@ class ExchangeRateViewSet(viewsets.ModelViewSet):
         return ExchangeRate.objects.restrict(self.request.user, "view")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = services.exchange_rate_create(**serializer.validated_data)
+        serializer.instance = rates.exchange_rate_create(**serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[ExchangeRate]) -> None:
         data: dict[str, Any] = dict(serializer.validated_data)
-        serializer.instance = services.exchange_rate_update(
-            exchange_rate=cast(ExchangeRate, serializer.instance), **data
-        )
+        serializer.instance = rates.exchange_rate_update(exchange_rate=bound_instance(serializer), **data)
 
 
 # --- Reports ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -25,6 +25,9 @@ from budgets.selectors.scheduled import day_before, scheduled_occurrences
 from ledger.models import Account, Household
 from ledger.money import format_amount
 from ledger.selectors import accounts_with_balance
+
+if TYPE_CHECKING:
+    from ledger.selectors import AccountWithBalance
 
 # --- Cash flow and spending -----------------------------------------------------------------------------
 
@@ -194,13 +197,14 @@ def spending_by_category(household: Household, first_month: date, last_month: da
     children: dict[int, list[SpendingLine]] = {}
     for row in rows:
         if row["parent_id"] is not None:
+            parent_id = int(row["parent_id"])
             child = SpendingLine(
                 category_id=int(row["id"]),
                 name=row["name"],
-                parent_id=int(row["parent_id"]),
+                parent_id=parent_id,
                 spent=Decimal(row["spent"]),
             )
-            children.setdefault(child.parent_id, []).append(child)  # type: ignore[arg-type]
+            children.setdefault(parent_id, []).append(child)
     lines = [
         SpendingLine(
             category_id=int(row["id"]),
@@ -339,7 +343,7 @@ def net_worth_report(household: Household, first_month: date, last_month: date) 
 class ForecastReport:
     today: date
     months: list[date]  # calendar months; a balance is the projection at the month's end
-    accounts: list[Account]  # annotated with `balance` (now)
+    accounts: list[AccountWithBalance]  # with their balance now
     projections: dict[int, list[Decimal]]  # account id → balance at the end of each month
 
     def as_dict(self) -> dict[str, Any]:
@@ -351,7 +355,7 @@ class ForecastReport:
                     "account": account.pk,
                     "name": account.name,
                     "currency": account.currency,
-                    "balance": format_amount(account.balance, account.currency),  # type: ignore[attr-defined]
+                    "balance": format_amount(account.balance, account.currency),
                     "projection": [
                         {
                             "month": f"{month:%Y-%m}",
@@ -369,7 +373,7 @@ class ForecastReport:
 def forecast_report(household: Household, *, today: date, months: int) -> ForecastReport:
     """Each open account's balance projected to the end of this and the next `months - 1` calendar months,
     from its current balance plus its scheduled transactions (and scheduled transfers in). Two queries."""
-    accounts: list[Account] = list(
+    accounts: list[AccountWithBalance] = list(
         accounts_with_balance(Account.objects.filter(household=household, archived=False)).order_by("name", "id")
     )
     month_list = [add_months(today.replace(day=1), offset) for offset in range(months)]
@@ -391,7 +395,7 @@ def forecast_report(household: Household, *, today: date, months: int) -> Foreca
                 deltas[incoming] = deltas.get(incoming, ZERO) + received
     projections: dict[int, list[Decimal]] = {}
     for account in accounts:
-        running: Decimal = account.balance  # type: ignore[attr-defined]
+        running: Decimal = account.balance
         values = []
         for month in month_list:
             running += deltas.get((account.pk, month), ZERO)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from unfold.admin import TabularInline
 from unfold.widgets import UnfoldAdminDateWidget
 
+from financetracker.authenticated import AuthenticatedHttpRequest
 from ledger.admin.register import register_url
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -19,6 +20,7 @@ from ledger.admin.scoping import (
     ScopedFilter,
     ScopedModelForm,
     adopt,
+    model_choice_field,
     scoped_queryset,
 )
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
@@ -26,6 +28,9 @@ from ledger.models.books import CATEGORY_TREE_ORDER, TransactionStatus
 from ledger.money import display_amount, money_html
 from ledger.rules import RULE_EDITABLE_FIELDS, rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
+
+if TYPE_CHECKING:
+    from ledger.selectors import AccountWithBalance
 from ledger.services.books import (
     ACCOUNT_EDITABLE_FIELDS,
     CATEGORY_EDITABLE_FIELDS,
@@ -70,8 +75,8 @@ class AccountAdmin(HouseholdScopedAdmin):
         return accounts_with_balance(super().get_queryset(request))
 
     @admin.display(description="Balance", ordering="balance")
-    def balance_display(self, obj: Account) -> str:
-        return money_html(obj.balance, obj.currency)  # type: ignore[attr-defined]
+    def balance_display(self, obj: AccountWithBalance) -> str:
+        return money_html(obj.balance, obj.currency)
 
     @admin.display(description="Register")
     def register_link(self, obj: Account) -> str:
@@ -174,8 +179,8 @@ class TransferForm(ScopedModelForm):
         super().__init__(*args, **kwargs)
         if self.request is not None:
             accounts = scoped_queryset(Account, self.request, "add", Transfer).filter(archived=False)
-            self.fields["from_account"].queryset = accounts  # type: ignore[attr-defined]
-            self.fields["to_account"].queryset = accounts  # type: ignore[attr-defined]
+            model_choice_field(self, "from_account").queryset = accounts
+            model_choice_field(self, "to_account").queryset = accounts
 
 
 @admin.register(Transfer)
@@ -218,8 +223,8 @@ class TransferAdmin(HouseholdScopedAdmin):
     def received(self, obj: Transfer) -> str:
         return self._side(obj, outgoing=False)
 
-    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Transfer:
-        return transfer_create(user=request.user, **TRANSFER_EDITABLE_FIELDS.pick(data))  # type: ignore[arg-type]
+    def create_with_service(self, request: AuthenticatedHttpRequest, data: dict[str, Any]) -> Transfer:
+        return transfer_create(user=request.user, **TRANSFER_EDITABLE_FIELDS.pick(data))
 
     def delete_with_service(self, request: HttpRequest, obj: Transfer) -> None:
         transfer_delete(transfer=obj)
@@ -248,12 +253,12 @@ class ReconciliationAdmin(HouseholdScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Reconciliation:
+    def create_with_service(self, request: AuthenticatedHttpRequest, data: dict[str, Any]) -> Reconciliation:
         return account_reconcile(
             account=data["account"],
             statement_date=data["statement_date"],
             statement_balance=data["statement_balance"],
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
         )
 
     def delete_with_service(self, request: HttpRequest, obj: Reconciliation) -> None:

@@ -13,9 +13,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, ScopedModelForm, adopt, may_act
 from ledger.errors import ConflictError
-from ledger.models import Invitation, ReceivedInvitation
+from ledger.models import HouseholdQuerySet, Invitation, ReceivedInvitation
 from ledger.selectors import invitations_received
 from ledger.services.invitations import (
     INVITATION_EDITABLE_FIELDS,
@@ -73,7 +74,7 @@ class InvitationAdmin(HouseholdScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
         invitation, code = invitation_create(
             household=form.cleaned_data["household"],
-            invited_by=request.user,  # type: ignore[arg-type]
+            invited_by=authenticated(request).user,
             **INVITATION_EDITABLE_FIELDS.pick(form.cleaned_data),
         )
         adopt(obj, invitation)
@@ -84,9 +85,9 @@ class InvitationAdmin(HouseholdScopedAdmin):
         )
 
     @admin.action(description="Revoke selected pending invitations", permissions=["revoke"])
-    def revoke_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+    def revoke_invitations(self, request: HttpRequest, queryset: HouseholdQuerySet) -> None:
         revoked = 0
-        for invitation in queryset.restrict(request.user, "change").filter(status="pending"):  # type: ignore[attr-defined]
+        for invitation in queryset.restrict(request.user, "change").filter(status="pending"):
             invitation_revoke(invitation=invitation)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)
@@ -135,21 +136,21 @@ class ReceivedInvitationAdmin(ModelAdmin):
         return self.has_module_permission(request)
 
     @admin.action(description="Accept selected invitations", permissions=["answer"])
-    def accept_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+    def accept_invitations(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Invitation]) -> None:
         self._answer(request, queryset, accept=True)
 
     @admin.action(description="Decline selected invitations", permissions=["answer"])
-    def decline_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+    def decline_invitations(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Invitation]) -> None:
         self._answer(request, queryset, accept=False)
 
-    def _answer(self, request: HttpRequest, queryset: QuerySet[Invitation], *, accept: bool) -> None:
+    def _answer(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Invitation], *, accept: bool) -> None:
         done, refused = [], []
         for invitation in queryset:
             try:
                 if accept:
-                    invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+                    invitation_accept(invitation=invitation, user=request.user)
                 else:
-                    invitation_decline(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+                    invitation_decline(invitation=invitation, user=request.user)
                 done.append(invitation.household.name)
             except ConflictError as error:
                 refused.append(f"{invitation.household.name}: {error.message}")

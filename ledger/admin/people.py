@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     ScopedFilter,
@@ -63,8 +64,8 @@ class HouseholdAdmin(HouseholdScopedAdmin):
         # Anyone who may use the admin may start a household of their own (and becomes its owner).
         return super(HouseholdScopedAdmin, self).has_add_permission(request)
 
-    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> Household:
-        return household_create(owner=request.user, **HOUSEHOLD_EDITABLE_FIELDS.pick(data))  # type: ignore[arg-type]
+    def create_with_service(self, request: AuthenticatedHttpRequest, data: dict[str, Any]) -> Household:
+        return household_create(owner=request.user, **HOUSEHOLD_EDITABLE_FIELDS.pick(data))
 
     def update_with_service(self, request: HttpRequest, current: Household, changes: dict[str, Any]) -> Household:
         return household_update(household=current, **HOUSEHOLD_EDITABLE_FIELDS.pick(changes))
@@ -216,7 +217,7 @@ class ApiTokenAdmin(ModelAdmin):
         return self.has_view_permission(request)
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        token, secret = api_token_create(user=authenticated(request).user, name=form.cleaned_data["name"])
         adopt(obj, token)
         messages.warning(request, f"Copy this token now, it will not be shown again: {secret}")
 

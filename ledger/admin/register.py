@@ -13,11 +13,12 @@ like a missing one (404).
 
 from __future__ import annotations
 
+import weakref
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -25,17 +26,26 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from financetracker.authenticated import AuthenticatedHttpRequest
+from ledger.admin.scoping import model_choice_field
 from ledger.models import Account, Category, Transaction, TransactionStatus
 from ledger.models.tenancy import may
 from ledger.money import display_amount, format_amount
 from ledger.selectors import accounts_with_balance, payee_suggestions, running_balances
 from ledger.services.transactions import transaction_create
 
+if TYPE_CHECKING:
+    from ledger.selectors import AccountWithBalance
+
+    _AdminBase = admin.ModelAdmin[Transaction]
+else:
+    _AdminBase = object
+
 REGISTER_PARAMETER = "account__id__exact"
 QUICK_ENTRY_SESSION_KEY = "ledger_quick_entry"
 
 # Status marks are a symbol and a word, so they read without colour (GnuCash's n/c/y, spelled out).
-STATUS_MARKS = {
+STATUS_MARKS: dict[str, tuple[str, str]] = {
     TransactionStatus.PENDING: ("○", "pending"),
     TransactionStatus.CLEARED: ("✓", "cleared"),
     TransactionStatus.RECONCILED: ("✓✓", "reconciled"),
@@ -47,7 +57,11 @@ def register_url(account: Account | int) -> str:
     return f"{reverse('admin:ledger_transaction_changelist')}?{REGISTER_PARAMETER}={account_id}"
 
 
-def register_account(request: HttpRequest) -> Account | None:
+# The register's account, read once a request (the list, its columns and its header all ask).
+_REGISTER_ACCOUNTS: weakref.WeakKeyDictionary[HttpRequest, AccountWithBalance] = weakref.WeakKeyDictionary()
+
+
+def register_account(request: HttpRequest) -> AccountWithBalance | None:
     """The account whose register this list is, or None for the plain list.
 
     Another household's account (or a malformed id) is a 404, as for an account that does not exist: an empty
@@ -56,7 +70,7 @@ def register_account(request: HttpRequest) -> Account | None:
     raw = request.GET.get(REGISTER_PARAMETER)
     if raw is None:
         return None
-    cached = getattr(request, "_ledger_register_account", None)
+    cached = _REGISTER_ACCOUNTS.get(request)
     if cached is not None:
         return cached
     if not raw.isdigit():
@@ -64,7 +78,7 @@ def register_account(request: HttpRequest) -> Account | None:
     account = accounts_with_balance(Account.objects.restrict(request.user, "view").filter(pk=int(raw))).first()
     if account is None:
         raise Http404("No such account.")
-    request._ledger_register_account = account  # type: ignore[attr-defined]
+    _REGISTER_ACCOUNTS[request] = account
     return account
 
 
@@ -94,14 +108,13 @@ class QuickEntryForm(forms.Form):
         categories = Category.objects.restrict(request.user, "add", for_model=Transaction).select_related("parent")
         if account is not None:
             categories = categories.filter(household_id=account.household_id)
-        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
-        self.fields["category"].queryset = categories.filter(archived=False).order_by(  # type: ignore[attr-defined]
-            "parent__name", "parent_id", "name"
-        )
-        self.fields["category"].empty_label = "— no category —"  # type: ignore[attr-defined]
+        model_choice_field(self, "account").queryset = accounts
+        category = model_choice_field(self, "category")
+        category.queryset = categories.filter(archived=False).order_by("parent__name", "parent_id", "name")
+        category.empty_label = "— no category —"
 
 
-class RegisterAdminMixin:
+class RegisterAdminMixin(_AdminBase):
     """Mixed into TransactionAdmin: the register's columns, quick entry and payee suggestions. Its list template
     is admin/ledger/transaction/change_list.html (the register's header above the list)."""
 
@@ -111,7 +124,7 @@ class RegisterAdminMixin:
         return RegisterChangeList
 
     def get_list_display(self, request: HttpRequest) -> Any:
-        columns = list(super().get_list_display(request))  # type: ignore[misc]
+        columns = list(super().get_list_display(request))
         if register_account(request) is None:
             return columns
         # In a register the account column says nothing; the balance follows the amount.
@@ -120,6 +133,7 @@ class RegisterAdminMixin:
         columns[at:at] = ["running_balance_display", "status_mark"]
         return columns
 
+    @admin.display(description="Balance")
     def running_balance_display(self, obj: Transaction) -> str:
         balance: Decimal | None = getattr(obj, "running_balance", None)
         if balance is None:
@@ -131,10 +145,9 @@ class RegisterAdminMixin:
             display_amount(balance, obj.account.currency),
         )
 
-    running_balance_display.short_description = "Balance"  # type: ignore[attr-defined]
-
+    @admin.display(description="Status", ordering="status")
     def status_mark(self, obj: Transaction) -> str:
-        symbol, word = STATUS_MARKS.get(obj.status, ("?", obj.status))  # type: ignore[call-overload]
+        symbol, word = STATUS_MARKS.get(obj.status, ("?", obj.status))
         return format_html(
             '<span class="ft-status ft-status-{}" title="{}"><span aria-hidden="true">{}</span> {}</span>',
             word,
@@ -143,27 +156,24 @@ class RegisterAdminMixin:
             word,
         )
 
-    status_mark.short_description = "Status"  # type: ignore[attr-defined]
-    status_mark.admin_order_field = "status"  # type: ignore[attr-defined]
-
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         account = register_account(request)  # 404 before anything else for another household's account
         context = dict(extra_context or {})
         if account is not None:
             context["register"] = self._register_context(request, account)
             context["title"] = f"{account.name}: register"
-        return super().changelist_view(request, context)  # type: ignore[misc]
+        return super().changelist_view(request, context)
 
-    def _register_context(self, request: HttpRequest, account: Account) -> dict[str, Any]:
-        can_add = may(request.user, "add", account.household_id, Transaction) and self.has_add_permission(request)  # type: ignore[attr-defined]
+    def _register_context(self, request: HttpRequest, account: AccountWithBalance) -> dict[str, Any]:
+        can_add = may(request.user, "add", account.household_id, Transaction) and self.has_add_permission(request)
         kept = request.session.pop(QUICK_ENTRY_SESSION_KEY, None) if can_add else None
         initial = {"account": account.pk, "date": timezone.localdate()}
         if kept and kept.get("account") == str(account.pk):
             initial.update({k: v for k, v in kept.items() if k in ("date", "payee", "category", "amount")})
         return {
             "account": account,
-            "balance": display_amount(account.balance, account.currency),  # type: ignore[attr-defined]
-            "negative": account.balance < 0,  # type: ignore[attr-defined]
+            "balance": display_amount(account.balance, account.currency),
+            "negative": account.balance < 0,
             "form": QuickEntryForm(initial=initial, request=request, account=account) if can_add else None,
             "errors": kept.get("errors") if kept else None,
             # Back from an entry: the cursor waits in the payee box for the next one.
@@ -176,21 +186,21 @@ class RegisterAdminMixin:
     # --- quick entry and payee suggestions ---------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
-        site = self.admin_site  # type: ignore[attr-defined]
+        site = self.admin_site
         custom = [
             path("quick-entry/", site.admin_view(self.quick_entry_view), name="ledger_transaction_quick_entry"),
             path("payees/", site.admin_view(self.payees_view), name="ledger_transaction_payees"),
         ]
-        return custom + super().get_urls()  # type: ignore[misc]
+        return custom + super().get_urls()
 
-    def quick_entry_view(self, request: HttpRequest) -> HttpResponse:
+    def quick_entry_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405, headers={"Allow": "POST"})
         raw = request.POST.get("account", "")
         visible = Account.objects.restrict(request.user, "view").filter(pk=int(raw)).first() if raw.isdigit() else None
         if visible is None:
             raise Http404("No such account.")
-        if not (may(request.user, "add", visible.household_id, Transaction) and self.has_add_permission(request)):  # type: ignore[attr-defined]
+        if not (may(request.user, "add", visible.household_id, Transaction) and self.has_add_permission(request)):
             raise PermissionDenied("Your role in this household is read-only.")
         form = QuickEntryForm(request.POST, request=request, account=visible)
         error: str | None = None
@@ -203,7 +213,7 @@ class RegisterAdminMixin:
                     amount=data["amount"].strip(),
                     payee=data["payee"].strip(),
                     category=data["category"],
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     source="admin",
                 )
             except ValidationError as failure:

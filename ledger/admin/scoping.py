@@ -9,6 +9,7 @@ ConflictError (a reconciled transaction, a last owner) as an error message, neve
 from __future__ import annotations
 
 import copy
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 
+from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.errors import ConflictError
 from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
@@ -109,6 +111,18 @@ class ScopedFilter(RelatedOnlyFieldListFilter):
         return [(obj.pk, str(obj)) for obj in related]
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's foreign-key field `name`, whose choices a form narrows to the person's households."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field.")
+    return field
+
+
+# The service error a change form is rendered again with, for ScopedModelForm.clean (see changeform_view).
+_SERVICE_ERRORS: weakref.WeakKeyDictionary[HttpRequest, ValidationError] = weakref.WeakKeyDictionary()
+
+
 class ScopedModelForm(forms.ModelForm):
     """Shows a service's ValidationError next to the fields it names (see HouseholdScopedAdmin.changeform_view)."""
 
@@ -120,7 +134,7 @@ class ScopedModelForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        error: ValidationError | None = getattr(self.request, "_ledger_service_error", None)
+        error = _SERVICE_ERRORS.get(self.request) if self.request is not None else None
         if error is not None:
             if hasattr(error, "error_dict"):
                 for field, errors in error.error_dict.items():
@@ -178,12 +192,12 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
         return super().get_queryset(request).restrict(request.user, "view")
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+        self, request: HttpRequest, queryset: HouseholdQuerySet, search_term: str
     ) -> tuple[QuerySet[Any], bool]:
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if self._is_autocomplete(request):
             # Autocomplete feeds a form that writes: offer only rows of households the person may add to.
-            queryset = queryset.restrict(request.user, "add")  # type: ignore[attr-defined]
+            queryset = queryset.restrict(request.user, "add")
         return queryset, may_have_duplicates
 
     @staticmethod
@@ -232,13 +246,15 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
 
     # --- writes through services -------------------------------------------------------------------
 
-    def create_with_service(self, request: HttpRequest, data: dict[str, Any]) -> models.Model:
+    def create_with_service(self, request: AuthenticatedHttpRequest, data: dict[str, Any]) -> models.Model:
         raise NotImplementedError(f"{type(self).__name__} must create through a ledger service.")
 
-    def update_with_service(self, request: HttpRequest, current: Any, changes: dict[str, Any]) -> models.Model:
+    def update_with_service(
+        self, request: AuthenticatedHttpRequest, current: Any, changes: dict[str, Any]
+    ) -> models.Model:
         raise NotImplementedError(f"{type(self).__name__} must update through a ledger service.")
 
-    def delete_with_service(self, request: HttpRequest, obj: Any) -> None:
+    def delete_with_service(self, request: AuthenticatedHttpRequest, obj: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} must delete through a ledger service.")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -246,13 +262,13 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
             # The form already copied its values onto `obj`; services compare against the stored row.
             current = self.model._default_manager.get(pk=obj.pk)
             changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-            saved = self.update_with_service(request, current, changes)
+            saved = self.update_with_service(authenticated(request), current, changes)
         else:
-            saved = self.create_with_service(request, form.cleaned_data)
+            saved = self.create_with_service(authenticated(request), form.cleaned_data)
         adopt(obj, saved)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        self.delete_with_service(request, obj)
+        self.delete_with_service(authenticated(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         refused: list[str] = []
@@ -263,7 +279,7 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
                     refused.append(f"{obj}: you may not delete it.")
                     continue
                 try:
-                    self.delete_with_service(request, obj)
+                    self.delete_with_service(authenticated(request), obj)
                 except ConflictError as error:
                     refused.append(f"{obj}: {error.message}")
         if refused:
@@ -281,12 +297,12 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
         except ConflictError as error:
             if object_id is None:
                 # Nothing exists yet: keep what the person typed and show the conflict on the form.
-                request._ledger_service_error = ValidationError(error.message)  # type: ignore[attr-defined]
+                _SERVICE_ERRORS[request] = ValidationError(error.message)
             else:
                 messages.error(request, error.message)
                 return HttpResponseRedirect(request.get_full_path())
         except ValidationError as error:
-            request._ledger_service_error = error  # type: ignore[attr-defined]
+            _SERVICE_ERRORS[request] = error
         # The atomic block of the first attempt rolled back; render the same POST again with the errors.
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin.register import RegisterAdminMixin
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -20,6 +21,7 @@ from ledger.admin.scoping import (
     ScopedFilter,
     ScopedModelForm,
     adopt,
+    model_choice_field,
     scoped_queryset,
 )
 from ledger.admin.theme import ThemedFormMixin
@@ -81,15 +83,15 @@ class TransactionForm(ScopedModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         status = self.fields.get("status")
-        if status is None:
+        if not isinstance(status, forms.ChoiceField):
             return
         if self.instance.status == TransactionStatus.RECONCILED:
             # Un-reconciling is its own deliberate step (the "Un-reconcile" action), never a side effect of an edit.
-            status.choices = [(TransactionStatus.RECONCILED, "Reconciled")]  # type: ignore[attr-defined]
+            status.choices = [(TransactionStatus.RECONCILED, "Reconciled")]
             status.help_text = "Use the “Un-reconcile” action on the list to change a reconciled transaction."
         else:
             # Only a reconciliation marks rows reconciled.
-            status.choices = [c for c in status.choices if c[0] != TransactionStatus.RECONCILED]  # type: ignore[attr-defined]
+            status.choices = [c for c in TransactionStatus.choices if c[0] != TransactionStatus.RECONCILED]
 
 
 class SetCategoryForm(ThemedFormMixin, forms.Form):
@@ -97,7 +99,7 @@ class SetCategoryForm(ThemedFormMixin, forms.Form):
 
     def __init__(self, *args: Any, categories: QuerySet[Category], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+        model_choice_field(self, "category").queryset = categories
 
 
 @admin.register(Transaction)
@@ -197,9 +199,11 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
                 extra["splits"] = split_lines
             if tags_changed:
                 extra["tags"] = tags
-            saved = transaction_update(transaction_obj=form.instance, user=request.user, **extra, **fields)  # type: ignore[arg-type]
+            saved = transaction_update(
+                transaction_obj=form.instance, user=authenticated(request).user, **extra, **fields
+            )
         else:
-            saved = transaction_create(user=request.user, tags=tags, splits=split_lines, **fields)  # type: ignore[arg-type]
+            saved = transaction_create(user=authenticated(request).user, tags=tags, splits=split_lines, **fields)
         # Other apps' inlines (receipts from uploads) save through their own services once the row exists.
         for formset in formsets:
             save_for_transaction = getattr(formset, "save_for_transaction", None)
@@ -207,8 +211,8 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
                 save_for_transaction(request, saved)
         adopt(form.instance, saved)
 
-    def delete_with_service(self, request: HttpRequest, obj: Transaction) -> None:
-        transaction_delete(transaction_obj=obj, user=request.user)  # type: ignore[arg-type]
+    def delete_with_service(self, request: AuthenticatedHttpRequest, obj: Transaction) -> None:
+        transaction_delete(transaction_obj=obj, user=request.user)
 
     # --- actions ---------------------------------------------------------------------------------------
 
@@ -223,19 +227,21 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
         self.message_user(request, message, messages.WARNING if skipped_reconciled else messages.SUCCESS)
 
     @admin.action(description="Mark selected transactions cleared", permissions=["change"])
-    def mark_cleared(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
-        result = transactions_mark_cleared(queryset=self._writable(request, queryset), user=request.user)  # type: ignore[arg-type]
+    def mark_cleared(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Transaction]) -> None:
+        result = transactions_mark_cleared(queryset=self._writable(request, queryset), user=request.user)
         self._report(request, "Marked cleared", result.changed, result.skipped_reconciled)
 
     @admin.action(description="Set category of selected transactions…", permissions=["change"])
-    def set_category(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> TemplateResponse | None:
+    def set_category(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Transaction]
+    ) -> TemplateResponse | None:
         categories = scoped_queryset(Category, request, "change", Transaction)
         form = SetCategoryForm(request.POST if "apply" in request.POST else None, categories=categories)
         if form.is_valid():
             result = transactions_set_category(
                 queryset=self._writable(request, queryset),
                 category=form.cleaned_data["category"],
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
             )
             self._report(request, "Set the category of", result.changed, result.skipped_reconciled)
             return None
@@ -253,28 +259,25 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
         return TemplateResponse(request, "admin/ledger/transaction/set_category.html", context)
 
     @admin.action(description="Un-reconcile selected transactions", permissions=["change"])
-    def unreconcile(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
+    def unreconcile(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Transaction]) -> None:
         reconciled = self._writable(request, queryset).filter(status=TransactionStatus.RECONCILED)
         count = 0
         for tx in reconciled:
-            transaction_unreconcile(transaction_obj=tx, user=request.user)  # type: ignore[arg-type]
+            transaction_unreconcile(transaction_obj=tx, user=request.user)
             count += 1
         self.message_user(request, f"Un-reconciled {count} transaction(s).", messages.SUCCESS)
 
     @admin.action(description="Apply rules to selected transactions", permissions=["change"])
-    def apply_rules(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
-        try:
-            from ledger.rules import rules_apply  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            self.message_user(request, "The rules engine is not installed, so rules are not available.", messages.ERROR)
-            return
+    def apply_rules(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Transaction]) -> None:
+        from ledger.rules import rules_apply
+
         writable = self._writable(request, queryset)
         changed = 0
         for household in Household.objects.filter(pk__in=writable.values("household_id")):
             result = rules_apply(
                 household=household,
                 queryset=writable.filter(household=household),
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
             )
             changed += result.changed
         self.message_user(request, f"Rules changed {changed} transaction(s).", messages.SUCCESS)

@@ -17,9 +17,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from financetracker.authenticated import AuthenticatedRequest
 from ledger.api.serializers import MembershipSerializer
 from ledger.models import Invitation, Role
 from ledger.models.invitations import INVITATION_STATES
@@ -95,27 +95,27 @@ class ReceivedInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     @extend_schema(request=None, responses={200: MembershipSerializer})
     @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str | None = None) -> Response:
+    def accept(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Join the household with the invitation's role (409 when it expired, was revoked or answered)."""
-        membership = services.invitation_accept(invitation=self._mine(pk), user=request.user)  # type: ignore[arg-type]
+        membership = services.invitation_accept(invitation=self._mine(pk), user=request.user)
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(request=None, responses={200: ReceivedInvitationSerializer})
     @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str | None = None) -> Response:
-        invitation = services.invitation_decline(invitation=self._mine(pk), user=request.user)  # type: ignore[arg-type]
+    def decline(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        invitation = services.invitation_decline(invitation=self._mine(pk), user=request.user)
         return Response(self.get_serializer(invitation).data)
 
     @extend_schema(
         operation_id="invitations_accept_code", request=InvitationCodeSerializer, responses={200: MembershipSerializer}
     )
     @action(detail=False, methods=["post"], url_path="accept", url_name="accept-code")
-    def accept_code(self, request: Request) -> Response:
+    def accept_code(self, request: AuthenticatedRequest) -> Response:
         """Accept with the code the owner shared (for an invitation made before you had an account)."""
         payload = InvitationCodeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        invitation = services.invitation_for_code(code=payload.validated_data["code"], user=request.user)  # type: ignore[arg-type]
+        invitation = services.invitation_for_code(code=payload.validated_data["code"], user=request.user)
         if invitation is None:
             raise NotFound("No invitation for you has this code.")
-        membership = services.invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+        membership = services.invitation_accept(invitation=invitation, user=request.user)
         return Response(MembershipSerializer(membership).data, status=status.HTTP_200_OK)

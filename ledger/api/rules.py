@@ -9,15 +9,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from financetracker.authenticated import AuthenticatedRequest
 from ledger import rules as rules_engine
 from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
 from ledger.api.permissions import ensure_can_write
 from ledger.api.serializers import HouseholdOwnedSerializer
 from ledger.api.strict import StrictSerializer
-from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Category, Household, Rule, Tag, Transaction
 from ledger.models.rules import RuleMatch
 
@@ -56,16 +56,16 @@ class RuleViewSet(HouseholdScopedViewSet):
         household = self.household_for_create(self.request, data.pop("household", None))
         serializer.instance = rules_engine.rule_create(household=household, **data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Rule]) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = rules_engine.rule_update(rule=serializer.instance, **data)  # type: ignore[arg-type]
+        serializer.instance = rules_engine.rule_update(rule=bound_instance(serializer), **data)
 
     def perform_destroy(self, instance: Rule) -> None:
         rules_engine.rule_delete(rule=instance)
 
     @extend_schema(request=RulesApplySerializer, responses={200: {"type": "object"}})
     @action(detail=False, methods=["post"])
-    def apply(self, request: Request) -> Response:
+    def apply(self, request: AuthenticatedRequest) -> Response:
         """Run the household's rules over its transactions (or the ones listed); a dry run changes nothing."""
         payload = RulesApplySerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
@@ -80,7 +80,7 @@ class RuleViewSet(HouseholdScopedViewSet):
         result = rules_engine.rules_apply(
             household=household,
             queryset=queryset,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             dry_run=payload.validated_data["dry_run"],
         )
         return Response(

@@ -100,7 +100,7 @@ class ReconcileSerializer(StrictSerializer):
 
 
 class CategorySerializer(HouseholdOwnedSerializer):
-    parent = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)  # type: ignore[assignment]
+    parent = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)  # type: ignore[assignment]  # djangorestframework-stubs: Field.parent (the serializer) clashes with a field named parent
     kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
 
     class Meta:

@@ -17,13 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from financetracker.authenticated import AuthenticatedRequest
 from financetracker.security.throttling import DatabaseScopedRateThrottle
 from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
 from ledger.api.filters import TransactionFilter
 from ledger.api.permissions import ensure_can_write, ensure_owner
-from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Account, AuditEntry, Category, Household, Invitation, Membership, Tag, Transaction, Transfer
 from ledger.money import format_amount
 from ledger.selectors import (
@@ -53,11 +54,13 @@ class HouseholdViewSet(HouseholdScopedViewSet):
         return int(obj.pk)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = households.household_create(owner=self.request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        serializer.instance = households.household_create(owner=self.request.user, **serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        ensure_owner(self.request.user, serializer.instance.pk)  # type: ignore[union-attr]
-        serializer.instance = households.household_update(household=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer[Household]) -> None:
+        ensure_owner(self.request.user, bound_instance(serializer).pk)
+        serializer.instance = households.household_update(
+            household=bound_instance(serializer), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Household) -> None:
         ensure_owner(self.request.user, instance.pk)
@@ -72,18 +75,19 @@ class HouseholdViewSet(HouseholdScopedViewSet):
 
     @extend_schema(request=inv.InvitationCreateSerializer, responses={201: inv.InvitationCreatedSerializer})
     @invitations.mapping.post
-    def invite(self, request: Request, pk: str | None = None) -> Response:
+    def invite(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Invite a username or e-mail with a role (owners only). The answer is the same whoever it names."""
         household = self._household_for_owner(request, pk)
         payload = inv.InvitationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         invitation, code = invitation_services.invitation_create(
             household=household,
-            invited_by=request.user,  # type: ignore[arg-type]
+            invited_by=request.user,
             **payload.validated_data,
         )
-        invitation.code = code  # type: ignore[attr-defined]
-        return Response(inv.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        # The code is shown once and stored only hashed: the invitation has no attribute to read it from.
+        created = {**inv.InvitationCreatedSerializer(invitation).data, "code": code}
+        return Response(created, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=inv.InvitationSerializer)
     @action(detail=True, methods=["post"], url_path=r"invitations/(?P<invitation_id>\d+)/revoke")
@@ -139,8 +143,8 @@ class AccountViewSet(HouseholdScopedViewSet):
         account = books.account_create(household=household, **data)
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        account = books.account_update(account=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer[Account]) -> None:
+        account = books.account_update(account=bound_instance(serializer), **serializer.validated_data)
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
     def perform_destroy(self, instance: Account) -> None:
@@ -181,12 +185,12 @@ class AccountViewSet(HouseholdScopedViewSet):
 
     @extend_schema(request=s.ReconcileSerializer, responses={201: {"type": "object"}})
     @action(detail=True, methods=["post"])
-    def reconcile(self, request: Request, pk: str | None = None) -> Response:
+    def reconcile(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Reconcile against a statement: 409 with the difference when the books do not match."""
         account = self.get_object()
         payload = s.ReconcileSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        reconciliation = tx_services.account_reconcile(account=account, user=request.user, **payload.validated_data)  # type: ignore[arg-type]
+        reconciliation = tx_services.account_reconcile(account=account, user=request.user, **payload.validated_data)
         return Response(
             {
                 "id": reconciliation.pk,
@@ -211,8 +215,8 @@ class CategoryViewSet(HouseholdScopedViewSet):
         household = self.household_for_create(self.request, data.pop("household", None))
         serializer.instance = books.category_create(household=household, **data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = books.category_update(category=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer[Category]) -> None:
+        serializer.instance = books.category_update(category=bound_instance(serializer), **serializer.validated_data)
 
     def perform_destroy(self, instance: Category) -> None:
         books.category_delete(category=instance)
@@ -230,8 +234,8 @@ class TagViewSet(HouseholdScopedViewSet):
         household = self.household_for_create(self.request, data.pop("household", None))
         serializer.instance = books.tag_create(household=household, **data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = books.tag_update(tag=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+    def perform_update(self, serializer: serializers.BaseSerializer[Tag]) -> None:
+        serializer.instance = books.tag_update(tag=bound_instance(serializer), **serializer.validated_data)
 
     def perform_destroy(self, instance: Tag) -> None:
         books.tag_delete(tag=instance)
@@ -277,20 +281,20 @@ class TransactionViewSet(HouseholdScopedViewSet):
         ensure_can_write(self.request.user, account.household_id)
         tx = tx_services.transaction_create(
             account=account,
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             splits=_split_lines(data.pop("splits", None)) or (),
             tags=data.pop("tags", ()),
             **data,
         )
         serializer.instance = self._reload(tx.pk)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Transaction]) -> None:
         data = dict(serializer.validated_data)
         if "account" in data:
             ensure_can_write(self.request.user, data["account"].household_id)
         tx = tx_services.transaction_update(
-            transaction_obj=serializer.instance,  # type: ignore[arg-type]
-            user=self.request.user,  # type: ignore[arg-type]
+            transaction_obj=bound_instance(serializer),
+            user=self.request.user,
             splits=_split_lines(data.pop("splits", None)),
             tags=data.pop("tags", None),
             **data,
@@ -298,14 +302,14 @@ class TransactionViewSet(HouseholdScopedViewSet):
         serializer.instance = self._reload(tx.pk)
 
     def perform_destroy(self, instance: Transaction) -> None:
-        tx_services.transaction_delete(transaction_obj=instance, user=self.request.user)  # type: ignore[arg-type]
+        tx_services.transaction_delete(transaction_obj=instance, user=self.request.user)
 
     @extend_schema(request=None, responses=s.TransactionSerializer)
     @action(detail=True, methods=["post"])
-    def unreconcile(self, request: Request, pk: str | None = None) -> Response:
+    def unreconcile(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Return a reconciled transaction to cleared so it can be changed."""
         tx = self.get_object()
-        tx_services.transaction_unreconcile(transaction_obj=tx, user=request.user)  # type: ignore[arg-type]
+        tx_services.transaction_unreconcile(transaction_obj=tx, user=request.user)
         return Response(self.get_serializer(self._reload(tx.pk)).data)
 
     @extend_schema(request=None, responses=AuditEntrySerializer(many=True))
@@ -337,7 +341,7 @@ class TransferViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         ensure_can_write(self.request.user, data["from_account"].household_id)
-        transfer = tx_services.transfer_create(user=self.request.user, **data)  # type: ignore[arg-type]
+        transfer = tx_services.transfer_create(user=self.request.user, **data)
         serializer.instance = self.scope_queryset(Transfer.objects.filter(pk=transfer.pk)).get()
 
     def perform_destroy(self, instance: Transfer) -> None:

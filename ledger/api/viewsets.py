@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
+from financetracker.authenticated import AuthenticatedRequest
 from ledger.api.permissions import HouseholdRolePermission, ensure_may
-from ledger.models import Household
+from ledger.models import Household, HouseholdQuerySet
 from ledger.models.tenancy import WRITE_ROLES
 from ledger.selectors import household_roles
+
+_M = TypeVar("_M", bound=Model)
+
+
+def bound_instance(serializer: serializers.BaseSerializer[_M]) -> _M:
+    """The row an update's serializer is bound to (DRF's UpdateModelMixin binds `get_object()`)."""
+    if serializer.instance is None:
+        raise TypeError("An update's serializer is bound to the row it updates.")
+    return serializer.instance
 
 
 class HouseholdScopedViewSet(viewsets.ModelViewSet):
@@ -22,12 +32,15 @@ class HouseholdScopedViewSet(viewsets.ModelViewSet):
     """
 
     model: ClassVar[type[Model]]
+    request: AuthenticatedRequest  # HouseholdRolePermission refuses anonymous requests
     permission_classes = [HouseholdRolePermission]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        queryset = self.model.objects.restrict(self.request.user, "view")  # type: ignore[attr-defined]
-        return self.scope_queryset(queryset)
+        rows = self.model._default_manager.all()
+        if not isinstance(rows, HouseholdQuerySet):
+            raise TypeError(f"{self.model.__name__} is not household-owned: it cannot be scoped.")
+        return self.scope_queryset(rows.restrict(self.request.user, "view"))
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset

@@ -7,7 +7,7 @@ triggers and composite foreign keys created in migration 0002; `manage.py check_
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -24,8 +24,8 @@ from ledger.money import (
 )
 
 
-def amount_field(**kwargs: object) -> models.DecimalField:
-    return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, **kwargs)  # type: ignore[arg-type]
+def amount_field(**kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, **kwargs)
 
 
 def household_id_unique(model_name: str) -> models.UniqueConstraint:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 
 from ledger.money import CURRENCY_CHOICES
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
 
 class User(AbstractUser):
     """Custom from the first migration so the user table can grow without a painful swap later."""
+
+    _household_roles: dict[int, str]  # household_roles()'s memo, on this object only (not a field)
 
     class Meta:
         db_table = "ledger_user"
@@ -39,18 +38,18 @@ def household_roles(user: User | AnonymousUser | Any) -> dict[int, str]:
     Scoped queries filter on these ids as literals: PostgreSQL then walks the (household_id, …) indexes
     in order, where `household_id IN (SELECT …)` made it scan and sort a whole household.
     """
-    if user is None or not user.is_authenticated:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return {}
     cached: dict[int, str] | None = getattr(user, "_household_roles", None)
     if cached is None:
-        cached = dict(Membership.objects.filter(user_id=user.pk).values_list("household_id", "role"))  # type: ignore[misc]
-        user._household_roles = cached  # type: ignore[union-attr]
+        cached = dict(Membership.objects.filter(user=user).values_list("household_id", "role"))
+        user._household_roles = cached
     return cached
 
 
 def remember_household_roles(user: User | Any, roles: dict[int, str]) -> None:
     """Memoise roles read together with something else (the API token), as household_roles would."""
-    user._household_roles = roles  # type: ignore[union-attr]
+    user._household_roles = roles
 
 
 def forget_household_roles(user: User | Any) -> None:

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from budgets.models import Budget
 from budgets.months import add_months, budget_month_of
-from budgets.services import budget_set
+from budgets.services.budget_lines import budget_set
 from ledger.models import AuditEntry, Household, User
 from ledger.services.transactions import transaction_create
 from tests.factories import Books

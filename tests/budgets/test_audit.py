@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from budgets.services import budget_copy_month, budget_delete, budget_set, scheduled_create, scheduled_delete
+from budgets.services.budget_lines import budget_copy_month, budget_delete, budget_set
+from budgets.services.schedules import scheduled_create, scheduled_delete
 from ledger.models import AuditEntry, Household
 from tests.factories import AccountFactory, CategoryFactory
 

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from budgets.models import Budget, ExchangeRate
 from budgets.selectors import exchange_rate_on
-from budgets.services import budget_fill_from_average
+from budgets.services.budget_lines import budget_fill_from_average
 from ledger.services.transactions import transaction_create
 from tests.budgets.factories import BudgetFactory
 from tests.factories import Books

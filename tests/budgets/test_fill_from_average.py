@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from budgets.models import Budget
 from budgets.months import add_months, budget_month_of, budget_month_range
-from budgets.services import budget_fill_from_average
+from budgets.services.budget_lines import budget_fill_from_average
 from ledger.models import User
 from ledger.services.households import household_update
 from ledger.services.transactions import transaction_create

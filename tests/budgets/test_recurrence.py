@@ -15,7 +15,7 @@ from django.test import Client
 
 from budgets.models import ScheduledTransaction
 from budgets.recurrence import describe, parse_simple
-from budgets.services import scheduled_create
+from budgets.services.schedules import scheduled_create
 from ledger.models import User
 from tests.factories import Books
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 START = datetime.date(2031, 1, 10)  # in the future: next dates start at the start date
 
 # (form choices, the stored rule, its words)
-CASES: list[tuple[dict[str, str], str, str]] = [
+CASES: list[tuple[dict[str, str | list[str]], str, str]] = [
     (
         {"frequency": "MONTHLY", "monthly_on": "day", "month_day": "1"},
         "FREQ=MONTHLY;BYMONTHDAY=1",
@@ -48,7 +48,7 @@ CASES: list[tuple[dict[str, str], str, str]] = [
     ),
     ({"frequency": "DAILY", "interval": "3"}, "FREQ=DAILY;INTERVAL=3", "Every 3 days"),
     (
-        {"frequency": "WEEKLY", "weekdays": ["0", "4"]},  # type: ignore[dict-item]
+        {"frequency": "WEEKLY", "weekdays": ["0", "4"]},
         "FREQ=WEEKLY;BYDAY=MO,FR",
         "Weekly on Monday and Friday",
     ),

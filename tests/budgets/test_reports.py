@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection
 
 from budgets.selectors import cashflow_report, forecast_report, net_worth_report, spending_by_category
-from budgets.services import scheduled_create
+from budgets.services.schedules import scheduled_create
 from ledger.models import Transaction
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
 from tests.budgets.factories import ExchangeRateFactory

@@ -67,7 +67,7 @@ def figures() -> dict[str, object]:
             seen[f"{household.pk}:{name}"] = [response.status_code, response.json()]
         for attachment in Attachment.objects.filter(household=household).order_by("pk"):
             response = client.get(f"/api/v1/attachments/{attachment.pk}/download/")
-            body = b"".join(response.streaming_content) if response.status_code == 200 else b""  # type: ignore[attr-defined]
+            body = response.getvalue() if response.status_code == 200 else b""
             digest = hashlib.sha256(body).hexdigest()
             seen[f"attachment:{attachment.pk}"] = [response.status_code, digest, digest == attachment.sha256]
     return seen

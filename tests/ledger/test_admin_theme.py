@@ -57,7 +57,9 @@ def test_admin_pages_allow_eval_for_alpine_but_never_inline_scripts(owner: User)
     assert "'nonce-" in script_src
     # The nonce the header names is the one the theme's inline style carries.
     page = client.get("/admin/ledger/account/")
-    nonce = re.search(r"'nonce-([^']+)'", page["Content-Security-Policy"]).group(1)  # type: ignore[union-attr]
+    found = re.search(r"'nonce-([^']+)'", page["Content-Security-Policy"])
+    assert found is not None
+    nonce = found.group(1)
     assert f'<style id="unfold-theme-colors" nonce="{nonce}">' in page.content.decode()
     # Outside the admin nothing is relaxed.
     api_policy = client.get("/api/v1/")["Content-Security-Policy"]

@@ -28,8 +28,8 @@ from django.urls import get_resolver, reverse
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from budgets import services as budgets
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
+from budgets.services import budget_lines, rates, schedules
 from ledger import editable_fields, rules
 from ledger.api.invitations import InvitationCreateSerializer
 from ledger.api.serializers import AccountSerializer, TransactionSerializer
@@ -100,23 +100,23 @@ SERVICES: dict[type[models.Model], tuple[Create, Update]] = {
         None,  # answered or revoked, never edited
     ),
     Budget: (
-        lambda b, _, **f: budgets.budget_set(
+        lambda b, _, **f: budget_lines.budget_set(
             household=b.household, **{"category": b.groceries, "month": DAY, "amount": "10.00", **f}
         ),
-        lambda row, **f: budgets.budget_update(budget=row, **f),
+        lambda row, **f: budget_lines.budget_update(budget=row, **f),
     ),
     ScheduledTransaction: (
-        lambda b, _, **f: budgets.scheduled_create(
+        lambda b, _, **f: schedules.scheduled_create(
             household=b.household,
             **{"account": b.checking, "amount": "-5.00", "recurrence": "FREQ=MONTHLY", "start_date": DAY, **f},
         ),
-        lambda row, **f: budgets.scheduled_update(scheduled=row, **f),
+        lambda row, **f: schedules.scheduled_update(scheduled=row, **f),
     ),
     ExchangeRate: (
-        lambda b, _, **f: budgets.exchange_rate_create(
+        lambda b, _, **f: rates.exchange_rate_create(
             **{"date": DAY, "base": "EUR", "quote": "USD", "rate": "1.1", **f}
         ),
-        lambda row, **f: budgets.exchange_rate_update(exchange_rate=row, **f),
+        lambda row, **f: rates.exchange_rate_update(exchange_rate=row, **f),
     ),
 }
 
@@ -238,7 +238,7 @@ def test_the_service_accepts_each_declared_field_and_refuses_any_other(
 
 def test_an_unknown_field_is_refused_with_the_declarations_words() -> None:
     with pytest.raises(ValidationError, match=r"Unknown scheduled transaction fields: colour, size\."):
-        budgets.SCHEDULED_EDITABLE_FIELDS.reject_unknown({"colour": 1, "size": 2, "amount": 3})
+        schedules.SCHEDULED_EDITABLE_FIELDS.reject_unknown({"colour": 1, "size": 2, "amount": 3})
 
 
 def test_every_declared_account_field_goes_through_the_api(

@@ -192,7 +192,7 @@ def test_outsiders_get_the_answer_of_a_household_that_does_not_exist(
 ) -> None:
     invitation_id = invite(owner_client, household, "someone").json()["id"]
     client = client_for(outsider)
-    missing = Household.objects.order_by("-pk").first().pk + 1000  # type: ignore[union-attr]
+    missing = Household.objects.latest("pk").pk + 1000
     for path in ("invitations/", f"invitations/{invitation_id}/revoke/"):
         for method in ("get", "post"):
             theirs = getattr(client, method)(f"/api/v1/households/{household.pk}/{path}", {}, format="json")

@@ -18,7 +18,9 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 
-from budgets.services import RateRow, budget_set, exchange_rates_upsert, scheduled_create
+from budgets.services.budget_lines import budget_set
+from budgets.services.rates import RateRow, exchange_rates_upsert
+from budgets.services.schedules import scheduled_create
 from ledger.models import Household, User
 from ledger.money import display_amount, display_rate
 from ledger.services.books import account_create, category_create

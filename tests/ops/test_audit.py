@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.test import RequestFactory
 
 from ledger.admin_history import AuditHistoryAdminMixin
@@ -200,7 +201,8 @@ def test_the_admin_history_page_shows_audit_entries(staff_owner: User, account: 
     request = RequestFactory().get("/")
     request.user = staff_owner
     response = AccountAdmin(Account, site).history_view(request, str(account.pk))
-    html = response.render().content.decode()  # type: ignore[attr-defined]  # a TemplateResponse
+    assert isinstance(response, TemplateResponse)
+    html = response.render().content.decode()
     assert "Joint checking" in html
     assert staff_owner.username in html
     assert 'id="audit-history"' in html
@@ -214,6 +216,7 @@ def test_the_history_page_shows_amounts_as_money(staff_owner: User, account: Acc
     request = RequestFactory().get("/")
     request.user = staff_owner
     response = AccountAdmin(Account, admin.site).history_view(request, str(account.pk))
-    html = response.render().content.decode()  # type: ignore[attr-defined]  # a TemplateResponse
+    assert isinstance(response, TemplateResponse)
+    html = response.render().content.decode()
     assert display_amount(Decimal("-1234.5"), account.currency) in html  # the real minus sign, grouped, with the code
     assert "-1234.50" not in html and "-1234.5000" not in html

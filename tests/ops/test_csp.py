@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
+from django.http import HttpResponse, HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 
@@ -36,8 +37,8 @@ def directives(header: str) -> dict[str, list[str]]:
     return parsed
 
 
-def assert_strict_policy(url: str, response: object) -> None:
-    header = response["Content-Security-Policy"]  # type: ignore[index]
+def assert_strict_policy(url: str, response: HttpResponseBase) -> None:
+    header = response["Content-Security-Policy"]
     policy = directives(header)
     script_src = policy.get("script-src", policy.get("default-src", []))
     assert "'unsafe-inline'" not in script_src, (url, header)
@@ -51,7 +52,8 @@ def assert_strict_policy(url: str, response: object) -> None:
         assert "'unsafe-inline'" not in policy.get("style-src", []), (url, header)
     assert policy["object-src"] == ["'none'"], (url, header)
     nonces = {word.removeprefix("'nonce-").removesuffix("'") for word in script_src if word.startswith("'nonce-")}
-    body = response.content.decode()  # type: ignore[attr-defined]
+    assert isinstance(response, HttpResponse)
+    body = response.content.decode()
     for attributes in SCRIPT_TAG.findall(body):
         if "src=" in attributes or 'type="application/json"' in attributes:
             continue

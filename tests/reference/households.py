@@ -3,13 +3,16 @@ while recording the same facts in the reference model."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from hypothesis import strategies as st
 
-from budgets.services import budget_set, exchange_rate_create
+from budgets.services.budget_lines import budget_set
+from budgets.services.rates import exchange_rate_create
 from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Transaction, User
 from ledger.services.books import account_create, category_create
@@ -89,7 +92,7 @@ def plans(draw: st.DrawFn) -> Plan:
         category = draw(st.none() | st.sampled_from(CATEGORY_KEYS))
         splits = []
         if draw(st.booleans()) and abs(amount) >= 2 * minor_units(currency):
-            first = draw(amounts(currency).filter(lambda x, a=amount: bool(x != a)))  # type: ignore[arg-type]
+            first = draw(amounts(currency).filter(partial(operator.ne, amount)))
             splits = [
                 (draw(st.sampled_from(CATEGORY_KEYS)), first),
                 (draw(st.sampled_from(CATEGORY_KEYS)), amount - first),

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from itertools import islice
 from typing import Any
@@ -34,10 +34,6 @@ from dateutil.rrule import rrulestr
 
 ZERO = Decimal(0)
 PLACES = {"EUR": 2, "USD": 2, "GBP": 2, "JPY": 0, "KWD": 3, "CHF": 2}
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-PLACES[currency]), rounding=ROUND_HALF_UP)
 
 
 def round_exact(value: Fraction, currency: str) -> Decimal:
@@ -243,8 +239,8 @@ class Books:
         entries = self.entries(start, end)
         own: dict[int, Decimal] = defaultdict(Decimal)
         for _d, category_id, _amount, _cur, converted in entries:
-            if converted is not None and self._kind(category_id) == "expense":
-                own[category_id] -= converted  # type: ignore[index]
+            if converted is not None and category_id is not None and self._kind(category_id) == "expense":
+                own[category_id] -= converted
         expense = [c for c in self.categories.values() if c.kind == "expense"]
         tops: list[dict[str, Any]] = []
         for parent in (c for c in expense if c.parent_id is None):

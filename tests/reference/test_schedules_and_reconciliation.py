@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from budgets.services import scheduled_create, scheduled_post_due
+from budgets.services.schedules import scheduled_create, scheduled_post_due
 from ledger.models import User
 from ledger.services.books import account_create
 from ledger.services.households import household_create

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
 from django.test import Client
 
 from ledger.models import Household, Transaction, User
@@ -71,7 +72,8 @@ def test_an_editor_attaches_a_receipt_on_the_transaction_page(
     page = client.get(change_url(receipt_transaction)).content.decode()
     assert f"/api/v1/attachments/{attachment.pk}/download/" in page
     download = client.get(f"/api/v1/attachments/{attachment.pk}/download/")
-    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF  # type: ignore[attr-defined]
+    assert isinstance(download, FileResponse)
+    assert download.status_code == 200 and download.getvalue() == PDF
 
 
 def test_an_executable_renamed_pdf_is_refused_on_the_form_and_nothing_is_stored(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from tests.walls.world import World, fingerprint
 
@@ -28,9 +28,8 @@ class Answer:
 
 
 def _read(response: HttpResponseBase) -> str:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")  # type: ignore[attr-defined]
-    return response.content.decode("utf-8", "replace")  # type: ignore[attr-defined]
+    assert isinstance(response, HttpResponse | StreamingHttpResponse)
+    return response.getvalue().decode("utf-8", "replace")
 
 
 def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answer:
@@ -42,7 +41,7 @@ def call(send: Callable[[], HttpResponseBase], watch: int | None = None) -> Answ
             response = send()
             body = _read(response)
             headers = "\n".join(f"{k}: {v}" for k, v in response.items())
-            changed = before is not None and fingerprint(watch) != before  # type: ignore[arg-type]
+            changed = watch is not None and before is not None and fingerprint(watch) != before
             location = response.get("Location", "")
             answer = Answer(response.status_code, f"{headers}\n\n{body}", body, location, changed)
             raise _RolledBack

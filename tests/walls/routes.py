@@ -106,6 +106,6 @@ def admin_action_routes() -> set[str]:
     """`<app>_<model>_changelist:<action>` for every action each registered admin declares."""
     names: set[str] = set()
     for model, model_admin in admin.site._registry.items():
-        for _function, action_name, _description in model_admin._get_base_actions():  # type: ignore[attr-defined]
+        for _function, action_name, _description in model_admin._get_base_actions():  # type: ignore[attr-defined]  # django-stubs: ModelAdmin._get_base_actions (private) is not stubbed
             names.add(f"{model._meta.app_label}_{model._meta.model_name}_changelist:{action_name}")
     return names

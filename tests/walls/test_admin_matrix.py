@@ -144,7 +144,7 @@ def test_admin_matrix(world: World, persona: str) -> None:
 
 def test_logging_out_of_the_admin_ends_the_session(world: World) -> None:
     client = Client()
-    client.force_login(world.people["viewer"])  # type: ignore[arg-type]
+    client.force_login(world.person("viewer"))
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.post(reverse("admin:logout")).status_code == 200
     assert client.get(reverse("admin:index")).status_code == 302

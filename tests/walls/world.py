@@ -15,7 +15,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from budgets.models import ExchangeRate
-from budgets.services import budget_set, exchange_rate_create, scheduled_create
+from budgets.services.budget_lines import budget_set
+from budgets.services.rates import exchange_rate_create
+from budgets.services.schedules import scheduled_create
 from ledger.admin.scoping import household_members_group
 from ledger.models import Account, AuditEntry, Household, Membership, Role, User
 from ledger.models.tenancy import forget_household_roles
@@ -158,6 +160,12 @@ class World:
     def __post_init__(self) -> None:
         for seeded in (self.ours, self.theirs):
             seeded.ids["rate"] = self.rate_id
+
+    def person(self, persona: str) -> User:
+        """The signed-in persona's user (the anonymous persona has none)."""
+        user = self.people[persona]
+        assert user is not None, f"{persona} is not signed in"
+        return user
 
     def home_of(self, persona: str) -> Seeded | None:
         """The household whose rows a persona may see (None: anonymous sees none)."""

@@ -3,7 +3,7 @@ and exports. Every view starts from a household-restricting queryset; another ho
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -20,16 +20,20 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from financetracker.authenticated import AuthenticatedRequest
 from ledger.api.filters import TransactionFilter
 from ledger.api.parsers import BoundedJSONParser
 from ledger.api.permissions import ensure_can_write
-from ledger.api.viewsets import HouseholdScopedViewSet
+from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Transaction
 from uploads import services, tasks
 from uploads.api import serializers as s
 from uploads.exports import transactions_csv_response
 from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow
 from uploads.selectors import export_queryset
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 ROW_PAGE_SIZE = 100
 MAX_ROW_PAGE_SIZE = 1000
@@ -62,8 +66,11 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _is_object_storage() -> bool:
-    return hasattr(default_storage, "bucket_name")
+def _object_storage() -> S3Storage | None:
+    """The bucket the files are in, when they are in one (it signs download URLs); None on a disk."""
+    from storages.backends.s3 import S3Storage  # boto3 loads only when a download asks
+
+    return default_storage if isinstance(default_storage, S3Storage) else None
 
 
 class AttachmentViewSet(HouseholdScopedViewSet):
@@ -88,16 +95,16 @@ class AttachmentViewSet(HouseholdScopedViewSet):
                 original_name=upload.name or "",
                 declared_size=_declared_size(request, upload),
                 transaction_obj=data.get("transaction"),
-                user=request.user,  # type: ignore[arg-type]
+                user=self.request.user,
             )
         except services.DuplicateAttachmentError as error:
             return Response({"detail": error.message, "existing": error.existing.pk}, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        transaction_obj = serializer.validated_data.get("transaction", serializer.instance.transaction)  # type: ignore[union-attr]
+    def perform_update(self, serializer: serializers.BaseSerializer[Attachment]) -> None:
+        transaction_obj = serializer.validated_data.get("transaction", bound_instance(serializer).transaction)
         serializer.instance = services.attachment_update(
-            attachment=serializer.instance,  # type: ignore[arg-type]
+            attachment=bound_instance(serializer),
             transaction_obj=transaction_obj,
         )
 
@@ -110,8 +117,9 @@ class AttachmentViewSet(HouseholdScopedViewSet):
         """The file itself, for members of its household: streamed, or a short-lived signed URL on S3."""
         attachment = self.get_object()
         disposition = content_disposition(attachment.original_name)
-        if _is_object_storage():
-            url = default_storage.url(  # type: ignore[call-arg]
+        bucket = _object_storage()
+        if bucket is not None:
+            url = bucket.url(
                 attachment.file.name,
                 parameters={"ResponseContentDisposition": disposition, "ResponseContentType": attachment.content_type},
             )
@@ -166,9 +174,9 @@ class StatementImportViewSet(HouseholdScopedViewSet):
             mapping=data.get("mapping"),
             profile=data.get("profile"),
             save_profile=data.get("save_profile"),
-            user=request.user,  # type: ignore[arg-type]
+            user=self.request.user,
         )
-        statement = tasks.statement_import_preview_start(statement_import=statement, user=request.user)  # type: ignore[arg-type]
+        statement = tasks.statement_import_preview_start(statement_import=statement, user=self.request.user)
         if statement.status == ImportStatus.FAILED:
             body = self._detail(request, statement)
             return Response({**body, "file": [statement.error]}, status=status.HTTP_400_BAD_REQUEST)
@@ -220,7 +228,7 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         request=s.ImportCommitSerializer, responses={200: s.StatementImportSerializer, 202: s.StatementImportSerializer}
     )
     @action(detail=True, methods=["post"])
-    def commit(self, request: Request, pk: str | None = None) -> Response:
+    def commit(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Commit all or nothing. Each near match is listed in `merge`, `keep` or `ignore` (or `near_matches`
         decides them all); otherwise 409 naming them. Rows in `ignore` stay out. A large import's commit is
         queued for the worker (202): a refusal then shows as `progress.error`, the import still previewed."""
@@ -231,7 +239,7 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         try:
             statement = tasks.statement_import_commit_start(
                 statement_import=statement,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 merge=payload.validated_data["merge"],
                 ignore=payload.validated_data["ignore"],
                 keep=payload.validated_data["keep"],
@@ -245,12 +253,12 @@ class StatementImportViewSet(HouseholdScopedViewSet):
 
     @extend_schema(request=None, responses={200: s.StatementImportSerializer, 202: s.StatementImportSerializer})
     @action(detail=True, methods=["post"])
-    def retry(self, request: Request, pk: str | None = None) -> Response:
+    def retry(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Preview again: an interrupted, failed or uploaded import (409 if committed, running or queued);
         a large one is queued for the worker (202)."""
         statement = self.get_object()
         ensure_can_write(request.user, statement.household_id)
-        statement = tasks.statement_import_preview_start(statement_import=statement, user=request.user)  # type: ignore[arg-type]
+        statement = tasks.statement_import_preview_start(statement_import=statement, user=request.user)
         return self._started(request, statement, status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={204: None})

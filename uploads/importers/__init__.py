@@ -11,7 +11,7 @@ file size (OFX excepted: ofxtools reads the whole file, which IMPORT_MAX_BYTES b
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from uploads import sniffing
 from uploads.importers.base import ImportFileError, ParsedRow
@@ -129,7 +129,7 @@ FORMATS = Registry(
 )
 
 
-def parse_statement(fmt: str, stream: BinaryIO, *, mapping: dict[str, Any] | None = None) -> Iterator[ParsedRow]:
+def parse_statement(fmt: str, stream: IO[bytes], *, mapping: dict[str, Any] | None = None) -> Iterator[ParsedRow]:
     """Rows of a statement file of the given format (a name in FORMATS)."""
     return FORMATS.parse(fmt, stream, mapping)
 

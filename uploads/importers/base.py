@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
@@ -40,7 +40,7 @@ class ParsedRow:
 _CHUNK = 1 << 16
 
 
-def detect_encoding(stream: BinaryIO) -> str:
+def detect_encoding(stream: IO[bytes]) -> str:
     """BOM first; else UTF-8 if every byte decodes; else Windows-1252; else Latin-1. Streams, then rewinds."""
     stream.seek(0)
     head = stream.read(4)
@@ -67,7 +67,7 @@ def detect_encoding(stream: BinaryIO) -> str:
 class _RawReader(io.RawIOBase):
     """Adapts any object with read(n) (a Django File, an S3 object) for io.TextIOWrapper."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
 
     def readable(self) -> bool:
@@ -80,7 +80,7 @@ class _RawReader(io.RawIOBase):
         return len(data)
 
 
-def open_text(stream: BinaryIO, encoding: str | None = None) -> tuple[io.TextIOWrapper, str]:
+def open_text(stream: IO[bytes], encoding: str | None = None) -> tuple[io.TextIOWrapper, str]:
     encoding = encoding or detect_encoding(stream)
     stream.seek(0)
     # newline="" keeps CR/LF inside quoted CSV fields and lets each parser see CRLF files as lines.
@@ -135,37 +135,6 @@ def parse_decimal(text: str, *, decimal_separator: str = ".") -> Decimal:
     if amount.adjusted() >= _MAX_INTEGER_DIGITS:
         raise ValueError(f"{text.strip()!r} is out of range")
     return -amount if negative else amount
-
-
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%d.%m.%Y",
-    "%d.%m.%y",
-    "%m/%d/%Y",
-    "%m/%d/%y",
-    "%d/%m/%Y",
-    "%d/%m/%y",
-    "%Y%m%d",
-    "%d-%m-%Y",
-    "%Y/%m/%d",
-    "%d %b %Y",
-    "%b %d, %Y",
-)
-
-
-def guess_date_format(samples: list[str]) -> str | None:
-    """The first format that reads every sample (so 03/04/24 stays ambiguous only if nothing disambiguates)."""
-    cleaned = [sample.strip() for sample in samples if sample.strip()]
-    if not cleaned:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            for sample in cleaned:
-                datetime.strptime(sample, fmt)
-        except ValueError:
-            continue
-        return fmt
-    return None
 
 
 class DateReader:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import BinaryIO
+from typing import IO
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
@@ -26,7 +26,7 @@ from uploads.importers.base import ImportFileError, ParsedRow, clip, parse_decim
 class _LineReader:
     """Feeds the XML parser one line a read, so each event knows the line it came from."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self.line_number = 0
 
@@ -169,7 +169,7 @@ def _reversed(text: str, reversal: bool) -> str:
     return f"Reversal: {text}" if reversal else text
 
 
-def parse_camt(stream: BinaryIO) -> Iterator[ParsedRow]:
+def parse_camt(stream: IO[bytes]) -> Iterator[ParsedRow]:
     stream.seek(0)
     reader = _LineReader(stream)
     entry_line = 0

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from itertools import chain, islice
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from uploads.importers.base import DateReader, ImportFileError, ParsedRow, clip, open_text, parse_decimal
 from uploads.importers.csvdetect import (
@@ -104,7 +104,7 @@ def resolve_mapping(mapping: dict[str, Any], header: list[str] | None, sample: l
     return detected
 
 
-def read_head(stream: BinaryIO, mapping: dict[str, Any], rows: int = 10) -> dict[str, Any]:
+def read_head(stream: IO[bytes], mapping: dict[str, Any], rows: int = 10) -> dict[str, Any]:
     """The first rows of a CSV file and what was detected (for the admin's mapping step to pre-select)."""
     text, encoding = open_text(stream, mapping.get("encoding"))
     for _ in range(int(mapping.get("skip_rows") or 0)):
@@ -184,7 +184,7 @@ def _date_reader(
     return FlexibleDateReader(evidence.order())
 
 
-def parse_csv(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
+def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]:
     text, encoding = open_text(stream, mapping.get("encoding"))
     line_offset = 0
     for _ in range(int(mapping.get("skip_rows") or 0)):

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import BinaryIO
+from typing import IO
 
 from ofxtools.Parser import OFXTree
 
@@ -47,7 +47,7 @@ class _Block:
     body: bytes
 
 
-def parse_ofx(stream: BinaryIO) -> Iterator[ParsedRow]:
+def parse_ofx(stream: IO[bytes]) -> Iterator[ParsedRow]:
     stream.seek(0)
     raw = stream.read()
     upper = raw.upper()

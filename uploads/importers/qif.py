@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from uploads.importers.base import DateReader, ImportFileError, ParsedRow, clip, open_text, parse_decimal
 from uploads.importers.dates import ORDERS, DateEvidence, FlexibleDateReader
@@ -29,7 +29,7 @@ _DECIMAL_POINT = re.compile(r"\d\.\d{1,2}$")
 Record = tuple[int, dict[str, str], str, str]  # start line, fields (first value of each code), section, account
 
 
-def _records(stream: BinaryIO, encoding: str | None) -> Iterator[Record]:
+def _records(stream: IO[bytes], encoding: str | None) -> Iterator[Record]:
     text, _encoding = open_text(stream, encoding)
     fields: dict[str, str] = {}
     splits: list[str] = []
@@ -100,7 +100,7 @@ def _is_opening_balance(fields: dict[str, str]) -> bool:
     return fields.get("P", "").strip().lower() == "opening balance" and category.startswith("[")
 
 
-def parse_qif(stream: BinaryIO, mapping: dict[str, Any]) -> Iterator[ParsedRow]:
+def parse_qif(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]:
     encoding = mapping.get("encoding")
     evidence = DateEvidence()
     amounts: list[str] = []

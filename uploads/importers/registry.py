@@ -11,7 +11,7 @@ import codecs
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from uploads import sniffing
 from uploads.importers.base import ImportFileError, ParsedRow
@@ -151,7 +151,7 @@ class Registry:
             raise FormatError("format", [f"The file looks like {detected.name}, not {spec.name}."])
         return spec
 
-    def parse(self, fmt: str, stream: BinaryIO, mapping: dict[str, Any] | None = None) -> Iterator[ParsedRow]:
+    def parse(self, fmt: str, stream: IO[bytes], mapping: dict[str, Any] | None = None) -> Iterator[ParsedRow]:
         spec = self.formats.get(fmt)
         if spec is None:
             raise ImportFileError(f"Unknown format {fmt!r}.")

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from budgets.management.commands._household import household_arg, month_arg
-from budgets.services import budget_copy_month
+from budgets.services.budget_lines import budget_copy_month
 
 
 class Command(BaseCommand):

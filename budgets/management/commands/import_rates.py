@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from budgets.rates_csv import RateFileError, read_rates
-from budgets.services import exchange_rates_upsert
+from budgets.services.rates import exchange_rates_upsert
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from budgets.services import scheduled_post_due
+from budgets.services.schedules import scheduled_post_due
 
 
 class Command(BaseCommand):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -61,9 +62,9 @@ def test_transaction_create_with_splits_and_tags(
     ("amount", "field"),
     [("12.345", "amount"), ("1e3", "amount"), ("abc", "amount"), (1.5, "amount"), ("9" * 16, "amount")],
 )
-def test_transaction_create_refuses_bad_amounts(checking: Account, amount: object, field: str) -> None:
+def test_transaction_create_refuses_bad_amounts(checking: Account, amount: Any, field: str) -> None:
     with pytest.raises(ValidationError) as error:
-        transaction_create(account=checking, date=DAY, amount=amount)  # type: ignore[arg-type]
+        transaction_create(account=checking, date=DAY, amount=amount)
     assert field in field_errors(error)
     assert not Transaction.objects.exists()
 
