@@ -25,7 +25,7 @@ from ledger.services.households import household_delete, membership_set
 from ledger.services.invitations import invitation_create
 from ledger.services.tokens import api_token_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_member
 from uploads.services import (
     attachment_create,
     csv_profile_save,
@@ -185,12 +185,9 @@ def build_world() -> World:
         forget_household_roles(person)
     outsider = UserFactory(username="oscar")
     theirs = Household.objects.get(memberships__user=outsider)
-    group = household_members_group()
     for person in (owner, editor, viewer, outsider):
         # Every admin user is staff: staff status must grant nothing beyond the person's household roles.
-        person.is_staff = True
-        person.save(update_fields=["is_staff"])
-        person.groups.add(group)
+        staff_member(person)
     rate = exchange_rate_create(date=DAY, base="EUR", quote="USD", rate="1.0842")
     assert ExchangeRate.objects.count() == 1
     return World(
