@@ -16,14 +16,14 @@ from rest_framework.test import APIClient
 from ledger.admin.scoping import InUseChoicesFilter
 from ledger.models import Category, Household, User
 from ledger.services.books import account_create, category_create
-from tests.factories import staff_member
+from tests.factories import Books, staff_member
 from tests.ledger.test_money_display import admin_pages, books, visible_text  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_currency_filter_lists_only_currencies_in_use(
-    books: dict[str, Any],  # noqa: F811
+    books: Books,  # noqa: F811
     owner: User,
     outsider_household: Household,
 ) -> None:
@@ -40,7 +40,7 @@ def test_the_currency_filter_lists_only_currencies_in_use(
     assert offered == {"EUR", "JPY", "KWD"}  # the owner's accounts; nobody else's CHF
 
 
-def test_every_choices_filter_of_every_admin_offers_only_values_in_use(books: dict[str, Any], owner: User) -> None:  # noqa: F811
+def test_every_choices_filter_of_every_admin_offers_only_values_in_use(books: Books, owner: User) -> None:  # noqa: F811
     client = Client()
     client.force_login(owner)
     checked = 0
@@ -103,7 +103,7 @@ def test_the_api_root_lists_every_list_route_of_the_url_configuration(owner: Use
     assert missing == set()
 
 
-def test_no_admin_page_says_django(books: dict[str, Any], owner: User) -> None:  # noqa: F811
+def test_no_admin_page_says_django(books: Books, owner: User) -> None:  # noqa: F811
     client = Client()
     client.force_login(owner)
     pages = [*admin_pages(owner), reverse("admin:budgets_dashboard"), reverse("admin:password_change")]
