@@ -22,28 +22,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "financetracker.settings")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ft_categorize_bench")
-os.environ.setdefault("UPLOADS_ROOT", tempfile.mkdtemp(prefix="ft-bench-uploads-"))
-
-import django
-
-django.setup()
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from database import ensure_database  # noqa: E402
+from database import ensure_database, start_django
+
+start_django("ft_categorize_bench", uploads_in_tmp=True)
 
 from ledger.demo import DEMO_HOUSEHOLD_NAME, seed_demo  # noqa: E402
 from ledger.models import Household, Transaction  # noqa: E402

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import resource
 import sys
@@ -27,21 +26,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "financetracker.settings")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ft_uploads_bench")
-os.environ.setdefault("UPLOADS_ROOT", tempfile.mkdtemp(prefix="ft-bench-uploads-"))
-
-import django
-
-django.setup()
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from database import ensure_database  # noqa: E402
+from database import ensure_database, start_django
+
+start_django("ft_uploads_bench", uploads_in_tmp=True)
+
 from django.db import connection, transaction  # noqa: E402
 
 from ledger.models import Account, Household, Transaction, User  # noqa: E402

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
@@ -27,20 +26,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "financetracker.settings")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process client speaks plain HTTP
-os.environ.setdefault("LOG_LEVEL", "WARNING")  # one access-log line per request would drown the figures
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker_bench")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from database import ensure_database, start_django
 
-import django
+start_django("financetracker_bench", SECURE_SSL_REDIRECT="0")  # the in-process client speaks plain HTTP
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -54,18 +44,6 @@ BENCH_USER = "bench"
 ACCOUNTS = 8
 SPLIT_EVERY = 20  # one transaction in 20 has three split lines
 TAG_EVERY = 10
-
-
-def ensure_database() -> None:
-    from psycopg import connect
-
-    settings_db = connection.settings_dict
-    admin_dsn = f"host={settings_db['HOST'] or '127.0.0.1'} port={settings_db['PORT'] or 5432} user={settings_db['USER']} dbname=postgres"
-    with connect(admin_dsn, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings_db["NAME"]]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{settings_db["NAME"]}"')
-    call_command("migrate", verbosity=0)
 
 
 def seed(rows: int) -> tuple[User, Household]:
@@ -165,23 +143,29 @@ def count_queries(action: Callable[[], object]) -> int:
     return len(queries)
 
 
+def seeded_client(rows: int, *, client_name: str) -> tuple[APIClient, Household, Account]:
+    """The migrated, seeded database; an API client of its owner; the household and its first account."""
+    ensure_database()
+    user, household = seed(rows)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker
+    client = APIClient()
+    _token, secret = api_token_create(user=user, name=client_name)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    account = Account.objects.filter(household=household).order_by("id").first()
+    assert account is not None
+    return client, household, account
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args()
 
-    ensure_database()
-    user, household = seed(args.rows)
-    import gc
-
-    gc.collect()
-    gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker
-    client = APIClient()
-    _token, secret = api_token_create(user=user, name="bench")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    account = Account.objects.filter(household=household).order_by("id").first()
-    assert account is not None
+    client, household, account = seeded_client(args.rows, client_name="bench")
     as_of = (date.today() - timedelta(days=400)).isoformat()
 
     def list_page() -> None:

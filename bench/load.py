@@ -46,7 +46,7 @@ import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from worker_memory import PYTHON, ROOT, free_port, wait_until_up
+from worker_memory import PYTHON, ROOT, free_port, server_environment, wait_until_up
 
 # (name, weight): reads dominate, as in real use; an import is the heaviest request by far.
 MIX = [("list", 40), ("filter", 25), ("create", 15), ("import", 5), ("report", 15)]
@@ -284,18 +284,9 @@ def main() -> None:
     levels = [int(level) for level in args.concurrency.split(",")]
 
     uploads = tempfile.mkdtemp(prefix="ft-load-uploads-")
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker_load"),
-        "UPLOADS_ROOT": uploads,
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env = server_environment(
+        "financetracker_load", UPLOADS_ROOT=uploads, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}"
+    )
     ensure_database(env["DATABASE_URL"])
     manage(env, "migrate", "--verbosity", "0")
     manage(env, "seed_demo")

@@ -39,9 +39,6 @@ from pyinstrument import Profiler
 from pyinstrument.frame import Frame
 from rest_framework.test import APIClient
 
-from ledger.models import Account
-from ledger.services.tokens import api_token_create
-
 # (layer, path fragments): the first layer whose fragment is in a frame's file path wins for that frame;
 # a frame matching none belongs to its caller's layer.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
@@ -211,17 +208,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=6, help="hottest functions outside SQL to list per endpoint")
     args = parser.parse_args()
 
-    ledger_reads.ensure_database()
-    user, household = ledger_reads.seed(args.rows)
-    import gc
-
-    gc.collect()
-    gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker
-    client = APIClient()
-    _token, secret = api_token_create(user=user, name="profile")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    account = Account.objects.filter(household=household).order_by("id").first()
-    assert account is not None
+    client, household, account = ledger_reads.seeded_client(args.rows, client_name="profile")
     results: dict[str, dict[str, float]] = {}
     hottest: dict[str, dict[tuple[str, str], float]] = {}
     # Previews never commit, so the seeded account serves for the import preview too.

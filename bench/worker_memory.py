@@ -22,9 +22,21 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from database import ROOT, bench_environment
+
 PYTHON = sys.executable
 HELLO_APP = "def application(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
+
+
+def server_environment(default_database: str, **overrides: str) -> dict[str, str]:
+    """The environment of a gunicorn the benchmark starts on loopback (bench_environment over this one's)."""
+    env = {
+        **os.environ,
+        **bench_environment(default_database, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", **overrides),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
 
 
 def free_port() -> int:
@@ -69,17 +81,7 @@ def start(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Pop
 
 
 def main() -> None:
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/financetracker_bench"),
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env = server_environment("financetracker_bench", PYTHONPATH=str(ROOT))
 
     with tempfile.TemporaryDirectory() as hello_dir:
         Path(hello_dir, "hello.py").write_text(HELLO_APP)

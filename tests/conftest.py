@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -148,9 +149,27 @@ def personas(owner: User, editor: User, viewer: User, outsider: User) -> dict[st
 
 
 @pytest.fixture
+def staff_owner(owner: User) -> User:
+    """The owner, let into the admin (tests.factories.staff_member)."""
+    return staff_member(owner)
+
+
+@pytest.fixture
 def books(household: Household) -> Books:
     """The household's books (tests.factories.books_for): accounts, categories and a tag, no transactions."""
     return books_for(household)
+
+
+@pytest.fixture
+def uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Stored files (attachments, statements) go to this test's temporary directory."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
+        },
+    }
 
 
 @pytest.fixture

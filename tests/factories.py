@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
+from django.test import Client
 from factory.django import DjangoModelFactory as _DjangoModelFactory
 
 from ledger.admin.scoping import household_members_group
@@ -169,7 +170,7 @@ def books_for(household: Household, *, prefix: str = "", opened: datetime.date =
         travel=category("Travel"),
         rent=category("Rent"),
         salary=category("Salary", kind="income"),
-        holiday=tag_create(household=household, name=f"{prefix}holiday".lower()),
+        holiday=tag_create(household=household, name=f"{prefix}holiday"),
     )
 
 
@@ -182,3 +183,11 @@ def staff_member(user: User, *, superuser: bool = False) -> User:
     if not superuser:
         user.groups.add(household_members_group())
     return user
+
+
+def staff_client(user: User, *, superuser: bool = False) -> Client:
+    """A test client signed in to the admin as `user`, let in by staff_member."""
+    staff_member(user, superuser=superuser)
+    client = Client()
+    client.force_login(user)
+    return client

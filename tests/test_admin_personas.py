@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime
 import io
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib import admin
@@ -76,15 +74,8 @@ HOUSEHOLD_RULE = (200, 200, 403, 200)
 
 
 @pytest.fixture
-def outsider_rows(outsider_household: Household, outsider: User, settings: Any, tmp_path: Path) -> None:
+def outsider_rows(outsider_household: Household, outsider: User, uploads_in_tmp: None) -> None:
     """A row of every kind in the outsider's household, each named with SECRET."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
-        },
-    }
     books = books_for(outsider_household, prefix=SECRET)
     transaction_create(
         account=books.checking, date=datetime.date(2024, 3, 2), amount="-9.00", payee=SECRET, category=books.rent

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from ledger.models import Household, Transaction, User
-from ledger.services.books import account_create, category_create
 from ledger.services.transactions import transaction_create
-from tests.factories import staff_member
+from tests.factories import books_for, staff_member
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
 SECRET = "Zanzibar-secret"
@@ -19,26 +18,16 @@ SECRET = "Zanzibar-secret"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def staff_editor(editor: User) -> User:
-    return staff_member(editor)
-
-
 def test_editor_adds_a_split_transaction_and_sees_only_their_household(
-    page: Any, live_server: Any, staff_editor: User, household: Household, outsider_household: Household
+    page: Any, live_server: Any, editor: User, household: Household, outsider_household: Household
 ) -> None:
-    account_create(household=household, name="Checking", currency="EUR", opening_date=datetime.date(2024, 1, 1))
-    food = category_create(household=household, name="Food")
-    category_create(household=household, name="Groceries", parent=food)
-    category_create(household=household, name="Travel")
-    secret_account = account_create(
-        household=outsider_household, name=f"{SECRET} account", currency="EUR", opening_date=datetime.date(2024, 1, 1)
-    )
-    category_create(household=outsider_household, name=f"{SECRET} category")
-    transaction_create(account=secret_account, date=datetime.date(2024, 4, 1), amount="-9.00", payee=f"{SECRET} payee")
+    staff_member(editor)
+    books_for(household)
+    theirs = books_for(outsider_household, prefix=f"{SECRET} ")
+    transaction_create(account=theirs.checking, date=datetime.date(2024, 4, 1), amount="-9.00", payee=f"{SECRET} payee")
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/ledger/transaction/add/")
-    page.fill("#id_username", staff_editor.username)
+    page.fill("#id_username", editor.username)
     page.fill("#id_password", PASSWORD)
     page.click("#login-form [type=submit]")
     page.wait_for_url("**/admin/ledger/transaction/add/")
@@ -61,7 +50,7 @@ def test_editor_adds_a_split_transaction_and_sees_only_their_household(
     assert SECRET not in listing
     saved = Transaction.objects.get(payee="Browser market")
     assert sorted(saved.splits.values_list("amount", flat=True)) == [Decimal("-30.00"), Decimal("-20.00")]
-    assert saved.created_by == staff_editor
+    assert saved.created_by == editor
 
     # The outsider's transaction is not even reachable by its address.
     secret_tx = Transaction.objects.get(payee=f"{SECRET} payee")

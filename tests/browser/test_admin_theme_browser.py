@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from ledger.admin import household_members_group
 from ledger.models import Household, User
 from ledger.services.books import account_create, category_create
 from ledger.services.transactions import transaction_create
@@ -35,14 +34,6 @@ PAGES = [
     "/admin/uploads/statementimport/",
     "/admin/uploads/statementimport/wizard/",
 ]
-
-
-@pytest.fixture
-def staff_owner(owner: User) -> User:
-    owner.is_staff = True
-    owner.save(update_fields=["is_staff"])
-    owner.groups.add(household_members_group())
-    return owner
 
 
 def test_admin_pages_run_under_the_csp_without_violations(

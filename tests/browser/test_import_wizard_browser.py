@@ -20,18 +20,7 @@ from uploads.models import Attachment, StatementImport
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
 SAMPLES = Path(__file__).parent.parent / "uploads" / "samples"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
-        },
-    }
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("uploads_in_tmp")]
 
 
 def _log_in(page: Any, base_url: str, user: User, next_path: str) -> None:

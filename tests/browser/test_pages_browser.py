@@ -20,13 +20,13 @@ from django.utils import timezone
 from budgets.models import Budget
 from budgets.months import budget_month_of
 from budgets.selectors import budget_report_for_month
-from ledger.admin import household_members_group
 from ledger.admin.register import register_url
 from ledger.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from ledger.models import Account, Household, Transaction, TransactionStatus, User
 from ledger.selectors import account_balance
 from ledger.services.books import account_create, category_create
 from ledger.services.transactions import transaction_create
+from tests.factories import staff_member
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -34,18 +34,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "uploads" / "samples"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
-        },
-    }
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("uploads_in_tmp")]
 
 
 def log_in(page: Any, base_url: str, username: str, password: str, next_path: str = "/admin/") -> None:
@@ -54,13 +43,6 @@ def log_in(page: Any, base_url: str, username: str, password: str, next_path: st
     page.fill("#id_password", password)
     page.click("#login-form [type=submit]")
     page.wait_for_url(f"**{next_path.split('?')[0]}*")
-
-
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(household_members_group())
-    return user
 
 
 def db_running_balances(account: Account) -> dict[int, Decimal]:
@@ -192,7 +174,7 @@ def test_main_pages_draw_their_charts_fit_a_phone_and_are_photographed(
 
 @pytest.fixture
 def register_books(owner: User, household: Household) -> dict[str, Any]:
-    staff(owner)
+    staff_member(owner)
     account = account_create(
         household=household,
         name="Checking",
@@ -266,7 +248,7 @@ def test_register_shows_the_databases_running_balance_and_quick_entry_updates_it
 def test_a_budget_edit_on_the_month_page_reaches_the_report(
     page: Any, live_server: Any, owner: User, household: Household
 ) -> None:
-    staff(owner)
+    staff_member(owner)
     rent = category_create(household=household, name="Rent")
     month = budget_month_of(household, timezone.localdate())
     url = f"{reverse('admin:budgets_budget_month')}?household={household.pk}&month={month:%Y-%m}"
@@ -284,7 +266,7 @@ def test_a_budget_edit_on_the_month_page_reaches_the_report(
 
 
 def test_a_viewer_sees_no_edit_controls(page: Any, live_server: Any, viewer: User, household: Household) -> None:
-    staff(viewer)
+    staff_member(viewer)
     account = account_create(household=household, name="Joint", currency="EUR", opening_date=datetime.date(2024, 1, 1))
     category_create(household=household, name="Rent")
     transaction_create(account=account, date=datetime.date(2024, 2, 1), amount="-5.00", payee="Kiosk")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import factory
 
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
-from tests.factories import AccountFactory, CategoryFactory, DjangoModelFactory
+from budgets.services.schedules import scheduled_create
+from tests.factories import AccountFactory, Books, CategoryFactory, DjangoModelFactory
 
 
 class BudgetFactory(DjangoModelFactory[Budget]):
@@ -46,3 +48,8 @@ class ExchangeRateFactory(DjangoModelFactory[ExchangeRate]):
     base = "EUR"
     quote = "USD"
     rate = Decimal("1.1000000000")
+
+
+def schedule(books: Books, **fields: Any) -> ScheduledTransaction:
+    """scheduled_create in the books' household, from its checking account unless `fields` name another."""
+    return scheduled_create(**{"household": books.household, "account": books.checking, **fields})

@@ -6,22 +6,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from budgets.models import Budget
 from budgets.months import budget_month_of
-from ledger.models import User
 from ledger.services.transactions import transaction_create
 from tests.budgets.factories import BudgetFactory
-from tests.factories import Books, CategoryFactory, staff_member
-
-
-def staff_client(user: User) -> Client:
-    staff_member(user)
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.factories import Books, CategoryFactory, staff_client
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -19,18 +17,9 @@ from budgets.months import add_months, budget_month_of
 from budgets.services.budget_lines import budget_set
 from ledger.models import AuditEntry, Household, User
 from ledger.services.transactions import transaction_create
-from tests.factories import Books
+from tests.factories import Books, staff_client
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_client(user: User) -> Client:
-    user.is_staff = True
-    user.save()
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="budgets"))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def cells(html: str, table: str) -> list[list[str]]:

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from ledger.models import Account, Household, User
 from tests.budgets.factories import ScheduledTransactionFactory
-from tests.budgets.test_admin import staff_client
-from tests.factories import AccountFactory, Books
+from tests.factories import AccountFactory, Books, staff_client
 
 DASHBOARD = "/admin/budgets/budget/dashboard/"
 # Session (read from PostgreSQL: db sessions), user, permissions, households, budget report, spending, forecast (accounts + schedules), upcoming,

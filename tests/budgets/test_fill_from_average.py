@@ -14,8 +14,7 @@ from budgets.services.budget_lines import budget_fill_from_average
 from ledger.models import User
 from ledger.services.households import household_update
 from ledger.services.transactions import transaction_create
-from tests.budgets.test_admin import staff_client
-from tests.factories import Books
+from tests.factories import Books, staff_client
 
 D = Decimal
 APRIL = datetime.date(2024, 4, 1)

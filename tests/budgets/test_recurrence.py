@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from dateutil.rrule import rrulestr
-from django.test import Client
 
 from budgets.models import ScheduledTransaction
 from budgets.recurrence import describe, parse_simple
 from budgets.services.schedules import scheduled_create
 from ledger.models import User
-from tests.factories import Books
+from tests.factories import Books, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +52,6 @@ CASES: list[tuple[dict[str, str | list[str]], str, str]] = [
         "Weekly on Monday and Friday",
     ),
 ]
-
-
-def staff_client(user: User) -> Client:
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_data(books: Books, **choices: Any) -> dict[str, Any]:

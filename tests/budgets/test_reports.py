@@ -12,7 +12,7 @@ from budgets.selectors import cashflow_report, forecast_report, net_worth_report
 from budgets.services.schedules import scheduled_create
 from ledger.models import Transaction
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
-from tests.budgets.factories import ExchangeRateFactory
+from tests.budgets.factories import ExchangeRateFactory, schedule
 from tests.factories import AccountFactory, Books, CategoryFactory, TransactionFactory
 
 D = Decimal
@@ -123,25 +123,22 @@ def test_forecast_projects_balances_from_schedules(books: Books) -> None:
     today = datetime.date(2024, 3, 10)
     books.checking.opening_balance = D("1000.00")
     books.checking.save()
-    scheduled_create(
-        household=books.household,
-        account=books.checking,
+    schedule(
+        books,
         amount="2000.00",
         category=books.salary,
         recurrence="FREQ=MONTHLY;BYMONTHDAY=25",
         start_date=datetime.date(2024, 3, 25),
     )
-    scheduled_create(
-        household=books.household,
-        account=books.checking,
+    schedule(
+        books,
         amount="-900.00",
         category=books.rent,
         recurrence="FREQ=MONTHLY;BYMONTHDAY=1",
         start_date=datetime.date(2024, 4, 1),
     )
-    scheduled_create(
-        household=books.household,
-        account=books.checking,
+    schedule(
+        books,
         to_account=books.savings,
         amount="100.00",
         recurrence="FREQ=MONTHLY;BYMONTHDAY=26",

@@ -19,7 +19,7 @@ from budgets.services.schedules import scheduled_create, scheduled_post_due, sch
 from ledger import metrics
 from ledger.models import Transaction
 from ledger.services.transactions import transaction_delete
-from tests.budgets.factories import ScheduledTransactionFactory
+from tests.budgets.factories import ScheduledTransactionFactory, schedule
 from tests.factories import AccountFactory, Books, CategoryFactory, UserFactory
 
 D = datetime.date
@@ -29,37 +29,24 @@ def posted_dates(scheduled: ScheduledTransaction) -> list[datetime.date]:
     return sorted(scheduled.occurrences.values_list("occurrence_date", flat=True))
 
 
-def test_it_rejects_an_invalid_recurrence_with_a_clear_error(books: Books) -> None:
+@pytest.mark.parametrize(
+    ("amount", "recurrence", "field", "explained"),
+    [
+        ("-10.00", "FREQ=FORTNIGHTLY", "recurrence", "RFC 5545"),  # an invalid recurrence, with a clear error
+        ("-10.001", "FREQ=MONTHLY", "amount", ""),  # an amount finer than the currency
+    ],
+)
+def test_it_rejects_an_invalid_schedule(books: Books, amount: str, recurrence: str, field: str, explained: str) -> None:
     with pytest.raises(ValidationError) as error:
-        scheduled_create(
-            household=books.household,
-            account=books.checking,
-            amount="-10.00",
-            recurrence="FREQ=FORTNIGHTLY",
-            start_date=D(2024, 1, 1),
-        )
+        schedule(books, amount=amount, recurrence=recurrence, start_date=D(2024, 1, 1))
 
-    assert "recurrence" in error.value.message_dict
-    assert "RFC 5545" in error.value.message_dict["recurrence"][0]
-
-
-def test_it_rejects_an_amount_finer_than_the_currency(books: Books) -> None:
-    with pytest.raises(ValidationError) as error:
-        scheduled_create(
-            household=books.household,
-            account=books.checking,
-            amount="-10.001",
-            recurrence="FREQ=MONTHLY",
-            start_date=D(2024, 1, 1),
-        )
-
-    assert "amount" in error.value.message_dict
+    assert field in error.value.message_dict
+    assert explained in error.value.message_dict[field][0]
 
 
 def test_post_scheduled_posts_each_due_occurrence_once_and_moves_next_due(books: Books) -> None:
-    rent = scheduled_create(
-        household=books.household,
-        account=books.checking,
+    rent = schedule(
+        books,
         amount="-1000.00",
         payee="Landlord",
         category=books.rent,
@@ -85,9 +72,8 @@ def test_post_scheduled_posts_each_due_occurrence_once_and_moves_next_due(books:
 
 
 def test_a_scheduled_transfer_posts_a_linked_pair(books: Books) -> None:
-    savings = scheduled_create(
-        household=books.household,
-        account=books.checking,
+    savings = schedule(
+        books,
         to_account=books.savings,
         amount="200.00",
         recurrence="FREQ=MONTHLY;BYMONTHDAY=28",
@@ -104,21 +90,9 @@ def test_a_scheduled_transfer_posts_a_linked_pair(books: Books) -> None:
 
 
 def test_it_stops_after_the_count_and_at_the_end_date(books: Books) -> None:
-    counted = scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-5.00",
-        recurrence="FREQ=WEEKLY",
-        start_date=D(2024, 1, 1),
-        occurrence_count=2,
-    )
-    ended = scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-7.00",
-        recurrence="FREQ=MONTHLY",
-        start_date=D(2024, 1, 10),
-        end_date=D(2024, 2, 10),
+    counted = schedule(books, amount="-5.00", recurrence="FREQ=WEEKLY", start_date=D(2024, 1, 1), occurrence_count=2)
+    ended = schedule(
+        books, amount="-7.00", recurrence="FREQ=MONTHLY", start_date=D(2024, 1, 10), end_date=D(2024, 2, 10)
     )
 
     scheduled_post_due(on_date=D(2024, 6, 30))
@@ -131,13 +105,7 @@ def test_it_stops_after_the_count_and_at_the_end_date(books: Books) -> None:
 
 
 def test_a_deleted_posting_is_not_posted_again(books: Books) -> None:
-    bill = scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-5.00",
-        recurrence="FREQ=MONTHLY",
-        start_date=D(2024, 1, 5),
-    )
+    bill = schedule(books, amount="-5.00", recurrence="FREQ=MONTHLY", start_date=D(2024, 1, 5))
     scheduled_post_due(on_date=D(2024, 1, 31))
     transaction_delete(transaction_obj=Transaction.objects.get(account=books.checking))
     bill.refresh_from_db()
@@ -152,13 +120,7 @@ def test_a_deleted_posting_is_not_posted_again(books: Books) -> None:
 
 
 def test_changing_the_rule_never_reposts_the_past(books: Books) -> None:
-    bill = scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-5.00",
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=5",
-        start_date=D(2024, 1, 1),
-    )
+    bill = schedule(books, amount="-5.00", recurrence="FREQ=MONTHLY;BYMONTHDAY=5", start_date=D(2024, 1, 1))
     scheduled_post_due(on_date=D(2024, 2, 10))
 
     bill = scheduled_update(scheduled=bill, recurrence="FREQ=MONTHLY;BYMONTHDAY=20")
@@ -227,22 +189,8 @@ def test_two_concurrent_runs_post_each_occurrence_exactly_once() -> None:
 
 
 def test_upcoming_lists_occurrences_in_date_order_with_overdue_ones(books: Books, django_assert_num_queries) -> None:
-    scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-9.99",
-        payee="Streaming",
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=3",
-        start_date=D(2024, 2, 1),
-    )
-    scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-30.00",
-        payee="Gym",
-        recurrence="FREQ=WEEKLY;BYDAY=MO",
-        start_date=D(2024, 3, 1),
-    )
+    schedule(books, amount="-9.99", payee="Streaming", recurrence="FREQ=MONTHLY;BYMONTHDAY=3", start_date=D(2024, 2, 1))
+    schedule(books, amount="-30.00", payee="Gym", recurrence="FREQ=WEEKLY;BYDAY=MO", start_date=D(2024, 3, 1))
 
     with django_assert_num_queries(1):  # the due schedules with their accounts and categories
         upcoming = scheduled_upcoming(books.household, today=D(2024, 3, 5), days=10)
@@ -256,13 +204,7 @@ def test_upcoming_lists_occurrences_in_date_order_with_overdue_ones(books: Books
 
 
 def test_one_broken_schedule_does_not_stop_the_others_and_fails_the_command(books: Books) -> None:
-    good = scheduled_create(
-        household=books.household,
-        account=books.checking,
-        amount="-5.00",
-        recurrence="FREQ=MONTHLY",
-        start_date=D(2024, 1, 5),
-    )
+    good = schedule(books, amount="-5.00", recurrence="FREQ=MONTHLY", start_date=D(2024, 1, 5))
     # Written around the service: an amount the account's currency refuses.
     broken = ScheduledTransactionFactory(account=books.checking, amount=Decimal("-1.001"), start_date=D(2024, 1, 1))
 
@@ -285,9 +227,8 @@ def test_deleting_a_household_takes_its_plans_with_it(books: Books) -> None:
     from tests.budgets.factories import BudgetFactory
 
     BudgetFactory(household=books.household, category=books.rent)
-    scheduled_create(
-        household=books.household,
-        account=books.checking,
+    schedule(
+        books,
         to_account=books.savings,
         amount="5.00",
         category=books.rent,

@@ -23,7 +23,7 @@ django.setup()
 from ledger.errors import ConflictError  # noqa: E402
 from ledger.models import Account, Household, Transaction  # noqa: E402
 from ledger.services.books import account_create  # noqa: E402
-from tests.factories import UserFactory  # noqa: E402
+from tests.factories import UserFactory, staff_member  # noqa: E402
 from uploads import services  # noqa: E402
 from uploads.models import StatementImport  # noqa: E402
 
@@ -77,12 +77,10 @@ def main(action: str, *args: str) -> dict[str, object]:
     if action == "setup":
         import datetime
 
-        from ledger.admin.scoping import household_members_group
         from ledger.services.tokens import api_token_create
 
         # A person who may use the admin (for session logins) and the API (a bearer token).
-        user = UserFactory(username="crash", is_staff=True)
-        user.groups.add(household_members_group())
+        user = staff_member(UserFactory(username="crash"))
         _token, secret = api_token_create(user=user, name="fault tests")
         household = Household.objects.get(memberships__user=user)
         account = account_create(

@@ -5,21 +5,13 @@ restart of the app."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 import requests
 
+from tests.faults.stack import OutageStack, outage_stack
 from tests.faults.throwaway import (
-    DATABASE,
-    OUTAGE_SETTINGS,
-    Gunicorn,
-    Postgres,
-    RedisServer,
     admin_session,
-    api_token,
-    app_env,
-    migrated_postgres,
     wait_for,
 )
 
@@ -27,44 +19,14 @@ from tests.faults.throwaway import (
 PROBE_TIMEOUT_SECONDS = 3
 
 
-@dataclass
-class Stack:
-    postgres: Postgres
-    app: Gunicorn
-    token: str
-
-    @property
-    def base(self) -> str:
-        return self.app.base
-
-    def api(self, path: str = "/api/v1/accounts/", timeout: float = 15) -> requests.Response:
-        return requests.get(f"{self.base}{path}", headers={"Authorization": f"Bearer {self.token}"}, timeout=timeout)
+Stack = OutageStack
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    directory = tmp_path_factory.mktemp("database-outage")
-    redis = RedisServer(directory / "redis")
-    postgres: Postgres | None = None
-    app: Gunicorn | None = None
-    try:
-        redis.start()
-        postgres = migrated_postgres(redis.url)
-        # One worker, one thread: every request below meets the same persistent database connection.
-        app = Gunicorn(
-            app_env(postgres.url(DATABASE), directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
-            directory / "app",
-            workers=1,
-            threads=2,
-        )
-        app.start()
-        yield Stack(postgres=postgres, app=app, token=api_token(app.base))
-    finally:
-        if app is not None:
-            app.stop()
-        if postgres is not None:
-            postgres.cleanup()
-        redis.kill()
+    # One worker, one thread: every request below meets the same persistent database connection.
+    with outage_stack(tmp_path_factory.mktemp("database-outage"), workers=1, threads=2) as started:
+        yield started
 
 
 def readyz(stack: Stack) -> requests.Response:

@@ -14,15 +14,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.faults.stack import outage_stack
 from tests.faults.throwaway import (
-    DATABASE,
-    OUTAGE_SETTINGS,
     Gunicorn,
-    Postgres,
-    RedisServer,
     api_token,
-    app_env,
-    migrated_postgres,
     wait_for,
 )
 
@@ -110,27 +105,8 @@ def slow_client(run: Run, number: int) -> None:
 
 @pytest.fixture
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
-    directory = tmp_path_factory.mktemp("graceful-shutdown")
-    redis = RedisServer(directory / "redis")
-    postgres: Postgres | None = None
-    gunicorn: Gunicorn | None = None
-    try:
-        redis.start()
-        postgres = migrated_postgres(redis.url)
-        gunicorn = Gunicorn(
-            app_env(postgres.url(DATABASE), directory / "uploads", redis_url=redis.url, **OUTAGE_SETTINGS),
-            directory / "app",
-            workers=2,
-            threads=4,
-        )
-        gunicorn.start()
-        yield gunicorn
-    finally:
-        if gunicorn is not None:
-            gunicorn.stop()
-        if postgres is not None:
-            postgres.cleanup()
-        redis.kill()
+    with outage_stack(tmp_path_factory.mktemp("graceful-shutdown"), workers=2, threads=4) as started:
+        yield started.app
 
 
 def test_sigterm_under_load_fails_no_request_sent_before_it(app: Gunicorn) -> None:

@@ -6,69 +6,26 @@ again without a restart and the login throttle keeps counting (in PostgreSQL).""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 import requests
 
+from tests.faults.stack import OutageStack, outage_stack
 from tests.faults.throwaway import (
-    DATABASE,
-    OUTAGE_SETTINGS,
-    Gunicorn,
-    Partition,
-    Postgres,
-    RedisServer,
     admin_logout,
     admin_session,
     api_token,
-    app_env,
-    migrated_postgres,
     wait_for,
 )
 
-
-@dataclass
-class Stack:
-    redis: RedisServer
-    link: Partition
-    app: Gunicorn
-
-    @property
-    def base(self) -> str:
-        return self.app.base
+Stack = OutageStack
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    directory = tmp_path_factory.mktemp("redis-outage")
-    redis = RedisServer(directory / "redis")
-    postgres: Postgres | None = None
-    app: Gunicorn | None = None
-    link: Partition | None = None
-    try:
-        redis.start()
-        link = Partition(redis.port)
-        postgres = migrated_postgres(redis.url)
-        # The app reaches Redis through the relay, so the link can be cut while Redis keeps its data.
-        app = Gunicorn(
-            app_env(
-                postgres.url(DATABASE),
-                directory / "uploads",
-                redis_url=f"redis://127.0.0.1:{link.port}/0",
-                **OUTAGE_SETTINGS,
-            ),
-            directory / "app",
-        )
-        app.start()
-        yield Stack(redis=redis, link=link, app=app)
-    finally:
-        if app is not None:
-            app.stop()
-        if link is not None:
-            link.close()
-        redis.kill()
-        if postgres is not None:
-            postgres.cleanup()
+    # The app reaches Redis through the relay, so the link can be cut while Redis keeps its data.
+    with outage_stack(tmp_path_factory.mktemp("redis-outage"), workers=2, threads=4, through_relay=True) as started:
+        yield started
 
 
 def readyz(base: str) -> dict[str, str]:
@@ -129,12 +86,12 @@ def test_redis_cut_off_then_reachable_again(stack: Stack) -> None:
     token = api_token(base)
     assert signed_in(base, staying) and signed_in(base, leaving)
     old_cookie = replaying(base, leaving)
-    stack.link.cut()
+    stack.relay.cut()
     try:
         assert_outage_behaviour(stack, staying, leaving, token)
         assert not signed_in(base, old_cookie)
     finally:
-        stack.link.heal()
+        stack.relay.heal()
     assert_after_return(stack, staying, old_cookie)
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from ledger.models import Transaction, TransactionStatus, User
 from ledger.services.transactions import account_reconcile, transaction_create
+from tests.factories import Books
 
 MODELS = [
     "household",
@@ -69,9 +70,9 @@ def messages_of(response: Any) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def reconciled_transaction(books: dict[str, Any]) -> Transaction:
-    tx = transaction_create(account=books["account"], date=datetime.date(2024, 2, 1), amount="-25.00", payee="Rent")
-    account_reconcile(account=books["account"], statement_date=datetime.date(2024, 2, 28), statement_balance="-25.00")
+def reconciled_transaction(books: Books) -> Transaction:
+    tx = transaction_create(account=books.checking, date=datetime.date(2024, 2, 1), amount="-25.00", payee="Rent")
+    account_reconcile(account=books.checking, statement_date=datetime.date(2024, 2, 28), statement_balance="-25.00")
     tx.refresh_from_db()
     assert tx.status == TransactionStatus.RECONCILED
     return tx

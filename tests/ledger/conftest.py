@@ -1,60 +1,61 @@
-"""Fixtures of the back-office (admin) tests: the household's books with one transaction, and an outsider's
-books whose every name carries SECRET (tests.ledger.back_office), so a page that leaks them is caught."""
+"""Fixtures of the back-office (admin) tests: the shared books (tests.factories.books_for) with one pending
+purchase in them, and an outsider's books whose every name carries SECRET (tests.ledger.back_office), with a
+transaction and a rule, so a page that leaks them is caught."""
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 
-from ledger.models import (
-    Household,
-    TransactionStatus,
-    User,
-)
+from ledger.models import Household, Transaction, TransactionStatus, User
 from ledger.rules import rule_create
-from ledger.services.books import account_create, category_create, tag_create
 from ledger.services.transactions import transaction_create
+from tests.factories import Books, books_for
 from tests.ledger.back_office import SECRET
 
 
 @pytest.fixture
-def books(household: Household, owner: User) -> dict[str, Any]:
-    checking = account_create(
-        household=household, name="Checking", currency="EUR", opening_date=datetime.date(2024, 1, 1)
-    )
-    food = category_create(household=household, name="Food")
-    groceries = category_create(household=household, name="Groceries", parent=food)
-    travel = category_create(household=household, name="Travel")
-    tag = tag_create(household=household, name="holiday")
-    tx = transaction_create(
-        account=checking,
+def books(books: Books, owner: User) -> Books:
+    transaction_create(
+        account=books.checking,
         date=datetime.date(2024, 3, 1),
         amount="-40.00",
         payee="Corner shop",
-        category=groceries,
+        category=books.groceries,
         status=TransactionStatus.PENDING,
-        tags=[tag],
+        tags=[books.holiday],
         user=owner,
     )
-    return {"account": checking, "food": food, "groceries": groceries, "travel": travel, "tag": tag, "tx": tx}
+    return books
 
 
 @pytest.fixture
-def outsider_books(outsider_household: Household, outsider: User) -> dict[str, Any]:
-    account = account_create(
-        household=outsider_household, name=f"{SECRET} account", currency="EUR", opening_date=datetime.date(2024, 1, 1)
+def purchase(books: Books) -> Transaction:
+    """The pending purchase in the household's books."""
+    return Transaction.objects.get(household=books.household, payee="Corner shop")
+
+
+@pytest.fixture
+def outsider_books(outsider_household: Household) -> Books:
+    books = books_for(outsider_household, prefix=f"{SECRET} ")
+    transaction_create(
+        account=books.checking,
+        date=datetime.date(2024, 3, 2),
+        amount="-99.00",
+        payee=f"{SECRET} payee",
+        category=books.food,
     )
-    category = category_create(household=outsider_household, name=f"{SECRET} category")
-    tag = tag_create(household=outsider_household, name=f"{SECRET} tag")
-    tx = transaction_create(
-        account=account, date=datetime.date(2024, 3, 2), amount="-99.00", payee=f"{SECRET} payee", category=category
-    )
-    rule = rule_create(
+    rule_create(
         household=outsider_household,
         name=f"{SECRET} rule",
         conditions=[{"field": "payee", "operator": "contains", "value": "x"}],
-        set_category=category,
+        set_category=books.food,
     )
-    return {"account": account, "category": category, "tag": tag, "tx": tx, "rule": rule}
+    return books
+
+
+@pytest.fixture
+def their_purchase(outsider_books: Books) -> Transaction:
+    """The outsider's transaction."""
+    return Transaction.objects.get(household=outsider_books.household)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.test import Client
 from django.urls import reverse
 
@@ -11,21 +9,23 @@ from ledger.models import (
     Category,
     Household,
     Membership,
+    Transaction,
     User,
 )
+from tests.factories import Books
 from tests.ledger.back_office import SECRET, admin_url, login, messages_of
 
 # --- pages each persona may open ---------------------------------------------------------------------
 # Every changelist and add page, for every persona and every app: tests/test_admin_personas.py.
 
 
-def test_it_sends_anonymous_visitors_to_the_login_page(client: Client, books: dict[str, Any]) -> None:
+def test_it_sends_anonymous_visitors_to_the_login_page(client: Client, books: Books) -> None:
     response = client.get(admin_url("transaction"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_non_staff_members_cannot_use_the_admin(client: Client, owner: User, books: dict[str, Any]) -> None:
+def test_non_staff_members_cannot_use_the_admin(client: Client, owner: User, books: Books) -> None:
     response = login(client, owner).get(admin_url("transaction"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
@@ -35,15 +35,15 @@ def test_non_staff_members_cannot_use_the_admin(client: Client, owner: User, boo
 
 
 def test_outsider_cannot_open_another_households_objects(
-    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction, household: Household
 ) -> None:
     login(client, personas["outsider"])
     objects = {
         "household": household,
-        "account": books["account"],
-        "category": books["groceries"],
-        "tag": books["tag"],
-        "transaction": books["tx"],
+        "account": books.checking,
+        "category": books.groceries,
+        "tag": books.holiday,
+        "transaction": purchase,
         "membership": Membership.objects.get(user=personas["owner"], household=household),
         "user": personas["owner"],
     }
@@ -63,30 +63,35 @@ def test_outsider_cannot_open_another_households_objects(
 
 
 def test_outsider_cannot_post_to_another_households_objects(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     response = login(client, personas["outsider"]).post(
-        admin_url("account", "change", books["account"].pk), {"name": "Stolen", "kind": "checking"}
+        admin_url("account", "change", books.checking.pk), {"name": "Stolen", "kind": "checking"}
     )
     assert response.status_code == 302
-    books["account"].refresh_from_db()
-    assert books["account"].name == "Checking"
+    books.checking.refresh_from_db()
+    assert books.checking.name == "Checking"
 
 
 def test_outsider_sees_only_their_own_rows(
-    client: Client, personas: dict[str, User], books: dict[str, Any], outsider_books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, outsider_books: Books, their_purchase: Transaction
 ) -> None:
     response = login(client, personas["outsider"]).get(admin_url("transaction"))
-    assert list(response.context["cl"].result_list) == [outsider_books["tx"]]
+    assert list(response.context["cl"].result_list) == [their_purchase]
     assert "Corner shop" not in response.content.decode()
 
 
 def test_superusers_see_every_household(
-    client: Client, personas: dict[str, User], books: dict[str, Any], outsider_books: dict[str, Any]
+    client: Client,
+    personas: dict[str, User],
+    books: Books,
+    purchase: Transaction,
+    outsider_books: Books,
+    their_purchase: Transaction,
 ) -> None:
     root = User.objects.create_superuser("root", "root@example.test", "pw")
     response = login(client, root).get(admin_url("transaction"))
-    assert set(response.context["cl"].result_list) == {books["tx"], outsider_books["tx"]}
+    assert set(response.context["cl"].result_list) == {purchase, their_purchase}
 
 
 # --- choices are drawn from the same scope -----------------------------------------------------------
@@ -95,8 +100,8 @@ def test_superusers_see_every_household(
 def test_add_form_choices_contain_only_own_household_rows(
     client: Client,
     personas: dict[str, User],
-    books: dict[str, Any],
-    outsider_books: dict[str, Any],
+    books: Books,
+    outsider_books: Books,
     household: Household,
     outsider_household: Household,
 ) -> None:
@@ -104,11 +109,11 @@ def test_add_form_choices_contain_only_own_household_rows(
     assert editors_households == {household, Household.objects.get(name="eddie's household")}
     response = login(client, personas["editor"]).get(admin_url("transaction", "add"))
     form = response.context["adminform"].form
-    assert list(form.fields["account"].queryset) == [books["account"]]
+    assert set(form.fields["account"].queryset) == {books.checking, books.savings}
     assert set(form.fields["category"].queryset) == set(Category.objects.filter(household=household))
     split_formset, tag_formset, _receipts = (inline.formset for inline in response.context["inline_admin_formsets"])
     assert set(split_formset.forms[0].fields["category"].queryset) == set(Category.objects.filter(household=household))
-    assert list(tag_formset.forms[0].fields["tag"].queryset) == [books["tag"]]
+    assert list(tag_formset.forms[0].fields["tag"].queryset) == [books.holiday]
     assert SECRET not in response.content.decode()
 
     for model, field in [("account", "household"), ("category", "household"), ("rule", "household")]:
@@ -118,7 +123,7 @@ def test_add_form_choices_contain_only_own_household_rows(
 
 
 def test_viewer_add_forms_offer_no_household_they_only_view(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     # A viewer may add a token for themselves, but no row into the household they only view.
     response = login(client, personas["viewer"]).get(admin_url("transfer", "add"))
@@ -128,8 +133,8 @@ def test_viewer_add_forms_offer_no_household_they_only_view(
 def test_autocomplete_returns_only_own_rows(
     client: Client,
     personas: dict[str, User],
-    books: dict[str, Any],
-    outsider_books: dict[str, Any],
+    books: Books,
+    outsider_books: Books,
     household: Household,
 ) -> None:
     response = login(client, personas["editor"]).get(
@@ -147,7 +152,7 @@ def test_autocomplete_returns_only_own_rows(
 
 
 def test_viewer_autocomplete_offers_nothing_to_write_into(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     response = login(client, personas["viewer"]).get(
         "/admin/autocomplete/", {"app_label": "ledger", "model_name": "transaction", "field_name": "category"}
@@ -156,7 +161,7 @@ def test_viewer_autocomplete_offers_nothing_to_write_into(
 
 
 def test_list_filters_offer_only_own_rows(
-    client: Client, personas: dict[str, User], books: dict[str, Any], outsider_books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, outsider_books: Books
 ) -> None:
     page = login(client, personas["owner"]).get(admin_url("transaction")).content.decode()
     assert "Checking" in page

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.test import Client
 
 from ledger.models import (
@@ -15,56 +13,58 @@ from ledger.models import (
     TransactionStatus,
     User,
 )
-from tests.factories import UserFactory
+from tests.factories import Books, UserFactory
 from tests.ledger.back_office import admin_url, form_data, login, messages_of
 
 # --- roles decide writes -----------------------------------------------------------------------------
 
 
-def test_viewer_cannot_change_anything(client: Client, personas: dict[str, User], books: dict[str, Any]) -> None:
+def test_viewer_cannot_change_anything(
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction
+) -> None:
     login(client, personas["viewer"])
-    page = client.get(admin_url("account", "change", books["account"].pk))
+    page = client.get(admin_url("account", "change", books.checking.pk))
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
     assert 'name="_save"' not in page.content.decode()
 
     for model, obj, data in [
-        ("account", books["account"], {"name": "Renamed", "kind": "checking"}),
-        ("category", books["travel"], {"name": "Renamed", "kind": "expense"}),
-        ("tag", books["tag"], {"name": "renamed"}),
-        ("transaction", books["tx"], {"payee": "Renamed"}),
+        ("account", books.checking, {"name": "Renamed", "kind": "checking"}),
+        ("category", books.travel, {"name": "Renamed", "kind": "expense"}),
+        ("tag", books.holiday, {"name": "renamed"}),
+        ("transaction", purchase, {"payee": "Renamed"}),
     ]:
         assert client.post(admin_url(model, "change", obj.pk), data).status_code == 403
         assert client.post(admin_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
-    books["account"].refresh_from_db()
-    assert books["account"].name == "Checking"
-    assert Transaction.objects.filter(pk=books["tx"].pk, payee="Corner shop").exists()
+    books.checking.refresh_from_db()
+    assert books.checking.name == "Checking"
+    assert Transaction.objects.filter(pk=purchase.pk, payee="Corner shop").exists()
 
 
-def test_viewer_cannot_run_bulk_actions(client: Client, personas: dict[str, User], books: dict[str, Any]) -> None:
+def test_viewer_cannot_run_bulk_actions(
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction
+) -> None:
     response = login(client, personas["viewer"]).post(
-        admin_url("transaction"), {"action": "mark_cleared", "_selected_action": [books["tx"].pk]}
+        admin_url("transaction"), {"action": "mark_cleared", "_selected_action": [purchase.pk]}
     )
     # The action is not offered to a viewer, so Django refuses the choice ("No action selected").
     assert response.status_code == 302
-    books["tx"].refresh_from_db()
-    assert books["tx"].status == TransactionStatus.PENDING
+    purchase.refresh_from_db()
+    assert purchase.status == TransactionStatus.PENDING
 
 
-def test_editor_changes_an_account_through_the_form(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
-) -> None:
+def test_editor_changes_an_account_through_the_form(client: Client, personas: dict[str, User], books: Books) -> None:
     login(client, personas["editor"])
-    data = form_data(client.get(admin_url("account", "change", books["account"].pk)))
+    data = form_data(client.get(admin_url("account", "change", books.checking.pk)))
     data["name"] = "Main checking"
-    response = client.post(admin_url("account", "change", books["account"].pk), data)
+    response = client.post(admin_url("account", "change", books.checking.pk), data)
     assert response.status_code == 302
-    books["account"].refresh_from_db()
-    assert books["account"].name == "Main checking"
+    books.checking.refresh_from_db()
+    assert books.checking.name == "Main checking"
 
 
 def test_it_shows_service_validation_errors_on_the_form(
-    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+    client: Client, personas: dict[str, User], books: Books, household: Household
 ) -> None:
     login(client, personas["editor"])
     response = client.post(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.test import Client
 
 from ledger.models import (
@@ -13,14 +11,14 @@ from ledger.models import (
     TransactionStatus,
     User,
 )
-from tests.factories import staff_member
+from tests.factories import Books, staff_member
 from tests.ledger.back_office import admin_url, login, messages_of, reconciled_transaction
 
 # --- rules and history -------------------------------------------------------------------------------
 
 
 def test_editor_adds_a_rule_with_tags_through_the_rules_service(
-    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction, household: Household
 ) -> None:
     data = {
         "household": household.pk,
@@ -29,25 +27,25 @@ def test_editor_adds_a_rule_with_tags_through_the_rules_service(
         "is_active": "on",
         "match": "all",
         "conditions": '[{"field": "payee", "operator": "contains", "value": "shop"}]',
-        "set_category": books["travel"].pk,
+        "set_category": books.travel.pk,
         "set_payee": "",
         "tag_links-TOTAL_FORMS": "1",
         "tag_links-INITIAL_FORMS": "0",
         "tag_links-MIN_NUM_FORMS": "0",
         "tag_links-MAX_NUM_FORMS": "1000",
-        "tag_links-0-tag": books["tag"].pk,
+        "tag_links-0-tag": books.holiday.pk,
     }
     response = login(client, personas["editor"]).post(admin_url("rule", "add"), data)
     assert response.status_code == 302
     rule = Rule.objects.get(household=household, name="Shop")
-    assert list(rule.add_tags.all()) == [books["tag"]]
+    assert list(rule.add_tags.all()) == [books.holiday]
 
     applied = client.post(
-        admin_url("transaction"), {"action": "apply_rules", "_selected_action": [books["tx"].pk]}, follow=True
+        admin_url("transaction"), {"action": "apply_rules", "_selected_action": [purchase.pk]}, follow=True
     )
     assert "Rules changed 1 transaction(s)." in messages_of(applied)
-    books["tx"].refresh_from_db()
-    assert books["tx"].category == books["travel"]
+    purchase.refresh_from_db()
+    assert purchase.category == books.travel
 
 
 def test_a_rule_with_bad_conditions_shows_the_error_on_the_form(
@@ -69,14 +67,16 @@ def test_a_rule_with_bad_conditions_shows_the_error_on_the_form(
     assert not Rule.objects.filter(name="Broken").exists()
 
 
-def test_history_pages_are_scoped(client: Client, personas: dict[str, User], books: dict[str, Any]) -> None:
-    response = login(client, personas["viewer"]).get(admin_url("transaction", "history", books["tx"].pk))
+def test_history_pages_are_scoped(
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction
+) -> None:
+    response = login(client, personas["viewer"]).get(admin_url("transaction", "history", purchase.pk))
     assert response.status_code == 200
     assert "Corner shop" in response.content.decode()
 
 
 def test_owner_deletes_a_whole_household_reconciled_history_included(
-    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction, household: Household
 ) -> None:
     reconciled_transaction(books)
     refused = login(client, personas["editor"]).post(admin_url("household", "delete", household.pk), {"post": "yes"})
@@ -87,11 +87,11 @@ def test_owner_deletes_a_whole_household_reconciled_history_included(
     response = login(client, personas["owner"]).post(admin_url("household", "delete", household.pk), {"post": "yes"})
     assert response.status_code == 302
     assert not Household.objects.filter(pk=household.pk).exists()
-    assert not Transaction.objects.filter(pk=books["tx"].pk).exists()
+    assert not Transaction.objects.filter(pk=purchase.pk).exists()
 
 
 def test_editor_un_reconciles_with_the_action_not_with_an_edit(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     tx = reconciled_transaction(books)
     login(client, personas["editor"])
@@ -106,18 +106,18 @@ def test_editor_un_reconciles_with_the_action_not_with_an_edit(
 
 
 def test_viewer_with_a_household_of_their_own_still_cannot_touch_the_one_they_view(
-    client: Client, viewer: User, books: dict[str, Any]
+    client: Client, viewer: User, books: Books, purchase: Transaction
 ) -> None:
     # Unlike the `personas` viewer, this one keeps the personal household sign-up gave them, so the
     # actions are offered: they must change nothing outside that household.
     login(client, staff_member(viewer))
-    selection = {"_selected_action": [books["tx"].pk]}
+    selection = {"_selected_action": [purchase.pk]}
     response = client.post(admin_url("transaction"), {**selection, "action": "mark_cleared"}, follow=True)
     assert "Marked cleared 0 transaction(s)." in messages_of(response)
     client.post(
-        admin_url("transaction"), {**selection, "action": "set_category", "apply": "1", "category": books["travel"].pk}
+        admin_url("transaction"), {**selection, "action": "set_category", "apply": "1", "category": books.travel.pk}
     )
     client.post(admin_url("transaction"), {**selection, "action": "delete_selected", "post": "yes"})
-    books["tx"].refresh_from_db()
-    assert (books["tx"].status, books["tx"].category) == (TransactionStatus.PENDING, books["groceries"])
-    assert client.post(admin_url("transaction", "change", books["tx"].pk), {"payee": "x"}).status_code == 403
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.category) == (TransactionStatus.PENDING, books.groceries)
+    assert client.post(admin_url("transaction", "change", purchase.pk), {"payee": "x"}).status_code == 403

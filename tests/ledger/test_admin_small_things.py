@@ -13,25 +13,23 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from ledger.admin import household_members_group
 from ledger.admin.scoping import InUseChoicesFilter
 from ledger.models import Category, Household, User
 from ledger.services.books import account_create, category_create
+from tests.factories import Books, staff_member
 from tests.ledger.test_money_display import admin_pages, books, visible_text  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_currency_filter_lists_only_currencies_in_use(
-    books: dict[str, Any],  # noqa: F811
+    books: Books,  # noqa: F811
     owner: User,
     outsider_household: Household,
 ) -> None:
     account_create(household=outsider_household, name="Theirs", currency="CHF", opening_date=datetime.date(2024, 1, 1))
     # A household member, not a superuser (who sees every household, CHF included).
-    owner.is_superuser = False
-    owner.save()
-    owner.groups.add(household_members_group())
+    staff_member(owner)
     client = Client()
     client.force_login(owner)
     response = client.get(reverse("admin:ledger_account_changelist"))
@@ -42,7 +40,7 @@ def test_the_currency_filter_lists_only_currencies_in_use(
     assert offered == {"EUR", "JPY", "KWD"}  # the owner's accounts; nobody else's CHF
 
 
-def test_every_choices_filter_of_every_admin_offers_only_values_in_use(books: dict[str, Any], owner: User) -> None:  # noqa: F811
+def test_every_choices_filter_of_every_admin_offers_only_values_in_use(books: Books, owner: User) -> None:  # noqa: F811
     client = Client()
     client.force_login(owner)
     checked = 0
@@ -64,8 +62,7 @@ def test_every_choices_filter_of_every_admin_offers_only_values_in_use(books: di
 
 
 def test_categories_sort_by_parent_then_child(owner: User, household: Household) -> None:
-    owner.is_staff = owner.is_superuser = True
-    owner.save()
+    staff_member(owner, superuser=True)
     shopping = category_create(household=household, name="Shopping")
     category_create(household=household, name="Clothing", parent=shopping)
     food = category_create(household=household, name="Food")
@@ -106,7 +103,7 @@ def test_the_api_root_lists_every_list_route_of_the_url_configuration(owner: Use
     assert missing == set()
 
 
-def test_no_admin_page_says_django(books: dict[str, Any], owner: User) -> None:  # noqa: F811
+def test_no_admin_page_says_django(books: Books, owner: User) -> None:  # noqa: F811
     client = Client()
     client.force_login(owner)
     pages = [*admin_pages(owner), reverse("admin:budgets_dashboard"), reverse("admin:password_change")]

@@ -10,6 +10,7 @@ import unfold
 from django.test import Client
 
 from ledger.models import User
+from tests.factories import staff_client, staff_member
 
 OURS = Path(__file__).resolve().parents[2] / "financetracker" / "templates"
 UNFOLD = Path(unfold.__file__).resolve().parent / "templates"
@@ -45,11 +46,7 @@ def test_our_template_copies_differ_from_unfolds_only_by_the_csp_changes(path: s
 
 @pytest.mark.django_db
 def test_admin_pages_allow_eval_for_alpine_but_never_inline_scripts(owner: User) -> None:
-    owner.is_staff = True
-    owner.is_superuser = True
-    owner.save()
-    client = Client()
-    client.force_login(owner)
+    client = staff_client(owner, superuser=True)
     admin_policy = client.get("/admin/")["Content-Security-Policy"]
     script_src = next(part for part in admin_policy.split(";") if part.strip().startswith("script-src"))
     assert "'unsafe-eval'" in script_src
@@ -68,8 +65,7 @@ def test_admin_pages_allow_eval_for_alpine_but_never_inline_scripts(owner: User)
 
 @pytest.mark.django_db
 def test_signing_in_without_next_lands_on_the_dashboard(owner: User) -> None:
-    owner.is_staff = True
-    owner.save()
+    staff_member(owner)
     client = Client()
     response = client.post("/admin/login/", {"username": owner.username, "password": "correct horse battery staple"})
     assert response.status_code == 302

@@ -18,6 +18,7 @@ from ledger.models import (
 from ledger.services.tokens import api_token_create, token_hash
 from ledger.services.transactions import SplitLine, transaction_create
 from tests.conftest import clear_this_workers_cache
+from tests.factories import Books
 from tests.ledger.back_office import MODELS, admin_url, login, messages_of
 
 # --- API tokens ---------------------------------------------------------------------------------------
@@ -49,15 +50,15 @@ def test_it_revokes_tokens_and_lists_only_your_own(client: Client, personas: dic
 # --- query counts ------------------------------------------------------------------------------------
 
 
-def fill_household(books: dict[str, Any], count: int) -> None:
+def fill_household(books: Books, count: int) -> None:
     for index in range(count):
         tx = transaction_create(
-            account=books["account"],
+            account=books.checking,
             date=datetime.date(2024, 5, 1 + index % 28),
             amount="-3.00",
             payee=f"Bakery {index}",
-            tags=[books["tag"]],
-            splits=[SplitLine(books["groceries"], Decimal("-2.00")), SplitLine(books["travel"], Decimal("-1.00"))],
+            tags=[books.holiday],
+            splits=[SplitLine(books.groceries, Decimal("-2.00")), SplitLine(books.travel, Decimal("-1.00"))],
         )
         assert tx.pk
 
@@ -95,7 +96,7 @@ LIST_QUERIES = {
 def test_list_query_count_is_pinned_and_does_not_grow_with_rows(
     client: Client,
     personas: dict[str, User],
-    books: dict[str, Any],
+    books: Books,
     model: str,
     django_assert_max_num_queries: Any,
 ) -> None:

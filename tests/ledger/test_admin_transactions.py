@@ -23,9 +23,8 @@ from ledger.models import (
     Transfer,
     User,
 )
-from ledger.services.books import account_create
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
-from tests.factories import TransactionFactory
+from tests.factories import Books, TransactionFactory
 from tests.ledger.back_office import SECRET, admin_url, form_data, login, messages_of, reconciled_transaction
 
 # --- transactions: splits, reconciliation, deletes --------------------------------------------------------
@@ -66,38 +65,34 @@ def split_post(
 
 
 def test_editor_adds_a_transaction_with_split_lines_and_tags(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     data = split_post(
-        books["account"], "-50.00", [(books["groceries"], "-30.00"), (books["travel"], "-20.00")], [books["tag"]]
+        books.checking, "-50.00", [(books.groceries, "-30.00"), (books.travel, "-20.00")], [books.holiday]
     )
     response = login(client, personas["editor"]).post(admin_url("transaction", "add"), data)
     assert response.status_code == 302
     tx = Transaction.objects.get(payee="Hypermarket")
     assert sorted(tx.splits.values_list("amount", flat=True)) == [Decimal("-30.00"), Decimal("-20.00")]
-    assert list(tx.tags.all()) == [books["tag"]]
+    assert list(tx.tags.all()) == [books.holiday]
     assert tx.created_by == personas["editor"]
-    assert tx.household_id == books["account"].household_id
+    assert tx.household_id == books.checking.household_id
 
 
-def test_splits_that_do_not_sum_give_a_form_error(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
-) -> None:
-    data = split_post(books["account"], "-50.00", [(books["groceries"], "-30.00"), (books["travel"], "-10.00")])
+def test_splits_that_do_not_sum_give_a_form_error(client: Client, personas: dict[str, User], books: Books) -> None:
+    data = split_post(books.checking, "-50.00", [(books.groceries, "-30.00"), (books.travel, "-10.00")])
     response = login(client, personas["editor"]).post(admin_url("transaction", "add"), data)
     assert response.status_code == 200
     assert "Splits sum to -40.00 but the amount is -50.00" in str(response.context["adminform"].form.non_field_errors())
     assert not Transaction.objects.filter(payee="Hypermarket").exists()
 
 
-def test_editor_replaces_split_lines_on_a_transaction(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
-) -> None:
+def test_editor_replaces_split_lines_on_a_transaction(client: Client, personas: dict[str, User], books: Books) -> None:
     tx = transaction_create(
-        account=books["account"],
+        account=books.checking,
         date=datetime.date(2024, 4, 1),
         amount="-10.00",
-        splits=[SplitLine(books["groceries"], Decimal("-6.00")), SplitLine(books["travel"], Decimal("-4.00"))],
+        splits=[SplitLine(books.groceries, Decimal("-6.00")), SplitLine(books.travel, Decimal("-4.00"))],
     )
     login(client, personas["editor"])
     data = form_data(client.get(admin_url("transaction", "change", tx.pk)))
@@ -109,7 +104,7 @@ def test_editor_replaces_split_lines_on_a_transaction(
 
 
 def test_reconciled_transaction_edit_shows_the_error_and_leaves_the_row(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     tx = reconciled_transaction(books)
     login(client, personas["editor"])
@@ -121,9 +116,7 @@ def test_reconciled_transaction_edit_shows_the_error_and_leaves_the_row(
     assert tx.amount == Decimal("-25.00")
 
 
-def test_reconciled_transaction_cannot_be_deleted(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
-) -> None:
+def test_reconciled_transaction_cannot_be_deleted(client: Client, personas: dict[str, User], books: Books) -> None:
     tx = reconciled_transaction(books)
     response = login(client, personas["editor"]).post(
         admin_url("transaction", "delete", tx.pk), {"post": "yes"}, follow=True
@@ -133,23 +126,19 @@ def test_reconciled_transaction_cannot_be_deleted(
 
 
 def test_editor_deletes_a_transaction_through_the_service(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction
 ) -> None:
-    response = login(client, personas["editor"]).post(
-        admin_url("transaction", "delete", books["tx"].pk), {"post": "yes"}
-    )
+    response = login(client, personas["editor"]).post(admin_url("transaction", "delete", purchase.pk), {"post": "yes"})
     assert response.status_code == 302
-    assert not Transaction.objects.filter(pk=books["tx"].pk).exists()
+    assert not Transaction.objects.filter(pk=purchase.pk).exists()
 
 
 def test_deleting_one_side_of_a_transfer_deletes_both(
-    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+    client: Client, personas: dict[str, User], books: Books, household: Household
 ) -> None:
-    savings = account_create(
-        household=household, name="Savings", currency="EUR", opening_date=datetime.date(2024, 1, 1)
-    )
+    savings = books.savings
     transfer = transfer_create(
-        from_account=books["account"], to_account=savings, date=datetime.date(2024, 3, 5), amount="100.00"
+        from_account=books.checking, to_account=savings, date=datetime.date(2024, 3, 5), amount="100.00"
     )
     side = transfer.transactions.first()
     assert side is not None
@@ -159,15 +148,13 @@ def test_deleting_one_side_of_a_transfer_deletes_both(
 
 
 def test_editor_creates_a_transfer_in_the_admin(
-    client: Client, personas: dict[str, User], books: dict[str, Any], household: Household
+    client: Client, personas: dict[str, User], books: Books, household: Household
 ) -> None:
-    savings = account_create(
-        household=household, name="Savings", currency="EUR", opening_date=datetime.date(2024, 1, 1)
-    )
+    savings = books.savings
     response = login(client, personas["editor"]).post(
         admin_url("transfer", "add"),
         {
-            "from_account": books["account"].pk,
+            "from_account": books.checking.pk,
             "to_account": savings.pk,
             "date": "2024-03-05",
             "amount": "100.00",
@@ -183,11 +170,11 @@ def test_editor_creates_a_transfer_in_the_admin(
 
 
 def test_a_reconciliation_that_does_not_match_shows_the_difference(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books
 ) -> None:
     response = login(client, personas["editor"]).post(
         admin_url("reconciliation", "add"),
-        {"account": books["account"].pk, "statement_date": "2024-03-31", "statement_balance": "-1.00"},
+        {"account": books.checking.pk, "statement_date": "2024-03-31", "statement_balance": "-1.00"},
     )
     assert response.status_code == 200
     assert "difference" in str(response.context["adminform"].form.non_field_errors())
@@ -198,61 +185,61 @@ def test_a_reconciliation_that_does_not_match_shows_the_difference(
 
 
 def test_mark_cleared_action_clears_pending_rows(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction
 ) -> None:
     response = login(client, personas["editor"]).post(
-        admin_url("transaction"), {"action": "mark_cleared", "_selected_action": [books["tx"].pk]}, follow=True
+        admin_url("transaction"), {"action": "mark_cleared", "_selected_action": [purchase.pk]}, follow=True
     )
     assert "Marked cleared 1 transaction(s)." in messages_of(response)
-    books["tx"].refresh_from_db()
-    assert books["tx"].status == TransactionStatus.CLEARED
+    purchase.refresh_from_db()
+    assert purchase.status == TransactionStatus.CLEARED
 
 
 def test_set_category_action_asks_for_a_category_then_sets_it(
-    client: Client, personas: dict[str, User], books: dict[str, Any], outsider_books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction, outsider_books: Books
 ) -> None:
     login(client, personas["editor"])
-    selection = {"action": "set_category", "_selected_action": [books["tx"].pk]}
+    selection = {"action": "set_category", "_selected_action": [purchase.pk]}
     page = client.post(admin_url("transaction"), selection)
     assert page.status_code == 200
     assert "admin/ledger/transaction/set_category.html" in [t.name for t in page.templates]
-    assert outsider_books["category"] not in page.context["form"].fields["category"].queryset
+    assert outsider_books.food not in page.context["form"].fields["category"].queryset
     assert SECRET not in page.content.decode()
 
     response = client.post(
-        admin_url("transaction"), {**selection, "apply": "1", "category": books["travel"].pk}, follow=True
+        admin_url("transaction"), {**selection, "apply": "1", "category": books.travel.pk}, follow=True
     )
     assert "Set the category of 1 transaction(s)." in messages_of(response)
-    books["tx"].refresh_from_db()
-    assert books["tx"].category == books["travel"]
+    purchase.refresh_from_db()
+    assert purchase.category == books.travel
 
 
 def test_set_category_refuses_another_households_category(
-    client: Client, personas: dict[str, User], books: dict[str, Any], outsider_books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction, outsider_books: Books
 ) -> None:
-    selection = {"action": "set_category", "_selected_action": [books["tx"].pk], "apply": "1"}
+    selection = {"action": "set_category", "_selected_action": [purchase.pk], "apply": "1"}
     page = login(client, personas["editor"]).post(
-        admin_url("transaction"), {**selection, "category": outsider_books["category"].pk}
+        admin_url("transaction"), {**selection, "category": outsider_books.food.pk}
     )
     assert page.status_code == 200
     assert page.context["form"].errors
-    books["tx"].refresh_from_db()
-    assert books["tx"].category == books["groceries"]
+    purchase.refresh_from_db()
+    assert purchase.category == books.groceries
 
 
 def test_export_csv_action_neutralises_spreadsheet_formulas(
-    client: Client, personas: dict[str, User], books: dict[str, Any]
+    client: Client, personas: dict[str, User], books: Books, purchase: Transaction
 ) -> None:
     risky = TransactionFactory(
-        account=books["account"], payee='=HYPERLINK("http://evil")', description="@SUM(A1)", amount=Decimal("-5.00")
+        account=books.checking, payee='=HYPERLINK("http://evil")', description="@SUM(A1)", amount=Decimal("-5.00")
     )
     response = login(client, personas["viewer"]).post(
-        admin_url("transaction"), {"action": "export_csv", "_selected_action": [risky.pk, books["tx"].pk]}
+        admin_url("transaction"), {"action": "export_csv", "_selected_action": [risky.pk, purchase.pk]}
     )
     assert response["Content-Type"].startswith("text/csv")
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.getvalue().decode()))}
     assert rows[str(risky.pk)]["payee"] == '\'=HYPERLINK("http://evil")'
     assert rows[str(risky.pk)]["description"] == "'@SUM(A1)"
     assert rows[str(risky.pk)]["amount"] == "-5.00"
-    assert rows[str(books["tx"].pk)]["tags"] == "holiday"
-    assert rows[str(books["tx"].pk)]["category"] == "Food › Groceries"
+    assert rows[str(purchase.pk)]["tags"] == "holiday"
+    assert rows[str(purchase.pk)]["category"] == "Food › Groceries"

@@ -314,6 +314,13 @@ def test_an_outsider_cannot_change_roles(
 # --- the invitee's own books ---------------------------------------------------------------------------------
 
 
+def accepted(owner_client: APIClient, household: Household, role: Role, oscars_client: APIClient) -> APIClient:
+    """Oscar's client, after he accepted the owner's invitation into `household` as `role`."""
+    invitation_id = invite(owner_client, household, "oscar", role).json()["id"]
+    assert oscars_client.post(f"/api/v1/invitations/{invitation_id}/accept/").status_code == 200
+    return oscars_client
+
+
 def test_a_pending_invitation_leaves_the_invitees_creates_alone(
     owner_client: APIClient, household: Household, outsider: User, outsider_household: Household, client_for: ClientFor
 ) -> None:
@@ -327,9 +334,7 @@ def test_a_pending_invitation_leaves_the_invitees_creates_alone(
 def test_after_accepting_creates_name_their_household(
     owner_client: APIClient, household: Household, outsider: User, outsider_household: Household, client_for: ClientFor
 ) -> None:
-    invitation_id = invite(owner_client, household, "oscar", Role.EDITOR).json()["id"]
-    client = client_for(outsider)
-    assert client.post(f"/api/v1/invitations/{invitation_id}/accept/").status_code == 200
+    client = accepted(owner_client, household, Role.EDITOR, client_for(outsider))
     account = {"name": "Joint", "currency": "EUR", "opening_date": "2024-01-01", "kind": "checking"}
     ambiguous = client.post("/api/v1/accounts/", account, format="json")
     assert ambiguous.status_code == 400
@@ -342,9 +347,7 @@ def test_after_accepting_creates_name_their_household(
 def test_accepting_as_a_viewer_keeps_one_writable_household(
     owner_client: APIClient, household: Household, outsider: User, outsider_household: Household, client_for: ClientFor
 ) -> None:
-    invitation_id = invite(owner_client, household, "oscar", Role.VIEWER).json()["id"]
-    client = client_for(outsider)
-    assert client.post(f"/api/v1/invitations/{invitation_id}/accept/").status_code == 200
+    client = accepted(owner_client, household, Role.VIEWER, client_for(outsider))
     account = {"name": "Wallet", "currency": "EUR", "opening_date": "2024-01-01", "kind": "cash"}
     created = client.post("/api/v1/accounts/", account, format="json")
     assert created.status_code == 201

@@ -11,7 +11,6 @@ import datetime
 import html
 import re
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.contrib import admin
@@ -21,10 +20,11 @@ from django.urls import NoReverseMatch, reverse
 from budgets.services.budget_lines import budget_set
 from budgets.services.rates import RateRow, exchange_rates_upsert
 from budgets.services.schedules import scheduled_create
-from ledger.models import Household, User
+from ledger.models import Transaction, User
 from ledger.money import display_amount, display_rate
-from ledger.services.books import account_create, category_create
+from ledger.services.books import account_create
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
+from tests.factories import Books, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,20 @@ def visible_text(page: str) -> str:
 
 
 @pytest.fixture
-def books(owner: User, household: Household) -> dict[str, Any]:
-    owner.is_staff = owner.is_superuser = True
-    owner.save()
-    eur = account_create(household=household, name="Checking", currency="EUR", opening_date=datetime.date(2024, 1, 1))
-    savings = account_create(
-        household=household, name="Savings", currency="EUR", opening_date=datetime.date(2024, 1, 1)
+def books(books: Books, owner: User) -> Books:
+    """The shared books (tests.factories.books_for) with amounts in currencies of 0, 2 and 3 places, a
+    split, a transfer, a budget, a schedule and a rate, shown to the owner as a superuser."""
+    staff_member(owner, superuser=True)
+    household, eur, savings, food, groceries = (
+        books.household,
+        books.checking,
+        books.savings,
+        books.food,
+        books.groceries,
     )
     jpy = account_create(household=household, name="Tokyo", currency="JPY", opening_date=datetime.date(2024, 1, 1))
     kwd = account_create(household=household, name="Kuwait", currency="KWD", opening_date=datetime.date(2024, 1, 1))
-    food = category_create(household=household, name="Food")
-    groceries = category_create(household=household, name="Groceries", parent=food)
-    tx = transaction_create(account=eur, date=datetime.date(2024, 4, 1), amount="-1234.5", payee="Kaufland")
+    transaction_create(account=eur, date=datetime.date(2024, 4, 1), amount="-1234.5", payee="Kaufland")
     transaction_create(
         account=eur,
         date=datetime.date(2024, 4, 2),
@@ -75,7 +77,7 @@ def books(owner: User, household: Household) -> dict[str, Any]:
         start_date=datetime.date(2024, 5, 1),
     )
     exchange_rates_upsert(rows=[RateRow(datetime.date(2024, 4, 1), "EUR", "USD", Decimal("1.0852300000"))])
-    return {"tx": tx}
+    return books
 
 
 def admin_pages(owner: User) -> list[str]:
@@ -98,7 +100,7 @@ def admin_pages(owner: User) -> list[str]:
     return urls
 
 
-def test_no_admin_page_shows_an_amount_with_four_decimals(books: dict[str, Any], owner: User) -> None:
+def test_no_admin_page_shows_an_amount_with_four_decimals(books: Books, owner: User) -> None:
     client = Client()
     client.force_login(owner)
     pages = admin_pages(owner)
@@ -114,7 +116,7 @@ def test_no_admin_page_shows_an_amount_with_four_decimals(books: dict[str, Any],
     assert offenders == []
 
 
-def test_amounts_read_with_currency_places_separators_and_sign(books: dict[str, Any], owner: User) -> None:
+def test_amounts_read_with_currency_places_separators_and_sign(books: Books, owner: User) -> None:
     client = Client()
     client.force_login(owner)
     listing = visible_text(client.get(reverse("admin:ledger_transaction_changelist")).content.decode())
@@ -122,7 +124,9 @@ def test_amounts_read_with_currency_places_separators_and_sign(books: dict[str, 
     assert "+123,456 JPY" in listing
     assert "Transfer → Savings" in listing and "Transfer ← Checking" in listing
     assert "\u22121,234.567 KWD" in listing
-    change = client.get(reverse("admin:ledger_transaction_change", args=[books["tx"].pk])).content.decode()
+    change = client.get(
+        reverse("admin:ledger_transaction_change", args=[Transaction.objects.get(payee="Kaufland").pk])
+    ).content.decode()
     # The title and the amount input.
     assert "Kaufland \u22121,234.50 EUR" in html.unescape(change)
     assert 'value="-1234.50"' in change

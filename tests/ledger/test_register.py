@@ -9,26 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from ledger.admin import household_members_group
 from ledger.admin.register import register_url
 from ledger.models import Account, Household, Transaction, TransactionStatus, User
 from ledger.selectors import account_balance, running_balances
 from ledger.services.books import account_create, category_create
 from ledger.services.transactions import transaction_create
+from tests.factories import staff_client
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(user: User) -> Client:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(household_members_group())
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def shown(value: Decimal) -> str:
@@ -90,7 +80,7 @@ def test_running_balance_of_a_subset_does_not_depend_on_the_other_rows_shown(che
 def test_register_page_shows_each_rows_balance_across_pages_and_filters(
     owner: User, household: Household, checking: Account, settings: Any
 ) -> None:
-    client = staff(owner)
+    client = staff_client(owner)
     oracle = expected_balances(checking)
     from ledger.admin.transactions import TransactionAdmin
 
@@ -121,13 +111,13 @@ def test_register_shows_status_marks_in_words(owner: User, checking: Account) ->
         payee="Kiosk",
         status=TransactionStatus.PENDING,
     )
-    html = staff(owner).get(register_url(checking)).content.decode()
+    html = staff_client(owner).get(register_url(checking)).content.decode()
     assert "○</span> pending" in html
     assert "✓</span> cleared" in html
 
 
 def test_account_list_links_each_account_to_its_register(owner: User, checking: Account) -> None:
-    html = staff(owner).get(reverse("admin:ledger_account_changelist")).content.decode()
+    html = staff_client(owner).get(reverse("admin:ledger_account_changelist")).content.decode()
     assert register_url(checking).replace("&", "&amp;") in html or register_url(checking) in html
 
 
@@ -137,7 +127,7 @@ def test_another_households_register_is_a_404_like_a_missing_account(
     theirs = account_create(
         household=outsider_household, name="Secret", currency="EUR", opening_date=datetime.date(2024, 1, 1)
     )
-    client = staff(owner)
+    client = staff_client(owner)
     assert client.get(register_url(theirs)).status_code == 404
     assert client.get(register_url(theirs.pk + 1000)).status_code == 404
     payees = reverse("admin:ledger_transaction_payees")
@@ -152,7 +142,7 @@ def test_quick_entry_writes_through_the_service_and_returns_to_the_register(
     editor: User, household: Household, checking: Account
 ) -> None:
     food = category_create(household=household, name="Food")
-    client = staff(editor)
+    client = staff_client(editor)
     page = client.get(register_url(checking)).content.decode()
     assert 'id="ft-quick-entry"' in page
     response = client.post(
@@ -170,7 +160,7 @@ def test_quick_entry_writes_through_the_service_and_returns_to_the_register(
 
 
 def test_quick_entry_refuses_bad_input_and_keeps_what_was_typed(editor: User, checking: Account) -> None:
-    client = staff(editor)
+    client = staff_client(editor)
     before = Transaction.objects.count()
     response = client.post(
         reverse("admin:ledger_transaction_quick_entry"),
@@ -186,7 +176,7 @@ def test_quick_entry_refuses_bad_input_and_keeps_what_was_typed(editor: User, ch
 
 
 def test_viewer_sees_no_quick_entry_and_may_not_post_one(viewer: User, checking: Account) -> None:
-    client = staff(viewer)
+    client = staff_client(viewer)
     html = client.get(register_url(checking)).content.decode()
     assert "ft-balance" in html
     assert 'id="ft-quick-entry"' not in html
@@ -211,7 +201,7 @@ def test_payee_suggestions_propose_the_payees_last_category_and_amount(
         household=outsider_household, name="Theirs", currency="EUR", opening_date=datetime.date(2024, 1, 1)
     )
     transaction_create(account=theirs, date=datetime.date(2024, 3, 4), amount="-1.00", payee="Kaufhaus secret")
-    response = staff(owner).get(
+    response = staff_client(owner).get(
         reverse("admin:ledger_transaction_payees"), {"account": str(checking.pk), "term": "kauf"}
     )
     assert response.status_code == 200
@@ -228,7 +218,7 @@ def test_register_page_costs_the_same_queries_whatever_the_number_of_rows_and_mo
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = staff(owner)
+    client = staff_client(owner)
     client.get(register_url(checking))  # warm up: content types and permission caches
 
     def queries() -> int:

@@ -13,15 +13,9 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.models import User
-from tests.factories import UserFactory, staff_member
+from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def staff_owner(owner: User) -> User:
-    """The owner, allowed into the admin (a superuser keeps admin permissions out of these tests)."""
-    return staff_member(owner, superuser=True)
 
 
 def scrape(client: Client | None = None) -> str:

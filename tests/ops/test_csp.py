@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ledger.models import Account, Household, User
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, staff_client
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_TEMPLATES = sorted(
@@ -63,13 +63,8 @@ def assert_strict_policy(url: str, response: HttpResponseBase) -> None:
 
 @pytest.fixture
 def admin_client(owner: User, household: Household) -> Client:
-    owner.is_staff = True
-    owner.is_superuser = True
-    owner.save(update_fields=["is_staff", "is_superuser"])
     AccountFactory(household=household, name="Checking")
-    client = Client()
-    client.force_login(owner)
-    return client
+    return staff_client(owner, superuser=True)
 
 
 def admin_pages() -> list[str]:

@@ -14,7 +14,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ledger.models import User
-from tests.factories import staff_member
 from tests.ops.conftest import PASSWORD
 
 ATTACKER = "203.0.113.66"
@@ -51,25 +50,20 @@ def token(username: str, password: str, address: str, **headers: Any) -> Any:
     )
 
 
-@pytest.fixture
-def staff(owner: User) -> User:
-    return staff_member(owner)
-
-
-def test_admin_login_locks_the_attackers_address_out_with_a_clear_page(staff: User) -> None:
-    statuses = [admin_login(staff.username, "wrong", ATTACKER).status_code for _ in range(3)]
+def test_admin_login_locks_the_attackers_address_out_with_a_clear_page(staff_owner: User) -> None:
+    statuses = [admin_login(staff_owner.username, "wrong", ATTACKER).status_code for _ in range(3)]
     assert statuses[:2] == [200, 200]  # the login form again, with its error
-    locked = admin_login(staff.username, PASSWORD, ATTACKER)  # even the right password, from there
+    locked = admin_login(staff_owner.username, PASSWORD, ATTACKER)  # even the right password, from there
     assert locked.status_code == 429
     assert b"Login temporarily locked" in locked.content
     assert int(locked["Retry-After"]) == 15 * 60
     assert "_auth_user_id" not in locked.wsgi_request.session
 
 
-def test_the_real_person_at_another_address_still_signs_in_to_the_admin(staff: User) -> None:
+def test_the_real_person_at_another_address_still_signs_in_to_the_admin(staff_owner: User) -> None:
     for _ in range(5):
-        admin_login(staff.username, "wrong", ATTACKER)
-    response = admin_login(staff.username, PASSWORD, OWNER_HOME)
+        admin_login(staff_owner.username, "wrong", ATTACKER)
+    response = admin_login(staff_owner.username, PASSWORD, OWNER_HOME)
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
 

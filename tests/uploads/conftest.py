@@ -17,14 +17,8 @@ SAMPLES = Path(__file__).parent / "samples"
 
 
 @pytest.fixture(autouse=True)
-def _uploads_in_tmp(settings, tmp_path: Path) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
-        },
-    }
+def _uploads_in_tmp(uploads_in_tmp: None) -> None:
+    """Every test here stores files in its own temporary directory (tests/conftest.py)."""
 
 
 @pytest.fixture

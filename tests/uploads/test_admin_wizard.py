@@ -7,6 +7,7 @@ import io
 import pytest
 
 from ledger.models import Transaction
+from tests.factories import staff_client
 from uploads.models import StatementImport
 
 pytestmark = pytest.mark.django_db
@@ -76,12 +77,7 @@ def _wizard_import(client, account, name: str) -> StatementImport:
 
 
 def test_a_member_imports_csv_ofx_and_camt_through_the_wizard_and_again_adds_nothing(client, account, owner):
-    from ledger.admin.scoping import household_members_group
-
-    owner.is_staff = True
-    owner.save(update_fields=["is_staff"])
-    owner.groups.add(household_members_group())
-    client.force_login(owner)
+    client = staff_client(owner)
     files = {"de_decimal_comma_bom_crlf.csv": 4, "ofx2_xml.ofx": 2, "camt053_batch.xml": 5}
 
     for name, rows in files.items():

@@ -96,14 +96,12 @@ def test_a_row_ignored_on_commit_stays_ignored_next_time(account, import_bytes):
 def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account, import_bytes):
     typed = TransactionFactory(
         account=account,
-        household=account.household,
         date=datetime.date(2024, 3, 13),
         amount=Decimal("-3.10"),
         payee="bakery (typed)",
     )
     pending = TransactionFactory(
         account=account,
-        household=account.household,
         date=datetime.date(2024, 3, 14),
         amount=Decimal("-2.80"),
         payee="tram",
@@ -130,7 +128,6 @@ def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account
 def test_merging_a_pending_near_match_clears_it(account, import_bytes):
     pending = TransactionFactory(
         account=account,
-        household=account.household,
         date=datetime.date(2024, 3, 10),
         amount=Decimal("-3.10"),
         payee="bakery",

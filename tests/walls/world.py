@@ -7,6 +7,7 @@ amount): the matrix greps every body and header for it.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +28,7 @@ from ledger.services.households import household_delete, membership_set
 from ledger.services.invitations import invitation_create
 from ledger.services.tokens import api_token_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_member
 from uploads.services import (
     attachment_create,
     csv_profile_save,
@@ -193,12 +194,9 @@ def build_world() -> World:
         forget_household_roles(person)
     outsider = UserFactory(username="oscar")
     theirs = Household.objects.get(memberships__user=outsider)
-    group = household_members_group()
     for person in (owner, editor, viewer, outsider):
         # Every admin user is staff: staff status must grant nothing beyond the person's household roles.
-        person.is_staff = True
-        person.save(update_fields=["is_staff"])
-        person.groups.add(group)
+        staff_member(person)
     rate = exchange_rate_create(date=DAY, base="EUR", quote="USD", rate="1.0842")
     assert ExchangeRate.objects.count() == 1
     return World(
@@ -216,22 +214,24 @@ HOUSEHOLD_TABLES_SQL = """
 """
 
 
-def fingerprint(household_id: int) -> dict[str, str]:
-    """Every household-owned row's full content, hashed per table: any write shows as a different hash."""
+@functools.cache
+def household_tables() -> tuple[str, ...]:
+    """The tables with a household_id column (the schema does not change during a test run)."""
     with connection.cursor() as cursor:
         cursor.execute(HOUSEHOLD_TABLES_SQL)
-        tables = [row[0] for row in cursor.fetchall()]
-        result: dict[str, str] = {}
-        for table in tables:
-            cursor.execute(
-                f"SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM \"{table}\" t "  # noqa: S608
-                "WHERE household_id = %s",
-                [household_id],
-            )
-            result[table] = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM ledger_household t WHERE id = %s",
-            [household_id],
-        )
-        result["ledger_household"] = cursor.fetchone()[0]
-    return result
+        return tuple(row[0] for row in cursor.fetchall())
+
+
+def fingerprint(household_id: int) -> dict[str, str]:
+    """Every household-owned row's full content, hashed per table: any write shows as a different hash.
+
+    One statement for every table (names from the catalog, read once): each probe takes two fingerprints."""
+    digest = "md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), ''))"
+    parts = [
+        f"(SELECT '{table}'::text, {digest} FROM \"{table}\" t WHERE household_id = %(household)s)"  # noqa: S608
+        for table in household_tables()
+    ]
+    parts.append(f"(SELECT 'ledger_household'::text, {digest} FROM ledger_household t WHERE id = %(household)s)")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), {"household": household_id})
+        return dict(cursor.fetchall())
