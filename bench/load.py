@@ -197,6 +197,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int
+    busiest: float = 0.0  # the busiest worker's share of the workers' CPU time during the run (0.5 = even)
 
 
 def _ms(text: str) -> float:
@@ -243,7 +244,15 @@ def _lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") + '"'
 
 
-def run_wrk(url: str, script: Path | None, seconds: float, concurrency: int) -> WrkResult:
+def worker_cpu(master: psutil.Process | None) -> dict[int, float]:
+    if master is None:
+        return {}
+    return {child.pid: sum(child.cpu_times()[:2]) for child in master.children()}
+
+
+def run_wrk(
+    url: str, script: Path | None, seconds: float, concurrency: int, master: psutil.Process | None = None
+) -> WrkResult:
     command = [
         "wrk",
         "-t",
@@ -258,8 +267,14 @@ def run_wrk(url: str, script: Path | None, seconds: float, concurrency: int) -> 
     ]
     if script is not None:
         command += ["-s", str(script)]
+    before = worker_cpu(master)
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    return parse_wrk(output)
+    result = parse_wrk(output)
+    # Whether wrk's connections landed on every worker (issue #17 saw all of them on one).
+    used = [cpu - before[pid] for pid, cpu in worker_cpu(master).items() if pid in before]
+    if used and sum(used) > 0:
+        result.busiest = max(used) / sum(used)
+    return result
 
 
 def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -278,6 +293,11 @@ def main() -> None:
     parser.add_argument("--concurrency", default="8,32", help="wrk connections, comma-separated (default 8,32)")
     parser.add_argument("--mix-seconds", type=float, default=30, help="length of the mixed run (default 30)")
     parser.add_argument("--mix-concurrency", type=int, default=8, help="client threads of the mix (default 8)")
+    parser.add_argument(
+        "--compare-worker-class",
+        default="gthread",
+        help="also run the two lists under this gunicorn worker class, same run ('' to skip; default gthread)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/load.py needs wrk: apt-get install wrk (or brew install wrk)")
@@ -298,8 +318,11 @@ def main() -> None:
     bare = start_gunicorn("bare_app:application", bare_port, env)
     try:
         wait_until_up(f"http://127.0.0.1:{bare_port}/bare/")
+        bare_master = psutil.Process(bare.pid)
         for level in levels:
-            results[("bare view", level)] = run_wrk(f"http://127.0.0.1:{bare_port}/bare/", None, args.seconds, level)
+            results[("bare view", level)] = run_wrk(
+                f"http://127.0.0.1:{bare_port}/bare/", None, args.seconds, level, bare_master
+            )
     finally:
         stop(bare)
 
@@ -342,27 +365,57 @@ def main() -> None:
             check = run_wrk(url, script, 1, 1)
             if check.errors or not check.requests:
                 sys.exit(f"{name}: {check.errors} errors in a 1 s check; is the demo data in place?")
+        master = psutil.Process(app.pid)
         for level in levels:
             for name, (url, script) in endpoints.items():
-                results[(name, level)] = run_wrk(url, script, args.seconds, level)
+                results[(name, level)] = run_wrk(url, script, args.seconds, level, master)
 
-        master = psutil.Process(app.pid)
         names, weights = [name for name, _ in MIX], [weight for _, weight in MIX]
         mix, mix_elapsed = drive(ctx, names, weights, args.mix_seconds, args.mix_concurrency)
         end_rss = worker_rss_mib(master)
     finally:
         stop(app)
 
+    compared: dict[tuple[str, int], WrkResult] = {}
+    if args.compare_worker_class:
+        other = start_gunicorn(
+            "financetracker.wsgi:application", port, {**env, "GUNICORN_WORKER_CLASS": args.compare_worker_class}
+        )
+        try:
+            wait_until_up(f"{base}/healthz")
+            other_master = psutil.Process(other.pid)
+            for level in levels:
+                for name in ("transaction list", "account list"):
+                    url, script = endpoints[name]
+                    compared[(name, level)] = run_wrk(url, script, args.seconds, level, other_master)
+        finally:
+            stop(other)
+
     print(f"\nendpoints alone under wrk ({args.seconds:g} s each, keep-alive), gunicorn.conf.py as configured:")
-    print(f"  {'endpoint':<17} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'vs bare':>8}")
+    print(
+        f"  {'endpoint':<17} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'vs bare':>8}"
+        f" {'busiest worker':>15}"
+    )
     for level in levels:
         floor = results[("bare view", level)].rate
         for name in WRK_TARGETS:
             r = results[(name, level)]
             print(
                 f"  {name:<17} {level:>4} {r.rate:9.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.errors:>6} "
-                f"{r.rate / floor:8.3f}"
+                f"{r.rate / floor:8.3f} {r.busiest:14.0%}"
             )
+    for (name, level), r in compared.items():
+        floor = results[("bare view", level)].rate
+        print(
+            f"  {name + ' *':<17} {level:>4} {r.rate:9.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.errors:>6} "
+            f"{r.rate / floor:8.3f} {r.busiest:14.0%}"
+        )
+    if compared:
+        print(f"  (* the same under worker class {args.compare_worker_class!r}, same run, after the others)")
+    print(
+        "  (busiest worker: its share of the workers' CPU time during the run; 50% with two workers is an even"
+        " spread, 100% all on one)"
+    )
     print("\ntargets (issue #17), same run:")
     c8 = 8 if 8 in levels else levels[0]
     floor8 = results[("bare view", c8)].rate
@@ -379,7 +432,7 @@ def main() -> None:
         for name in ("transaction list", "account list"):
             p99 = results[(name, 32)].p99_ms
             print(f"  {name:<17} c=32: p99 {p99:7.1f} ms   target <= 250 ms  -> {'OK' if p99 <= 250 else 'MISSED'}")
-    errors = sum(r.errors for r in results.values())
+    errors = sum(r.errors for r in [*results.values(), *compared.values()])
     print(f"  errors in every wrk run: {errors}   target 0  -> {'OK' if errors == 0 else 'MISSED'}")
     report("mix", mix, mix_elapsed, args.mix_concurrency, None)
     for pid, rss in end_rss.items():

@@ -36,8 +36,8 @@ EXPECTED_QUERIES = {
     "categories": PER_REQUEST + 1,
     # 2. tags
     "tags": PER_REQUEST + 1,
-    # 2. transactions with their account's currency  3. their splits  4. their tags
-    "transactions": PER_REQUEST + 3,
+    # 2. transactions with their account's currency, their splits and their tags (arrays in the same statement)
+    "transactions": PER_REQUEST + 1,
     # 2. transfers  3. their two sides with accounts (prefetch)
     "transfers": PER_REQUEST + 2,
 }
