@@ -34,7 +34,7 @@ start_django("ft_uploads_bench", uploads_in_tmp=True)
 from django.db import connection, transaction  # noqa: E402
 
 from ledger.models import Account, Household, Transaction, User  # noqa: E402
-from ledger.services.books import account_create  # noqa: E402
+from ledger.services.accounts_categories_tags import account_create  # noqa: E402
 from uploads.importers import parse_statement  # noqa: E402
 from uploads.models import StatementImport  # noqa: E402
 from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload  # noqa: E402

@@ -37,7 +37,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from ledger.models import Account, Category, Household, Tag, Transaction, User  # noqa: E402
-from ledger.services.books import account_create, category_create, tag_create  # noqa: E402
+from ledger.services.accounts_categories_tags import account_create, category_create, tag_create  # noqa: E402
 from ledger.services.tokens import api_token_create  # noqa: E402
 
 BENCH_USER = "bench"

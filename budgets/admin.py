@@ -35,10 +35,10 @@ from budgets.selectors import (
 )
 from budgets.selectors.scheduled import day_before
 from budgets.services import budget_lines, schedules
+from financetracker.core.money import display_rate, money_html
+from financetracker.core.tenancy import may, may_on_shared_data
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, scoped_queryset
 from ledger.models import Category, CategoryKind, Household
-from ledger.models.tenancy import may, may_on_shared_data
-from ledger.money import display_rate, money_html
 
 
 def _can_write(request: HttpRequest, household_id: int) -> bool:

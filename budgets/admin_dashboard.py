@@ -21,8 +21,8 @@ from budgets.selectors import (
     scheduled_upcoming,
     spending_by_category,
 )
+from financetracker.core.money import display_amount
 from ledger.models import Household
-from ledger.money import display_amount
 
 UPCOMING_DAYS = 30
 FORECAST_MONTHS = 6

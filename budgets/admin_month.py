@@ -15,7 +15,7 @@ from typing import Any
 from budgets.models import Budget
 from budgets.selectors import BudgetReport
 from budgets.selectors.budget_report import BudgetCategoryLine
-from ledger.money import display_amount, format_amount
+from financetracker.core.money import display_amount, format_amount
 
 ZERO = Decimal(0)
 

@@ -23,8 +23,8 @@ from budgets.api import serializers as query_serializers
 from budgets.charts import Chart, Series, bar_chart, horizontal_bar_chart, line_chart
 from budgets.months import add_months
 from budgets.selectors import cashflow_report, forecast_report, net_worth_report, spending_by_category
+from financetracker.core.money import display_amount
 from ledger.models import Household
-from ledger.money import display_amount
 
 REPORTS = {
     "cashflow": "Cash flow",

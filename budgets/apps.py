@@ -7,7 +7,7 @@ class BudgetsConfig(AppConfig):
 
     def ready(self) -> None:
         from budgets.demo import seed_planning_demo
-        from ledger.registries import demo_seeders
+        from financetracker.core.registries import demo_seeders
 
         # seed_demo adds budgets, schedules and rates on top of the ledger's demo books.
         demo_seeders.register(seed_planning_demo)

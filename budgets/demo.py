@@ -14,7 +14,7 @@ from budgets.services.rates import RateRow, exchange_rates_upsert
 from budgets.services.schedules import scheduled_create
 from ledger.demo import DEMO_MONTHS, MONTHLY_SAVING, RENT, RENT_PAYEE, SALARY_PAYEE, salary
 from ledger.models import Account, AccountKind, Category, CategoryKind, Household
-from ledger.services.books import category_create
+from ledger.services.accounts_categories_tags import category_create
 
 # Rough rates per 1 EUR; the demo wobbles around them deterministically.
 _REFERENCE_RATES = {

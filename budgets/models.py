@@ -27,10 +27,10 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.recurrence import describe as describe_recurrence
+from financetracker.core.money import display_amount, display_rate
+from financetracker.core.tenancy import GlobalQuerySet, HouseholdOwned
 from ledger.models import Account, Category, Transaction, Transfer
-from ledger.models.books import amount_field, household_id_unique
-from ledger.models.tenancy import GlobalQuerySet, HouseholdOwned
-from ledger.money import display_amount, display_rate
+from ledger.models.accounts_and_transactions import amount_field, household_id_unique
 
 
 class Budget(HouseholdOwned):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from ledger.dates import EARLIEST_DATE, LATEST_DATE
+from financetracker.core.dates import EARLIEST_DATE, LATEST_DATE
 from ledger.models import Household
 
 _MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
@@ -48,7 +48,7 @@ def label_month_sql(date_sql: str, start_day_sql: str) -> str:
 
 
 def parse_month(text: str) -> date:
-    """'2024-03' (or '2024-03-01') → date(2024, 3, 1); ValueError otherwise, also outside `ledger.dates`' range."""
+    """'2024-03' (or '2024-03-01') → date(2024, 3, 1); ValueError otherwise, also outside `financetracker.core.dates`' range."""
     match = _MONTH_TEXT.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a month such as 2024-03.")

@@ -1,7 +1,7 @@
 """Log formatting: one JSON object a line in production, readable lines under DEBUG.
 
 Used by Django's LOGGING and by gunicorn's `logconfig_dict`, so this module imports only the stdlib
-(and `financetracker.request_context`, which does too).
+(and `financetracker.core.request_context`, which does too).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from financetracker.request_context import current_household_id, current_request_id, current_user_id
+from financetracker.core.request_context import current_household_id, current_request_id, current_user_id
 
 # Extra attributes a log call may attach that are safe to emit; anything else (e.g. Django's
 # `request` object, whose repr has the query string) is dropped.

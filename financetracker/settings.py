@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     # Background imports: Django's Tasks API (django.tasks from Django 6.0) with its PostgreSQL backend.
     "django_tasks",
     "django_tasks_db",
+    "financetracker.core",
     "financetracker.security",
     "ledger",
     "budgets",
@@ -64,7 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every later middleware, view and log line sees the request id.
-    "financetracker.request_context.RequestContextMiddleware",
+    "financetracker.core.request_context.RequestContextMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "financetracker.security.csp.ThemedAdminCSPMiddleware",
@@ -76,7 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # JSON error bodies and Cache-Control: no-store on every /api/ response.
-    "ledger.api.middleware.ApiResponseMiddleware",
+    "financetracker.core.api.middleware.ApiResponseMiddleware",
     "financetracker.security.outage.DatabaseOutageMiddleware",
     "financetracker.security.login_rate.AdminLoginRateMiddleware",
     # Last: turns a login refused by django-axes into its lockout answer.
@@ -284,20 +285,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON nesting bounded and NUL characters refused before any view sees the data (ledger/api/parsers.py).
+    # JSON nesting bounded and NUL characters refused before any view sees the data (financetracker/core/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "ledger.api.parsers.BoundedJSONParser",
+        "financetracker.core.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.StableCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "financetracker.core.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "ledger.api.filters.ScopedFilterBackend",  # relations filter by id: no choice lists, no oracle
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "financetracker.core.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"token_obtain": env_str("TOKEN_THROTTLE_RATE", "10/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -312,7 +313,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
+        "CurrencyEnum": "financetracker.core.money.CURRENCY_CHOICES",
         "InvitationStatusEnum": "ledger.models.invitations.INVITATION_STATES",
     },
 }

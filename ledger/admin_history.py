@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from financetracker.core.money import display_amount
 from ledger.audit import object_type_of
 from ledger.models import AuditEntry
-from ledger.money import display_amount
 
 
 class AuditHistoryAdminMixin:

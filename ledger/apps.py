@@ -6,9 +6,9 @@ class LedgerConfig(AppConfig):
     verbose_name = "Ledger"
 
     def ready(self) -> None:
+        from financetracker.core.registries import consistency_checks
         from ledger import signals  # noqa: F401  (connects the failed-login counter)
         from ledger.consistency import LEDGER_CHECKS
-        from ledger.registries import consistency_checks
 
         # Registered first (ledger precedes the other apps in INSTALLED_APPS): check_ledger reports in this order.
         for check in LEDGER_CHECKS:

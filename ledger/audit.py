@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import models
 
-from financetracker.request_context import bind_household, current_request_id, current_user
+from financetracker.core.request_context import bind_household, current_request_id, current_user
 from ledger.models import AuditEntry, Household, Transaction, User
 from ledger.models.audit import AuditAction
 

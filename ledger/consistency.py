@@ -1,6 +1,6 @@
 """Read-only consistency checks that prove the ledger's invariants hold; `manage.py check_ledger` runs them.
 
-Not Django system checks: these read the books, and are registered in `ledger.registries.consistency_checks`.
+Not Django system checks: these read the books, and are registered in `financetracker.core.registries.consistency_checks`.
 
 Each check is one set-based query (it scales to millions of rows) and returns human-readable breaches
 that name the offending rows by id. The database enforces these rules (migration 0002); the checks
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from django.db import connection
 
-from ledger.money import CURRENCY_EXPONENTS
-from ledger.registries import ConsistencyCheck
+from financetracker.core.money import CURRENCY_EXPONENTS
+from financetracker.core.registries import ConsistencyCheck
 
 # (child table, column, parent table) pairs whose household_id must agree; mirrors migration 0002.
 HOUSEHOLD_LINKS = [

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from financetracker.core.registries import demo_seeders
 from ledger.admin.scoping import household_members_group
 from ledger.models import (
     Account,
@@ -29,9 +30,8 @@ from ledger.models import (
     TransactionTag,
     User,
 )
-from ledger.registries import demo_seeders
 from ledger.rules import rule_create
-from ledger.services.books import account_create, category_create, tag_create
+from ledger.services.accounts_categories_tags import account_create, category_create, tag_create
 from ledger.services.households import household_update, user_sign_up
 from ledger.services.invitations import invitation_accept, invitation_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create

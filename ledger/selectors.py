@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, TextField, Value
 from django.db.models.functions import Cast, Coalesce, JSONObject, Now
 
+from financetracker.core.tenancy import household_roles
 from ledger.models import (
     Account,
     AccountMonthTotal,
@@ -20,10 +21,9 @@ from ledger.models import (
     Transaction,
     TransactionTag,
 )
-from ledger.models.tenancy import household_roles
 
 __all__ = ["household_roles"]  # re-exported: the API and admin read roles from here
-from ledger.money import AMOUNT_DECIMAL_PLACES
+from financetracker.core.money import AMOUNT_DECIMAL_PLACES
 
 
 class BalanceAnnotation(TypedDict):

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 @receiver(user_login_failed, dispatch_uid="ledger.count_login_failures")
 def count_login_failure(sender: object, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     # By channel only: never the username (a label per guessed name would be unbounded and personal).
-    from ledger.metrics import login_failures
+    from financetracker.core.metrics import login_failures
 
     path = getattr(request, "path", "") or ""
     channel = "api" if path.startswith("/api/") else "admin" if path.startswith("/admin/") else "other"

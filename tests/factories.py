@@ -13,7 +13,7 @@ from factory.django import DjangoModelFactory as _DjangoModelFactory
 
 from ledger.admin.scoping import household_members_group
 from ledger.models import Account, Category, Household, Membership, Role, Split, Tag, Transaction, User
-from ledger.services.books import account_create, category_create, tag_create
+from ledger.services.accounts_categories_tags import account_create, category_create, tag_create
 from ledger.services.households import user_sign_up
 
 ModelT = TypeVar("ModelT")

@@ -22,11 +22,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from financetracker.authenticated import AuthenticatedHttpRequest
+from financetracker.core.admin.theme import ThemedFormMixin
+from financetracker.core.errors import ConflictError
+from financetracker.core.tenancy import may
 from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, model_choice_field, scoped_queryset
-from ledger.admin.theme import ThemedFormMixin
-from ledger.errors import ConflictError
 from ledger.models import Account, Category, Transaction, User
-from ledger.models.tenancy import may
 from uploads import services, tasks
 from uploads.importers import FORMATS, ImportFileError
 from uploads.importers.csvfile import read_head
@@ -81,8 +81,9 @@ def _importable_accounts(request: HttpRequest) -> QuerySet[Account]:
     return scoped_queryset(Account, request, "add", StatementImport).filter(archived=False)
 
 
-class ScopedReadOnlyAdmin(HouseholdScopedAdmin):
-    """Rows made by uploads and imports: never edited here; deleted (by a writing role) through a service."""
+class ScopedViewAndDeleteAdmin(HouseholdScopedAdmin):
+    """Rows made by uploads and imports: viewed and deleted (by a writing role, through a service), never added
+    or edited here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -91,7 +92,7 @@ class ScopedReadOnlyAdmin(HouseholdScopedAdmin):
         return False
 
 
-class ServiceDeletesAdmin(ScopedReadOnlyAdmin):
+class ServiceDeletesAdmin(ScopedViewAndDeleteAdmin):
     """Single and "delete selected" deletes go through the uploads services (HouseholdScopedAdmin's
     delete_model/delete_queryset, each row checked against has_delete_permission), so files follow their rows."""
 
@@ -109,7 +110,7 @@ class AttachmentAdmin(ServiceDeletesAdmin):
 
 
 @admin.register(CsvProfile)
-class CsvProfileAdmin(ScopedReadOnlyAdmin):
+class CsvProfileAdmin(ScopedViewAndDeleteAdmin):
     list_display = ["name", "account", "updated_at"]
     search_fields = ["name"]
 

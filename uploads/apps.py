@@ -9,7 +9,7 @@ class UploadsConfig(AppConfig):
         from django.core.signals import request_finished
         from django.db.models.signals import post_delete
 
-        from ledger.registries import (
+        from financetracker.core.registries import (
             ConsistencyCheck,
             consistency_checks,
             transaction_admin_actions,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import Household, Transaction, User
 from uploads import files, sniffing
 from uploads.measuring import measure

@@ -24,8 +24,8 @@ from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+from financetracker.core.money import format_amount
 from ledger.models import Transaction
-from ledger.money import format_amount
 from ledger.services.transactions import TRANSACTION_EDITABLE_FIELDS
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from financetracker.core.tenancy import HouseholdOwned
 from ledger.models import Account, Transaction
-from ledger.models.books import amount_field
-from ledger.models.tenancy import HouseholdOwned, User
+from ledger.models.accounts_and_transactions import amount_field
+from ledger.models.households import User
 from uploads.importers import FORMATS
 
 

@@ -29,11 +29,11 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from ledger import metrics
+from financetracker.core import metrics
+from financetracker.core.errors import ConflictError
+from financetracker.core.money import currency_exponent
 from ledger.audit import audit_record_import
-from ledger.errors import ConflictError
 from ledger.models import Account, TransactionStatus, User
-from ledger.money import currency_exponent
 from ledger.rules import rules_apply_to_transactions_sql
 from uploads import files, sniffing, suggestions
 from uploads.attachments import (  # noqa: F401 - the services' public surface

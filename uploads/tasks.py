@@ -29,7 +29,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import User
 from uploads import services
 from uploads.models import (

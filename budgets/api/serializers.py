@@ -13,11 +13,11 @@ from budgets.months import add_months, month_index, parse_month
 from budgets.services.budget_lines import BUDGET_EDITABLE_FIELDS
 from budgets.services.rates import EXCHANGE_RATE_EDITABLE_FIELDS
 from budgets.services.schedules import SCHEDULED_EDITABLE_FIELDS
-from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from financetracker.core.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from financetracker.core.api.strict import StrictModelSerializer, StrictSerializer
+from financetracker.core.money import CURRENCY_CHOICES
 from ledger.api.serializers import HouseholdOwnedSerializer
-from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import Account, Category
-from ledger.money import CURRENCY_CHOICES
 
 MAX_ID = 2**63 - 1
 MAX_REPORT_MONTHS = 240

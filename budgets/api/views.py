@@ -20,11 +20,11 @@ from budgets.api import report_schemas
 from budgets.api import serializers as s
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.services import budget_lines, rates, schedules
-from ledger.api.fields import BoundedDateFilter
-from ledger.api.permissions import METHOD_ACTIONS
-from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
+from financetracker.core.api.fields import BoundedDateFilter
+from financetracker.core.api.permissions import METHOD_ACTIONS
+from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
+from financetracker.core.tenancy import Action, may_on_shared_data
 from ledger.models import Household
-from ledger.models.tenancy import Action, may_on_shared_data
 
 
 def visible_household(request: Request, household_id: int) -> Household:

@@ -19,8 +19,8 @@ from budgets.selectors.common import (
     missing_rates_from,
     missing_rates_json,
 )
+from financetracker.core.money import ROUNDING, format_amount
 from ledger.models import Household
-from ledger.money import ROUNDING, format_amount
 
 # The amounts a budget report counts: this month's, and the carried months' of the categories carried.
 _COUNTED_IN_REPORT = (

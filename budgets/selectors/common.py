@@ -7,7 +7,7 @@ Shared rules of every report:
   transaction's date (latest on or before it, see `budgets.models`); an amount without a rate is left out
   of every figure AND listed under `missing_rates` (currency, date, amount), never treated as zero;
 - each converted amount (a transaction, or one split line) is rounded to the base currency's places with
-  `ledger.money.ROUNDING` (PostgreSQL's round(): halves away from zero) BEFORE anything is summed, so every
+  `financetracker.core.money.ROUNDING` (PostgreSQL's round(): halves away from zero) BEFORE anything is summed, so every
   month, category and total is a sum of rounded parts and every total shown equals the sum of its parts.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection
 
 from budgets.months import label_month_sql
-from ledger.money import currency_exponent
+from financetracker.core.money import currency_exponent
 
 ZERO = Decimal(0)
 NEAR_LIMIT_PERCENT = Decimal(90)
@@ -39,7 +39,7 @@ def fetch_json(sql: str, params: dict[str, Any]) -> Any:
 def round_base_sql(expression: str) -> str:
     """SQL rounding `expression` to the base currency's places (bound as `%(places)s`, see `base_places`)
     with the one rounding mode: PostgreSQL's round(numeric, n) rounds halves away from zero, which is
-    `ledger.money.ROUNDING` (ROUND_HALF_UP)."""
+    `financetracker.core.money.ROUNDING` (ROUND_HALF_UP)."""
     return f"round(({expression}), %(places)s)"
 
 

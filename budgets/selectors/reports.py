@@ -22,8 +22,8 @@ from budgets.selectors.common import (
     missing_rates_from,
 )
 from budgets.selectors.scheduled import day_before, scheduled_occurrences
+from financetracker.core.money import format_amount
 from ledger.models import Account, Household
-from ledger.money import format_amount
 from ledger.selectors import accounts_with_balance
 
 if TYPE_CHECKING:

@@ -15,11 +15,11 @@ from django.utils import timezone
 from budgets.models import Budget
 from budgets.months import add_months, budget_month_range
 from budgets.selectors import spending_by_category
+from financetracker.core.money import parse_amount, quantize, validate_amount_for_currency
 from ledger.audit import audit_deleted, audit_record, audit_record_many, audit_updated, snapshot
 from ledger.editable_fields import EditableFields
 from ledger.models import Category, CategoryKind, Household
 from ledger.models.audit import AuditAction
-from ledger.money import parse_amount, quantize, validate_amount_for_currency
 
 # What a person may set on a budget line, in form order (ledger/editable_fields.py). A line is (category,
 # month): those are set on create; change them by deleting and adding.

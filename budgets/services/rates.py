@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from budgets.models import ExchangeRate
+from financetracker.core.money import parse_amount, validate_currency
 from ledger.editable_fields import EditableFields
-from ledger.money import parse_amount, validate_currency
 
 # What may be set on a rate, in form order (ledger/editable_fields.py): global reference data, no household.
 EXCHANGE_RATE_EDITABLE_FIELDS = EditableFields(ExchangeRate, ("date", "base", "quote", "rate"), owner=None)

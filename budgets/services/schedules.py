@@ -13,12 +13,12 @@ from django.db import connection, transaction
 
 from budgets.models import ScheduledOccurrence, ScheduledTransaction
 from budgets.selectors import scheduled_next_due, scheduled_occurrences
-from ledger import metrics
+from financetracker.core import metrics
+from financetracker.core.errors import ConflictError
+from financetracker.core.money import parse_amount, validate_amount_for_currency
 from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
 from ledger.editable_fields import EditableFields
-from ledger.errors import ConflictError
 from ledger.models import Account, Household
-from ledger.money import parse_amount, validate_amount_for_currency
 from ledger.services.transactions import transaction_create, transfer_create
 
 logger = logging.getLogger(__name__)

@@ -4,13 +4,13 @@ Non-superusers need `is_staff` and the "Household members" group (model permissi
 role then decides: viewers read, editors write, owners also invite people, manage memberships and delete households.
 """
 
-from ledger.admin import books, invitations, people, transactions
+from ledger.admin import accounts_and_rules, invitations, people, transactions
 from ledger.admin.scoping import HOUSEHOLD_MEMBERS_GROUP, HouseholdScopedAdmin, household_members_group
 
 __all__ = [
     "HOUSEHOLD_MEMBERS_GROUP",
     "HouseholdScopedAdmin",
-    "books",
+    "accounts_and_rules",
     "household_members_group",
     "invitations",
     "people",

@@ -14,8 +14,8 @@ from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
+from financetracker.core.errors import ConflictError
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, ScopedModelForm, adopt, may_act
-from ledger.errors import ConflictError
 from ledger.models import HouseholdQuerySet, Invitation, ReceivedInvitation
 from ledger.selectors import invitations_received
 from ledger.services.invitations import (

@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from financetracker.authenticated import AuthenticatedHttpRequest
+from financetracker.core.money import display_amount, format_amount
+from financetracker.core.tenancy import may
 from ledger.admin.scoping import model_choice_field
 from ledger.models import Account, Category, Transaction, TransactionStatus
-from ledger.models.tenancy import may
-from ledger.money import display_amount, format_amount
 from ledger.selectors import accounts_with_balance, payee_suggestions, running_balances
 from ledger.services.transactions import transaction_create
 

@@ -25,12 +25,12 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
+from financetracker.core.errors import ConflictError
+from financetracker.core.money import AMOUNT_DECIMAL_PLACES, quantize
+from financetracker.core.tenancy import Action, GlobalQuerySet, household_ids_for, may
 from ledger.admin_history import AuditHistoryAdminMixin
-from ledger.errors import ConflictError
 from ledger.models import Category, Household, HouseholdQuerySet, Membership, User
-from ledger.models.books import CATEGORY_TREE_ORDER
-from ledger.models.tenancy import Action, GlobalQuerySet, household_ids_for, may
-from ledger.money import AMOUNT_DECIMAL_PLACES, quantize
+from ledger.models.accounts_and_transactions import CATEGORY_TREE_ORDER
 
 HOUSEHOLD_MEMBERS_GROUP = "Household members"
 

@@ -14,6 +14,9 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
+from financetracker.core.admin.theme import ThemedFormMixin
+from financetracker.core.money import money_html
+from financetracker.core.registries import transaction_admin_actions, transaction_admin_inlines
 from ledger.admin.register import RegisterAdminMixin
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -24,10 +27,7 @@ from ledger.admin.scoping import (
     model_choice_field,
     scoped_queryset,
 )
-from ledger.admin.theme import ThemedFormMixin
 from ledger.models import Category, Household, Split, Tag, Transaction, TransactionStatus, TransactionTag
-from ledger.money import money_html
-from ledger.registries import transaction_admin_actions, transaction_admin_inlines
 from ledger.services.transactions import (
     TRANSACTION_EDITABLE_FIELDS,
     SplitLine,
@@ -41,7 +41,7 @@ from ledger.services.transactions import (
 
 
 class _OwnThenRegisteredActions(Sequence[Any]):
-    """The list's own actions, then other apps' (the CSV export: ledger.registries), read when the page asks:
+    """The list's own actions, then other apps' (the CSV export: financetracker.core.registries), read when the page asks:
     the admin is built before other apps register."""
 
     def __init__(self, *own: str) -> None:
@@ -128,7 +128,10 @@ class TransactionAdmin(RegisterAdminMixin, HouseholdScopedAdmin):
     def get_inlines(
         self, request: HttpRequest, obj: Transaction | None
     ) -> tuple[type[InlineModelAdmin[Any, Any]], ...]:
-        return (*self.inlines, *transaction_admin_inlines)  # then other apps' (receipts): ledger.registries
+        return (
+            *self.inlines,
+            *transaction_admin_inlines,
+        )  # then other apps' (receipts): financetracker.core.registries
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Two prefetches whatever the page size: split lines (with their categories) and tags.

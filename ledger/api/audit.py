@@ -12,7 +12,7 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 
-from ledger.api.permissions import HouseholdRolePermission
+from financetracker.core.api.permissions import HouseholdRolePermission
 from ledger.models import AuditEntry
 
 

@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet as RestFilterSet
 
-from ledger.api.fields import BoundedDateFilter
+from financetracker.core.api.fields import BoundedDateFilter
 from ledger.models import Transaction, TransactionStatus
 from ledger.selectors import transactions_in_category
 

@@ -12,12 +12,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from financetracker.authenticated import AuthenticatedRequest
+from financetracker.core.api.fields import BoundedJSONField, HouseholdScopedRelatedField
+from financetracker.core.api.permissions import ensure_can_write
+from financetracker.core.api.strict import StrictSerializer
+from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger import rules as rules_engine
-from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
-from ledger.api.permissions import ensure_can_write
 from ledger.api.serializers import HouseholdOwnedSerializer
-from ledger.api.strict import StrictSerializer
-from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Category, Household, Rule, Tag, Transaction
 from ledger.models.rules import RuleMatch
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ledger.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
-from ledger.api.strict import StrictModelSerializer, StrictSerializer
+from financetracker.core.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
+from financetracker.core.api.strict import StrictModelSerializer, StrictSerializer
+from financetracker.core.money import CURRENCY_CHOICES, format_amount
 from ledger.models import (
     Account,
     AccountKind,
@@ -23,8 +24,11 @@ from ledger.models import (
     TransactionStatus,
     Transfer,
 )
-from ledger.money import CURRENCY_CHOICES, format_amount
-from ledger.services.books import ACCOUNT_EDITABLE_FIELDS, CATEGORY_EDITABLE_FIELDS, TAG_EDITABLE_FIELDS
+from ledger.services.accounts_categories_tags import (
+    ACCOUNT_EDITABLE_FIELDS,
+    CATEGORY_EDITABLE_FIELDS,
+    TAG_EDITABLE_FIELDS,
+)
 from ledger.services.households import HOUSEHOLD_EDITABLE_FIELDS
 from ledger.services.transactions import TRANSACTION_EDITABLE_FIELDS, TRANSFER_EDITABLE_FIELDS
 

@@ -18,15 +18,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from financetracker.authenticated import AuthenticatedRequest
+from financetracker.core.api.permissions import ensure_can_write, ensure_owner
+from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
+from financetracker.core.money import format_amount
 from financetracker.security.throttling import DatabaseScopedRateThrottle
 from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
 from ledger.api.filters import TransactionFilter
-from ledger.api.permissions import ensure_can_write, ensure_owner
-from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Account, AuditEntry, Category, Household, Invitation, Membership, Tag, Transaction, Transfer
-from ledger.money import format_amount
 from ledger.selectors import (
     account_balance_as_of,
     accounts_with_balance,
@@ -34,7 +34,8 @@ from ledger.selectors import (
     transaction_rows,
     transactions_for_list,
 )
-from ledger.services import books, households, tokens
+from ledger.services import accounts_categories_tags as account_services
+from ledger.services import households, tokens
 from ledger.services import invitations as invitation_services
 from ledger.services import transactions as tx_services
 
@@ -139,15 +140,15 @@ class AccountViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
-        account = books.account_create(household=household, **data)
+        account = account_services.account_create(household=household, **data)
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
     def perform_update(self, serializer: serializers.BaseSerializer[Account]) -> None:
-        account = books.account_update(account=bound_instance(serializer), **serializer.validated_data)
+        account = account_services.account_update(account=bound_instance(serializer), **serializer.validated_data)
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
     def perform_destroy(self, instance: Account) -> None:
-        books.account_delete(account=instance)
+        account_services.account_delete(account=instance)
 
     @extend_schema(
         parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default: today")],
@@ -212,13 +213,15 @@ class CategoryViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = books.category_create(household=household, **data)
+        serializer.instance = account_services.category_create(household=household, **data)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Category]) -> None:
-        serializer.instance = books.category_update(category=bound_instance(serializer), **serializer.validated_data)
+        serializer.instance = account_services.category_update(
+            category=bound_instance(serializer), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Category) -> None:
-        books.category_delete(category=instance)
+        account_services.category_delete(category=instance)
 
 
 class TagViewSet(HouseholdScopedViewSet):
@@ -231,13 +234,13 @@ class TagViewSet(HouseholdScopedViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = books.tag_create(household=household, **data)
+        serializer.instance = account_services.tag_create(household=household, **data)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Tag]) -> None:
-        serializer.instance = books.tag_update(tag=bound_instance(serializer), **serializer.validated_data)
+        serializer.instance = account_services.tag_update(tag=bound_instance(serializer), **serializer.validated_data)
 
     def perform_destroy(self, instance: Tag) -> None:
-        books.tag_delete(tag=instance)
+        account_services.tag_delete(tag=instance)
 
 
 def _split_lines(splits: list[dict[str, Any]] | None) -> list[tx_services.SplitLine] | None:

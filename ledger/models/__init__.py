@@ -1,8 +1,8 @@
 """The ledger's schema. Every household-owned table carries household_id, and every unique constraint and
 hot index starts with it: queries are scoped by construction and the schema can be distributed by household."""
 
-from ledger.models.audit import AuditEntry
-from ledger.models.books import (
+from financetracker.core.tenancy import HouseholdOwned, HouseholdQuerySet, Role
+from ledger.models.accounts_and_transactions import (
     Account,
     AccountKind,
     AccountMonthTotal,
@@ -17,9 +17,10 @@ from ledger.models.books import (
     TransactionTag,
     Transfer,
 )
+from ledger.models.audit import AuditEntry
+from ledger.models.households import ApiToken, Household, Membership, User
 from ledger.models.invitations import Invitation, InvitationStatus, ReceivedInvitation
 from ledger.models.rules import Rule, RuleTag
-from ledger.models.tenancy import ApiToken, Household, HouseholdOwned, HouseholdQuerySet, Membership, Role, User
 
 __all__ = [
     "Account",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from ledger.models.tenancy import Household, HouseholdQuerySet, User
+from financetracker.core.tenancy import HouseholdQuerySet
+from ledger.models.households import Household, User
 
 
 class AuditAction(models.TextChoices):

@@ -14,7 +14,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from ledger.models.tenancy import OWNER_ROLES, HouseholdOwned, Policy, Role, User
+from financetracker.core.tenancy import OWNER_ROLES, HouseholdOwned, Policy, Role
+from ledger.models.households import User
 
 
 class InvitationStatus(models.TextChoices):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from ledger.models.books import Category, Tag
-from ledger.models.tenancy import HouseholdOwned
+from financetracker.core.tenancy import HouseholdOwned
+from ledger.models.accounts_and_transactions import Category, Tag
 
 
 class RuleMatch(models.TextChoices):

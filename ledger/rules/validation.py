@@ -8,8 +8,8 @@ from typing import Any
 import re2
 from django.core.exceptions import ValidationError
 
+from financetracker.core.money import parse_amount
 from ledger.models import Account
-from ledger.money import parse_amount
 
 TEXT_FIELDS = ("payee", "description")
 TEXT_OPERATORS = ("contains", "equals", "regex")

@@ -8,11 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 
+from financetracker.core.errors import ConflictError
+from financetracker.core.tenancy import forget_household_roles
 from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
 from ledger.editable_fields import EditableFields
-from ledger.errors import ConflictError
 from ledger.models import Household, Membership, Role, User
-from ledger.models.tenancy import forget_household_roles
 
 # What an owner may set on a household, in form order (ledger/editable_fields.py); members come by invitation.
 HOUSEHOLD_EDITABLE_FIELDS = EditableFields(Household, ("name", "base_currency", "budget_month_start_day"), owner=None)

@@ -15,12 +15,12 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from financetracker.core.errors import ConflictError
+from financetracker.core.tenancy import forget_household_roles
 from ledger.audit import audit_created, audit_record
 from ledger.editable_fields import EditableFields
-from ledger.errors import ConflictError
 from ledger.models import Household, Invitation, InvitationStatus, Membership, Role, User
 from ledger.models.audit import AuditAction
-from ledger.models.tenancy import forget_household_roles
 from ledger.services.tokens import token_hash
 
 # What an owner gives when inviting (ledger/editable_fields.py); an invitation is never edited, only answered.

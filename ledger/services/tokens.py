@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from financetracker.core.tenancy import remember_household_roles
 from ledger.models import ApiToken, Membership, User
-from ledger.models.tenancy import remember_household_roles
 
 TOKEN_PREFIX = "ft_"  # noqa: S105 - a recognisable prefix, not a secret
 

@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 
-from financetracker.request_context import current_channel
+from financetracker.core.errors import ConflictError, ReconciledTransactionError
+from financetracker.core.metrics import transactions_created
+from financetracker.core.money import format_amount, parse_amount, validate_amount_for_currency
+from financetracker.core.request_context import current_channel
 from ledger.audit import (
     audit_created,
     audit_deleted,
@@ -24,8 +27,6 @@ from ledger.audit import (
     snapshot,
 )
 from ledger.editable_fields import EditableFields
-from ledger.errors import ConflictError, ReconciledTransactionError
-from ledger.metrics import transactions_created
 from ledger.models import (
     Account,
     Category,
@@ -39,7 +40,6 @@ from ledger.models import (
     User,
 )
 from ledger.models.audit import AuditAction
-from ledger.money import format_amount, parse_amount, validate_amount_for_currency
 
 # What a person may set on a transaction, in form order (ledger/editable_fields.py); split lines and tags are
 # rows of their own (keyword arguments of the services, inlines in the admin).

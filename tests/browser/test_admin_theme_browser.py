@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ledger.models import Household, User
-from ledger.services.books import account_create, category_create
+from ledger.services.accounts_categories_tags import account_create, category_create
 from ledger.services.transactions import transaction_create
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password

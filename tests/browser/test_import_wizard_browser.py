@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ledger.models import Household, Transaction, User
-from ledger.services.books import account_create
+from ledger.services.accounts_categories_tags import account_create
 from tests.factories import staff_member
 from uploads.models import Attachment, StatementImport
 

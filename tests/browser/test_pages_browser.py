@@ -24,7 +24,7 @@ from ledger.admin.register import register_url
 from ledger.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from ledger.models import Account, Household, Transaction, TransactionStatus, User
 from ledger.selectors import account_balance
-from ledger.services.books import account_create, category_create
+from ledger.services.accounts_categories_tags import account_create, category_create
 from ledger.services.transactions import transaction_create
 from tests.factories import staff_member
 

@@ -23,9 +23,9 @@ from django.db import connection
 from budgets.models import ExchangeRate
 from budgets.months import add_months, budget_month_of
 from budgets.selectors import budget_report_for_month, cashflow_report, spending_by_category
+from financetracker.core.money import quantize
 from ledger.demo import DEMO_HOUSEHOLD_NAME
 from ledger.models import Household
-from ledger.money import quantize
 
 # Late in June: the month's salary (25th) and interest (28th) are booked; April has USD freelance income.
 TODAY = datetime.date(2025, 6, 28)

@@ -13,8 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from rest_framework.test import APIClient
 
 from budgets.selectors import budget_report_for_month, cashflow_report, net_worth_report, spending_by_category
+from financetracker.core.money import ROUNDING, quantize
 from ledger.models import User
-from ledger.money import ROUNDING, quantize
 from ledger.services.transactions import SplitLine, transaction_create
 from tests.budgets.factories import BudgetFactory, ExchangeRateFactory
 from tests.factories import AccountFactory, Books

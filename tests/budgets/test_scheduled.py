@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from budgets.models import ScheduledOccurrence, ScheduledTransaction
 from budgets.selectors import scheduled_upcoming
 from budgets.services.schedules import scheduled_create, scheduled_post_due, scheduled_update
-from ledger import metrics
+from financetracker.core import metrics
 from ledger.models import Transaction
 from ledger.services.transactions import transaction_delete
 from tests.budgets.factories import ScheduledTransactionFactory, schedule

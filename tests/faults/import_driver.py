@@ -20,9 +20,9 @@ import django
 
 django.setup()
 
-from ledger.errors import ConflictError  # noqa: E402
+from financetracker.core.errors import ConflictError  # noqa: E402
 from ledger.models import Account, Household, Transaction  # noqa: E402
-from ledger.services.books import account_create  # noqa: E402
+from ledger.services.accounts_categories_tags import account_create  # noqa: E402
 from tests.factories import UserFactory, staff_member  # noqa: E402
 from uploads import services  # noqa: E402
 from uploads.models import StatementImport  # noqa: E402

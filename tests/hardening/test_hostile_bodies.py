@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import override_settings
 
-from ledger.api.parsers import MAX_JSON_DEPTH, json_depth
+from financetracker.core.api.parsers import MAX_JSON_DEPTH, json_depth
 
 pytestmark = pytest.mark.django_db
 

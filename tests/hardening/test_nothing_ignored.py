@@ -8,7 +8,7 @@ import inspect
 import pytest
 from rest_framework import serializers
 
-from ledger.api.strict import RefuseUnknownFieldsMixin
+from financetracker.core.api.strict import RefuseUnknownFieldsMixin
 from ledger.models import Transaction
 from tests.factories import CategoryFactory, TagFactory
 

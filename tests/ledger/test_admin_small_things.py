@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from ledger.admin.scoping import InUseChoicesFilter
 from ledger.models import Category, Household, User
-from ledger.services.books import account_create, category_create
+from ledger.services.accounts_categories_tags import account_create, category_create
 from tests.factories import Books, staff_member
 from tests.ledger.test_money_display import admin_pages, books, visible_text  # noqa: F401 (fixture)
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from ledger.api.serializers import TransactionSerializer
 from ledger.models import Household, Transaction, User
 from ledger.selectors import transactions_for_list
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +24,13 @@ DAY = datetime.date(2024, 3, 15)
 
 @pytest.fixture
 def books_with_every_shape(household: Household, owner: User) -> None:
-    euro = books.account_create(household=household, name="Checking", currency="EUR", opening_date=DAY)
-    yen = books.account_create(household=household, name="Yen", currency="JPY", opening_date=DAY)
-    food = books.category_create(household=household, name="Food")
-    fun = books.category_create(household=household, name="Fun", parent=food)
+    euro = account_services.account_create(household=household, name="Checking", currency="EUR", opening_date=DAY)
+    yen = account_services.account_create(household=household, name="Yen", currency="JPY", opening_date=DAY)
+    food = account_services.category_create(household=household, name="Food")
+    fun = account_services.category_create(household=household, name="Fun", parent=food)
     # Tags whose name order is not their id order: the list must keep Tag's ordering (name, id).
-    zebra = books.tag_create(household=household, name="zebra")
-    apple = books.tag_create(household=household, name="apple")
+    zebra = account_services.tag_create(household=household, name="zebra")
+    apple = account_services.tag_create(household=household, name="apple")
     transaction_create(account=euro, date=DAY, amount="-12.30", payee="Bakery", category=food, tags=[zebra, apple])
     transaction_create(
         account=euro,
@@ -92,7 +92,9 @@ def test_the_lean_rows_cover_splits_tags_transfers_and_currencies(
 def test_another_households_rows_never_appear(
     owner: User, outsider: User, outsider_household: Household, client_for: Callable[[User], APIClient]
 ) -> None:
-    theirs = books.account_create(household=outsider_household, name="Theirs", currency="EUR", opening_date=DAY)
+    theirs = account_services.account_create(
+        household=outsider_household, name="Theirs", currency="EUR", opening_date=DAY
+    )
     transaction_create(account=theirs, date=DAY, amount="-1.00", payee="Secret")
     assert client_for(owner).get("/api/v1/transactions/").json()["results"] == []
     assert len(client_for(outsider).get("/api/v1/transactions/").json()["results"]) == 1

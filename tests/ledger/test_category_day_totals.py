@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from ledger.consistency import category_day_totals_match_entries
 from ledger.models import Account, Category, CategoryDayTotal, Household, Split, Transaction
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.households import household_delete
 from ledger.services.transactions import (
     SplitLine,
@@ -57,17 +57,17 @@ def assert_no_drift(household: Household) -> None:
 
 @pytest.fixture
 def checking(household: Household) -> Account:
-    return books.account_create(household=household, name="Checking", currency="EUR", opening_date=MARCH)
+    return account_services.account_create(household=household, name="Checking", currency="EUR", opening_date=MARCH)
 
 
 @pytest.fixture
 def food(household: Household) -> Category:
-    return books.category_create(household=household, name="Food")
+    return account_services.category_create(household=household, name="Food")
 
 
 @pytest.fixture
 def fun(household: Household) -> Category:
-    return books.category_create(household=household, name="Fun")
+    return account_services.category_create(household=household, name="Fun")
 
 
 def test_a_transaction_counts_under_its_category_on_its_day(
@@ -170,14 +170,14 @@ def test_deleting_takes_the_entries_away(
 
 
 def test_transfers_never_count(household: Household, checking: Account) -> None:
-    savings = books.account_create(household=household, name="Savings", currency="EUR", opening_date=MARCH)
+    savings = account_services.account_create(household=household, name="Savings", currency="EUR", opening_date=MARCH)
     transfer_create(from_account=checking, to_account=savings, date=MARCH, amount="50.00")
     assert kept(household) == {}
     assert_no_drift(household)
 
 
 def test_totals_are_kept_per_account_currency(household: Household, checking: Account, food: Category) -> None:
-    dollars = books.account_create(household=household, name="Dollars", currency="USD", opening_date=MARCH)
+    dollars = account_services.account_create(household=household, name="Dollars", currency="USD", opening_date=MARCH)
     transaction_create(account=checking, date=MARCH, amount="-5.00", category=food)
     transaction_create(account=dollars, date=MARCH, amount="-7.00", category=food)
     assert kept(household) == {

@@ -17,9 +17,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from financetracker.core.registries import consistency_checks
 from ledger.models import Category, Household, Transaction
-from ledger.registries import consistency_checks
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 from tests.factories import HouseholdFactory
 
@@ -62,10 +62,10 @@ def home() -> Household:
 
 @pytest.fixture
 def ledger(home: Household) -> dict[str, Any]:
-    checking = books.account_create(household=home, name="Checking", currency="EUR", opening_date=DAY)
-    savings = books.account_create(household=home, name="Savings", currency="EUR", opening_date=DAY)
-    food = books.category_create(household=home, name="Food")
-    groceries = books.category_create(household=home, name="Groceries", parent=food)
+    checking = account_services.account_create(household=home, name="Checking", currency="EUR", opening_date=DAY)
+    savings = account_services.account_create(household=home, name="Savings", currency="EUR", opening_date=DAY)
+    food = account_services.category_create(household=home, name="Food")
+    groceries = account_services.category_create(household=home, name="Groceries", parent=food)
     split = transaction_create(
         account=checking, date=DAY, amount="-30.00", splits=[SplitLine(category=groceries, amount=Decimal("-30.00"))]
     )
@@ -178,7 +178,7 @@ def run_check_ledger_or_fail(*args: str) -> str:
 
 
 def test_it_names_a_tag_link_across_households(ledger: dict[str, Any], home: Household) -> None:
-    tag = books.tag_create(household=HouseholdFactory(), name="foreign")
+    tag = account_services.tag_create(household=HouseholdFactory(), name="foreign")
     with behind_the_databases_back() as cursor:
         cursor.execute(
             "INSERT INTO ledger_transactiontag (household_id, transaction_id, tag_id) VALUES (%s, %s, %s) RETURNING id",
@@ -288,7 +288,7 @@ def test_it_lists_every_breach_not_just_the_first(ledger: dict[str, Any]) -> Non
 
 def test_a_household_filter_ignores_other_households_breaches(ledger: dict[str, Any]) -> None:
     other = HouseholdFactory()
-    account = books.account_create(household=other, name="Other", currency="EUR", opening_date=DAY)
+    account = account_services.account_create(household=other, name="Other", currency="EUR", opening_date=DAY)
     tx = transaction_create(account=account, date=DAY, amount="-1.00")
     with behind_the_databases_back() as cursor:
         cursor.execute("UPDATE ledger_transaction SET amount = -2.00 WHERE id = %s", [tx.pk])

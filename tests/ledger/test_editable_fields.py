@@ -35,7 +35,7 @@ from ledger.api.invitations import InvitationCreateSerializer
 from ledger.api.serializers import AccountSerializer, TransactionSerializer
 from ledger.editable_fields import DECLARATIONS, EditableFields
 from ledger.models import Account, Category, Household, Invitation, Role, Rule, Tag, Transaction, Transfer, User
-from ledger.services import books as service
+from ledger.services import accounts_categories_tags as service
 from ledger.services import households, invitations
 from ledger.services import transactions as tx_services
 from tests.factories import Books, TransactionFactory, books_for, staff_member

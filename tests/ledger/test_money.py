@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from financetracker.core.money import format_amount, parse_amount
 from ledger.models import Transaction, User
-from ledger.money import format_amount, parse_amount
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from django.urls import NoReverseMatch, reverse
 from budgets.services.budget_lines import budget_set
 from budgets.services.rates import RateRow, exchange_rates_upsert
 from budgets.services.schedules import scheduled_create
+from financetracker.core.money import display_amount, display_rate
 from ledger.models import Transaction, User
-from ledger.money import display_amount, display_rate
-from ledger.services.books import account_create
+from ledger.services.accounts_categories_tags import account_create
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
 from tests.factories import Books, staff_member
 

@@ -15,7 +15,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from ledger.models import Household, User
-from ledger.services import books, households
+from ledger.services import accounts_categories_tags as account_services
+from ledger.services import households
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
 
 pytestmark = pytest.mark.django_db
@@ -44,19 +45,25 @@ EXPECTED_QUERIES = {
 
 
 def add_rows(resource: str, household: Household, owner: User, count: int, start: int) -> None:
-    checking = books.account_create(household=household, name=f"Checking {start}", currency="EUR", opening_date=DAY)
-    savings = books.account_create(household=household, name=f"Savings {start}", currency="EUR", opening_date=DAY)
-    food = books.category_create(household=household, name=f"Food {start}")
-    tag = books.tag_create(household=household, name=f"helper {start}")
+    checking = account_services.account_create(
+        household=household, name=f"Checking {start}", currency="EUR", opening_date=DAY
+    )
+    savings = account_services.account_create(
+        household=household, name=f"Savings {start}", currency="EUR", opening_date=DAY
+    )
+    food = account_services.category_create(household=household, name=f"Food {start}")
+    tag = account_services.tag_create(household=household, name=f"helper {start}")
     for index in range(start, start + count):
         if resource == "households":
             households.household_create(owner=owner, name=f"Household {index}")
         elif resource == "accounts":
-            books.account_create(household=household, name=f"Account {index}", currency="EUR", opening_date=DAY)
+            account_services.account_create(
+                household=household, name=f"Account {index}", currency="EUR", opening_date=DAY
+            )
         elif resource == "categories":
-            books.category_create(household=household, name=f"Category {index}", parent=food)
+            account_services.category_create(household=household, name=f"Category {index}", parent=food)
         elif resource == "tags":
-            books.tag_create(household=household, name=f"tag {index}")
+            account_services.tag_create(household=household, name=f"tag {index}")
         elif resource == "transactions":
             transaction_create(
                 account=checking,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from ledger.admin.register import register_url
 from ledger.models import Account, Household, Transaction, TransactionStatus, User
 from ledger.selectors import account_balance, running_balances
-from ledger.services.books import account_create, category_create
+from ledger.services.accounts_categories_tags import account_create, category_create
 from ledger.services.transactions import transaction_create
 from tests.factories import staff_client
 

@@ -11,11 +11,12 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.test import RequestFactory
 
+from financetracker.core.money import display_amount
 from ledger.admin_history import AuditHistoryAdminMixin
 from ledger.audit import audit_record_import, snapshot
 from ledger.models import Account, AuditEntry, Category, Household, Transaction, User
-from ledger.money import display_amount
-from ledger.services import books, households
+from ledger.services import accounts_categories_tags as account_services
+from ledger.services import households
 from ledger.services import transactions as tx_services
 from tests.factories import AccountFactory, CategoryFactory, TransactionFactory, UserFactory
 
@@ -76,7 +77,7 @@ def test_api_create_update_delete_are_recorded_with_actor_request_and_previous_v
 
 
 def test_an_update_that_changes_nothing_records_nothing(owner: User, account: Account) -> None:
-    books.account_update(account=account, name=account.name)
+    account_services.account_update(account=account, name=account.name)
     assert not [entry for entry in history("ledger.account", account.pk) if entry.action == "update"]
 
 
@@ -100,15 +101,15 @@ def test_a_viewer_may_read_history(owner: User, viewer: User, account: Account, 
 
 
 def test_accounts_categories_and_tags_are_recorded(household: Household) -> None:
-    account = books.account_create(
+    account = account_services.account_create(
         household=household, name="Cash", currency="EUR", opening_date=datetime.date(2024, 1, 1)
     )
-    books.account_update(account=account, name="Wallet", opening_balance="12.50")
-    category = books.category_create(household=household, name="Rent")
-    tag = books.tag_create(household=household, name="holiday")
+    account_services.account_update(account=account, name="Wallet", opening_balance="12.50")
+    category = account_services.category_create(household=household, name="Rent")
+    tag = account_services.tag_create(household=household, name="holiday")
     account_id, tag_id = account.pk, tag.pk  # delete() clears pk
-    books.tag_delete(tag=tag)
-    books.account_delete(account=account)
+    account_services.tag_delete(tag=tag)
+    account_services.account_delete(account=account)
 
     account_entries = history("ledger.account", account_id)
     assert [entry.action for entry in account_entries] == ["create", "update", "delete"]
@@ -196,7 +197,7 @@ def test_the_admin_history_page_shows_audit_entries(staff_owner: User, account: 
     class AccountAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
         pass
 
-    books.account_update(account=account, name="Joint checking")
+    account_services.account_update(account=account, name="Joint checking")
     site = admin.site  # the themed base template reverses the real site's URLs
     request = RequestFactory().get("/")
     request.user = staff_owner
@@ -212,7 +213,7 @@ def test_the_history_page_shows_amounts_as_money(staff_owner: User, account: Acc
     class AccountAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
         pass
 
-    books.account_update(account=account, opening_balance=Decimal("-1234.5"))
+    account_services.account_update(account=account, opening_balance=Decimal("-1234.5"))
     request = RequestFactory().get("/")
     request.user = staff_owner
     response = AccountAdmin(Account, admin.site).history_view(request, str(account.pk))

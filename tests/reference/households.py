@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from budgets.services.budget_lines import budget_set
 from budgets.services.rates import exchange_rate_create
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import Account, Category, Household, Transaction, User
-from ledger.services.books import account_create, category_create
+from ledger.services.accounts_categories_tags import account_create, category_create
 from ledger.services.households import household_create
 from ledger.services.transactions import SplitLine, transaction_create, transaction_delete, transfer_create
 from tests.reference import model

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from budgets.services.schedules import scheduled_create, scheduled_post_due
 from ledger.models import User
-from ledger.services.books import account_create
+from ledger.services.accounts_categories_tags import account_create
 from ledger.services.households import household_create
 from ledger.services.transactions import transaction_create
 from tests.conftest import check_deferred_constraints

@@ -11,7 +11,7 @@ from django.http import FileResponse
 from django.test import Client
 
 from ledger.models import Household, Transaction, User
-from ledger.services.books import account_create
+from ledger.services.accounts_categories_tags import account_create
 from ledger.services.transactions import transaction_create
 from tests.factories import staff_member
 from uploads.models import Attachment

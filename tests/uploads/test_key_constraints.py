@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from ledger.registries import consistency_checks
+from financetracker.core.registries import consistency_checks
 from uploads.models import ImportedKey
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import Transaction
-from ledger.services.books import account_delete
+from ledger.services.accounts_categories_tags import account_delete
 from tests.uploads.test_attachments import PDF, PNG, upload
 from uploads import services
 from uploads.models import Attachment, CsvProfile, ImportStatus, StatementImport, StatementImportRow
@@ -127,7 +127,7 @@ def test_a_failed_import_insert_removes_the_file_it_stored(account, tmp_path):
 def test_a_receipt_stored_by_an_admin_page_that_is_rolled_back_leaves_no_file(client, owner, tmp_path):
     import datetime
 
-    from ledger.services.books import account_create
+    from ledger.services.accounts_categories_tags import account_create
     from ledger.services.transactions import transaction_create
     from tests.factories import staff_member
     from tests.uploads.test_admin_attachments import change_form_post, change_url

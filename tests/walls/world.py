@@ -19,11 +19,11 @@ from budgets.models import ExchangeRate
 from budgets.services.budget_lines import budget_set
 from budgets.services.rates import exchange_rate_create
 from budgets.services.schedules import scheduled_create
+from financetracker.core.tenancy import forget_household_roles
 from ledger.admin.scoping import household_members_group
 from ledger.models import Account, AuditEntry, Household, Membership, Role, User
-from ledger.models.tenancy import forget_household_roles
 from ledger.rules import rule_create
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.households import household_delete, membership_set
 from ledger.services.invitations import invitation_create
 from ledger.services.tokens import api_token_create
@@ -65,11 +65,15 @@ def seed_household(household: Household, owner: User, marker: str, amount: str, 
     name = marker.title()
     household.name = f"{marker} household"
     household.save(update_fields=["name"])
-    account = books.account_create(household=household, name=f"{marker} checking", currency="EUR", opening_date=DAY)
-    savings = books.account_create(household=household, name=f"{marker} savings", currency="EUR", opening_date=DAY)
-    parent = books.category_create(household=household, name=f"{marker} food")
-    child = books.category_create(household=household, name=f"{marker} groceries", parent=parent)
-    tag = books.tag_create(household=household, name=f"{marker}-tag")
+    account = account_services.account_create(
+        household=household, name=f"{marker} checking", currency="EUR", opening_date=DAY
+    )
+    savings = account_services.account_create(
+        household=household, name=f"{marker} savings", currency="EUR", opening_date=DAY
+    )
+    parent = account_services.category_create(household=household, name=f"{marker} food")
+    child = account_services.category_create(household=household, name=f"{marker} groceries", parent=parent)
+    tag = account_services.tag_create(household=household, name=f"{marker}-tag")
     tx = transaction_create(
         account=account,
         date=DAY,

@@ -7,11 +7,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ledger.api.fields import BoundedJSONField, HouseholdScopedRelatedField
+from financetracker.core.api.fields import BoundedJSONField, HouseholdScopedRelatedField
+from financetracker.core.api.strict import StrictModelSerializer, StrictSerializer
+from financetracker.core.money import format_amount
 from ledger.api.serializers import HouseholdOwnedSerializer
-from ledger.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.models import Account, Transaction
-from ledger.money import format_amount
 from uploads import tasks
 from uploads.importers import FORMATS
 from uploads.models import Attachment, StatementImport, StatementImportRow, StatementImportTask

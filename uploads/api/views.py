@@ -21,10 +21,10 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from financetracker.authenticated import AuthenticatedRequest
+from financetracker.core.api.parsers import BoundedJSONParser
+from financetracker.core.api.permissions import ensure_can_write
+from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.api.filters import TransactionFilter
-from ledger.api.parsers import BoundedJSONParser
-from ledger.api.permissions import ensure_can_write
-from ledger.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.models import Transaction
 from uploads import services, tasks
 from uploads.api import serializers as s

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING
 
-from ledger.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from financetracker.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from budgets.management.commands._household import household_arg, month_arg
 from budgets.selectors import BudgetCategoryLine, budget_report_for_month
-from ledger.money import format_amount
+from financetracker.core.money import format_amount
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from financetracker.core.registries import consistency_checks
 from ledger.models import Household
-from ledger.registries import consistency_checks
 
 
 class Command(BaseCommand):

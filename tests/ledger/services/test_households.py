@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import (
     Account,
     Category,

@@ -16,7 +16,7 @@ from ledger.models import (
     Transaction,
 )
 from ledger.selectors import account_balance
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import (
     SplitLine,
     transaction_create,
@@ -154,7 +154,7 @@ def test_transaction_update_refuses_another_households_account_and_unknown_field
 def test_transaction_update_checks_the_amount_against_the_new_accounts_currency(
     checking: Account, household: Household
 ) -> None:
-    yen = books.account_create(household=household, name="Yen", currency="JPY", opening_date=DAY)
+    yen = account_services.account_create(household=household, name="Yen", currency="JPY", opening_date=DAY)
     tx = transaction_create(account=checking, date=DAY, amount="-30.50")
     with pytest.raises(ValidationError) as error:
         transaction_update(transaction_obj=tx, account=yen)

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from ledger.errors import ConflictError, ReconciledTransactionError
+from financetracker.core.errors import ConflictError, ReconciledTransactionError
 from ledger.models import (
     Account,
     AccountMonthTotal,
@@ -20,7 +20,7 @@ from ledger.models import (
     Transfer,
 )
 from ledger.selectors import account_balance, account_balance_as_of
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import (
     SplitLine,
     account_reconcile,
@@ -151,7 +151,7 @@ def test_a_transfer_date_change_is_refused_when_the_other_side_is_reconciled(
 
 
 def test_reconcile_marks_cleared_rows_up_to_the_statement_date(household: Household, checking: Account) -> None:
-    books.account_update(account=checking, opening_balance="100.00")
+    account_services.account_update(account=checking, opening_balance="100.00")
     first = transaction_create(account=checking, date=datetime.date(2024, 2, 1), amount="-10.00")
     pending = transaction_create(account=checking, date=datetime.date(2024, 2, 2), amount="-5.00", status="pending")
     later = transaction_create(account=checking, date=datetime.date(2024, 3, 1), amount="-1.00")
@@ -243,7 +243,7 @@ def test_bulk_set_category_never_crosses_households(checking: Account) -> None:
 
 
 def test_balance_as_of_counts_whole_months_and_the_partial_one(checking: Account) -> None:
-    books.account_update(account=checking, opening_balance="100.00")
+    account_services.account_update(account=checking, opening_balance="100.00")
     transaction_create(account=checking, date=datetime.date(2024, 1, 31), amount="-10.00")
     transaction_create(account=checking, date=datetime.date(2024, 2, 1), amount="-1.00")
     transaction_create(account=checking, date=datetime.date(2024, 2, 15), amount="-2.00")

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import Account
 from uploads import files
 from uploads.importers import FORMATS

@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from financetracker.core.errors import ConflictError
+from financetracker.core.money import parse_amount, validate_amount_for_currency, validate_currency
 from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
 from ledger.editable_fields import EditableFields
-from ledger.errors import ConflictError
 from ledger.models import Account, Category, Household, Tag, Transaction
-from ledger.money import parse_amount, validate_amount_for_currency, validate_currency
 
 # The one declaration of what a person may set on each row, in form order (ledger/editable_fields.py). The
 # API serializers, the admin forms, the exports and the services' unknown-field checks derive from these

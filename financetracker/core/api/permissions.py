@@ -1,18 +1,18 @@
 """Roles: viewers read, editors and owners write, owners manage the household. Outsiders see nothing (404).
 
-Every answer comes from `ledger.models.tenancy.may` — the same policy `restrict(user, action)` applies."""
+Every answer comes from `financetracker.core.tenancy.may` — the same policy `restrict(user, action)` applies."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Model
 from rest_framework import permissions
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
-from ledger.models import Household
-from ledger.models.tenancy import Action, may
+from financetracker.core.tenancy import HOUSEHOLD_MODEL, Action, may
 
 # The action an HTTP method performs on the object it names (a POST to a detail route is an action on it).
 METHOD_ACTIONS: dict[str, Action] = {"PUT": "change", "PATCH": "change", "POST": "change", "DELETE": "delete"}
@@ -34,7 +34,7 @@ def ensure_can_write(user: Any, household_id: int) -> None:
 
 
 def ensure_owner(user: Any, household_id: int) -> None:
-    ensure_may(user, "change", household_id, Household)
+    ensure_may(user, "change", household_id, apps.get_model(HOUSEHOLD_MODEL))
 
 
 class HouseholdRolePermission(permissions.IsAuthenticated):

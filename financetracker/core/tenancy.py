@@ -1,24 +1,23 @@
-"""People, households and the one mechanism that scopes every query to a person's households."""
+"""The one mechanism that scopes every query to a person's households: roles, policies, `may`, `restrict`.
+
+The concrete models (User, Household, Membership) are ledger's (`ledger/models/households.py`); this module
+names them by label, the way Django names AUTH_USER_MODEL, and imports no app."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Q
 
-from ledger.money import CURRENCY_CHOICES
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser as User  # settings.AUTH_USER_MODEL (ledger.User)
 
-
-class User(AbstractUser):
-    """Custom from the first migration so the user table can grow without a painful swap later."""
-
-    _household_roles: dict[int, str]  # household_roles()'s memo, on this object only (not a field)
-
-    class Meta:
-        db_table = "ledger_user"
+# The models restricted by, named by label: the core imports no app.
+HOUSEHOLD_MODEL = "ledger.Household"
+MEMBERSHIP_MODEL = "ledger.Membership"
 
 
 class Role(models.TextChoices):
@@ -32,6 +31,10 @@ ALL_ROLES = (Role.OWNER, Role.EDITOR, Role.VIEWER)
 OWNER_ROLES = (Role.OWNER,)
 
 
+# The attribute a person's {household_id: role} is memoised in, for the request's lifetime.
+ROLES_MEMO = "_household_roles"
+
+
 def household_roles(user: User | AnonymousUser | Any) -> dict[int, str]:
     """{household_id: role} for a person, read once and memoised on the user object (one per request).
 
@@ -40,22 +43,23 @@ def household_roles(user: User | AnonymousUser | Any) -> dict[int, str]:
     """
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return {}
-    cached: dict[int, str] | None = getattr(user, "_household_roles", None)
+    cached: dict[int, str] | None = getattr(user, ROLES_MEMO, None)
     if cached is None:
-        cached = dict(Membership.objects.filter(user=user).values_list("household_id", "role"))
-        user._household_roles = cached
+        memberships = apps.get_model(MEMBERSHIP_MODEL)._default_manager
+        cached = dict(memberships.filter(user=user).values_list("household_id", "role"))
+        setattr(user, ROLES_MEMO, cached)
     return cached
 
 
 def remember_household_roles(user: User | Any, roles: dict[int, str]) -> None:
     """Memoise roles read together with something else (the API token), as household_roles would."""
-    user._household_roles = roles
+    setattr(user, ROLES_MEMO, roles)
 
 
 def forget_household_roles(user: User | Any) -> None:
     """Drop the memo after a membership change, so the same user object sees it."""
-    if hasattr(user, "_household_roles"):
-        del user._household_roles
+    if hasattr(user, ROLES_MEMO):
+        delattr(user, ROLES_MEMO)
 
 
 # What a person may do with rows: `view` reads, `add` creates (or picks a row while creating another),
@@ -148,81 +152,12 @@ class GlobalQuerySet(models.QuerySet[Any]):
         return self.all() if may_on_shared_data(user, action, self.model) else self.none()
 
 
-class Household(models.Model):
-    name = models.CharField(max_length=120)
-    base_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    # The day a budget month starts (payday). Capped at 28 so every month has that day.
-    budget_month_start_day = models.PositiveSmallIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = HouseholdManagerQuerySet.as_manager()
-    # `add` is adding rows to the household (so its choices in a form are these); owners change or delete it.
-    household_policy: ClassVar[Policy] = {**MEMBER_POLICY, "change": OWNER_ROLES, "delete": OWNER_ROLES}
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(budget_month_start_day__gte=1) & Q(budget_month_start_day__lte=28),
-                name="household_budget_month_start_day_1_28",
-            ),
-            models.CheckConstraint(condition=Q(base_currency__regex=r"^[A-Z]{3}$"), name="household_base_currency_iso"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = HouseholdQuerySet.as_manager()
-    household_policy: ClassVar[Policy] = OWNER_POLICY
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["household", "user"], name="membership_household_user_unique"),
-            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
-        ]
-        indexes = [
-            # Every scoped query asks "which households may this user see?" through this index.
-            models.Index(fields=["user", "household", "role"], name="membership_user_household_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.household} ({self.role})"
-
-
 class HouseholdOwned(models.Model):
     """Base for every household-owned table."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey(HOUSEHOLD_MODEL, on_delete=models.CASCADE, related_name="+")
 
     objects = HouseholdQuerySet.as_manager()
 
     class Meta:
         abstract = True
-
-
-class ApiToken(models.Model):
-    """A personal API token. Only a SHA-256 of the secret is stored; the secret is shown once."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, default="API token")
-    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token.")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

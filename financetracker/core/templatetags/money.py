@@ -1,4 +1,4 @@
-"""`{% load money %}`: amounts and rates as people read them (see ledger.money.display_amount).
+"""`{% load money %}`: amounts and rates as people read them (see financetracker.core.money.display_amount).
 
 {{ tx.amount|money:tx.account.currency }}         <span class="ft-amount ft-negative">-134.21 EUR</span>
 {{ tx.amount|signed_money:tx.account.currency }}  … "+2,500.00 EUR" for a positive amount
@@ -13,7 +13,7 @@ from decimal import Decimal
 from django import template
 from django.utils.safestring import SafeString
 
-from ledger.money import display_amount, display_rate, money_html
+from financetracker.core.money import display_amount, display_rate, money_html
 
 register = template.Library()
 

@@ -1,11 +1,11 @@
-"""The account, category and tag services (ledger.services.books): happy paths and every refusal."""
+"""The account, category and tag services (ledger.services.accounts_categories_tags): happy paths and every refusal."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 from ledger.models import (
     Account,
     Category,
@@ -13,7 +13,7 @@ from ledger.models import (
     TransactionTag,
 )
 from ledger.selectors import account_balance
-from ledger.services import books
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import (
     transaction_create,
 )
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_account_create_stores_an_exact_opening_balance(household: Household) -> None:
-    account = books.account_create(
+    account = account_services.account_create(
         household=household, name="Wallet", currency="JPY", opening_date=DAY, opening_balance="1500", kind="cash"
     )
     assert account.opening_balance == D("1500")
@@ -50,47 +50,49 @@ def test_account_create_stores_an_exact_opening_balance(household: Household) ->
 def test_account_create_refuses_bad_input(household: Household, fields: dict[str, str], field: str | None) -> None:
     values = {"name": "Wallet", "currency": "EUR", "opening_date": DAY, **fields}
     with pytest.raises(ValidationError) as error:
-        books.account_create(household=household, **values)
+        account_services.account_create(household=household, **values)
     if field:
         assert field in field_errors(error)
 
 
 def test_account_names_are_unique_per_household_but_not_across(household: Household, checking: Account) -> None:
     with pytest.raises(ValidationError):
-        books.account_create(household=household, name="Checking", currency="EUR", opening_date=DAY)
-    other = books.account_create(household=HouseholdFactory(), name="Checking", currency="EUR", opening_date=DAY)
+        account_services.account_create(household=household, name="Checking", currency="EUR", opening_date=DAY)
+    other = account_services.account_create(
+        household=HouseholdFactory(), name="Checking", currency="EUR", opening_date=DAY
+    )
     assert other.pk
 
 
 def test_account_update_changes_fields_and_refuses_unknown_ones(checking: Account) -> None:
-    books.account_update(account=checking, name="Main", institution="Bank", archived=True)
+    account_services.account_update(account=checking, name="Main", institution="Bank", archived=True)
     checking.refresh_from_db()
     assert (checking.name, checking.institution, checking.archived) == ("Main", "Bank", True)
     with pytest.raises(ValidationError):
-        books.account_update(account=checking, household=HouseholdFactory())
+        account_services.account_update(account=checking, household=HouseholdFactory())
 
 
 def test_an_account_with_transactions_cannot_change_currency(checking: Account) -> None:
     transaction_create(account=checking, date=DAY, amount="-1.00")
     with pytest.raises(ValidationError) as error:
-        books.account_update(account=checking, currency="USD")
+        account_services.account_update(account=checking, currency="USD")
     assert "currency" in field_errors(error)
 
 
 def test_an_empty_account_may_change_currency(checking: Account) -> None:
-    books.account_update(account=checking, currency="USD")
+    account_services.account_update(account=checking, currency="USD")
     assert Account.objects.get(pk=checking.pk).currency == "USD"
 
 
 def test_account_delete_refuses_an_account_with_transactions(checking: Account) -> None:
     transaction_create(account=checking, date=DAY, amount="-1.00")
     with pytest.raises(ConflictError):
-        books.account_delete(account=checking)
+        account_services.account_delete(account=checking)
     assert Account.objects.filter(pk=checking.pk).exists()
 
 
 def test_account_delete_removes_an_empty_account(checking: Account) -> None:
-    books.account_delete(account=checking)
+    account_services.account_delete(account=checking)
     assert not Account.objects.filter(pk=checking.pk).exists()
 
 
@@ -98,85 +100,85 @@ def test_account_delete_removes_an_empty_account(checking: Account) -> None:
 
 
 def test_a_subcategory_takes_its_parents_kind(household: Household) -> None:
-    salary = books.category_create(household=household, name="Salary", kind="income")
-    bonus = books.category_create(household=household, name="Bonus", parent=salary)
+    salary = account_services.category_create(household=household, name="Salary", kind="income")
+    bonus = account_services.category_create(household=household, name="Bonus", parent=salary)
     assert bonus.kind == "income"
 
 
 def test_a_subcategory_of_another_kind_is_refused(household: Household, food: Category) -> None:
     with pytest.raises(ValidationError) as error:
-        books.category_create(household=household, name="Refund", parent=food, kind="income")
+        account_services.category_create(household=household, name="Refund", parent=food, kind="income")
     assert "kind" in field_errors(error)
 
 
 def test_a_third_level_is_refused(household: Household, food: Category) -> None:
-    groceries = books.category_create(household=household, name="Groceries", parent=food)
+    groceries = account_services.category_create(household=household, name="Groceries", parent=food)
     with pytest.raises(ValidationError) as error:
-        books.category_create(household=household, name="Organic", parent=groceries)
+        account_services.category_create(household=household, name="Organic", parent=groceries)
     assert "parent" in field_errors(error)
 
 
 def test_a_parent_from_another_household_is_refused(household: Household) -> None:
     foreign = CategoryFactory(household=HouseholdFactory())
     with pytest.raises(ValidationError) as error:
-        books.category_create(household=household, name="Mine", parent=foreign)
+        account_services.category_create(household=household, name="Mine", parent=foreign)
     assert "parent" in field_errors(error)
 
 
 def test_a_category_with_children_cannot_become_a_child(household: Household, food: Category, fun: Category) -> None:
-    books.category_create(household=household, name="Groceries", parent=food)
+    account_services.category_create(household=household, name="Groceries", parent=food)
     with pytest.raises(ValidationError) as error:
-        books.category_update(category=food, parent=fun)
+        account_services.category_update(category=food, parent=fun)
     assert "parent" in field_errors(error)
 
 
 def test_a_parent_with_children_cannot_change_kind(household: Household, food: Category) -> None:
-    books.category_create(household=household, name="Groceries", parent=food)
+    account_services.category_create(household=household, name="Groceries", parent=food)
     with pytest.raises(ValidationError) as error:
-        books.category_update(category=food, kind="income")
+        account_services.category_update(category=food, kind="income")
     assert "kind" in field_errors(error)
 
 
 def test_a_category_cannot_be_its_own_parent(food: Category) -> None:
     with pytest.raises(ValidationError):
-        books.category_update(category=food, parent=food)
+        account_services.category_update(category=food, parent=food)
 
 
 def test_duplicate_top_level_category_names_are_refused(household: Household, food: Category) -> None:
     with pytest.raises(ValidationError):
-        books.category_create(household=household, name="Food")
+        account_services.category_create(household=household, name="Food")
 
 
 def test_category_update_refuses_unknown_fields(food: Category) -> None:
     with pytest.raises(ValidationError):
-        books.category_update(category=food, household=HouseholdFactory())
+        account_services.category_update(category=food, household=HouseholdFactory())
 
 
 def test_a_category_in_use_cannot_be_deleted(checking: Account, food: Category) -> None:
     transaction_create(account=checking, date=DAY, amount="-1.00", category=food)
     with pytest.raises(ConflictError):
-        books.category_delete(category=food)
+        account_services.category_delete(category=food)
 
 
 def test_a_parent_category_cannot_be_deleted_under_its_children(household: Household, food: Category) -> None:
-    books.category_create(household=household, name="Groceries", parent=food)
+    account_services.category_create(household=household, name="Groceries", parent=food)
     with pytest.raises(ConflictError):
-        books.category_delete(category=food)
+        account_services.category_delete(category=food)
 
 
 def test_an_unused_category_is_deleted(food: Category) -> None:
-    books.category_delete(category=food)
+    account_services.category_delete(category=food)
     assert not Category.objects.filter(pk=food.pk).exists()
 
 
 def test_tags_are_trimmed_unique_and_deletable(household: Household, checking: Account) -> None:
-    tag = books.tag_create(household=household, name="  holiday ")
+    tag = account_services.tag_create(household=household, name="  holiday ")
     assert tag.name == "holiday"
     with pytest.raises(ValidationError):
-        books.tag_create(household=household, name="holiday")
+        account_services.tag_create(household=household, name="holiday")
     with pytest.raises(ValidationError):
-        books.tag_create(household=household, name="   ")
-    books.tag_update(tag=tag, name="trip")
+        account_services.tag_create(household=household, name="   ")
+    account_services.tag_update(tag=tag, name="trip")
     tx = transaction_create(account=checking, date=DAY, amount="-1.00", tags=[tag])
-    books.tag_delete(tag=tag)
+    account_services.tag_delete(tag=tag)
     assert not TransactionTag.objects.filter(transaction=tx).exists()

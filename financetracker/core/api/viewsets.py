@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
+from django.apps import apps
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
 from financetracker.authenticated import AuthenticatedRequest
-from ledger.api.permissions import HouseholdRolePermission, ensure_may
-from ledger.models import Household, HouseholdQuerySet
-from ledger.models.tenancy import WRITE_ROLES
-from ledger.selectors import household_roles
+from financetracker.core.api.permissions import HouseholdRolePermission, ensure_may
+from financetracker.core.tenancy import HOUSEHOLD_MODEL, WRITE_ROLES, HouseholdQuerySet, household_roles
 
 _M = TypeVar("_M", bound=Model)
 
@@ -48,14 +47,15 @@ class HouseholdScopedViewSet(viewsets.ModelViewSet):
     def household_id_of(self, obj: Any) -> int:
         return int(obj.household_id)
 
-    def household_for_create(self, request: Request, household: Household | None) -> Household:
-        """The household a new row goes into: the one named, else the person's only writable one."""
+    def household_for_create(self, request: Request, household: Any | None) -> Any:
+        """The household (a ledger.Household) a new row goes into: the one named, else the person's only
+        writable one."""
         if household is None:
             writable = [pk for pk, role in household_roles(request.user).items() if role in WRITE_ROLES]
             if len(writable) != 1:
                 raise serializers.ValidationError(
                     {"household": ["This field is required when you can write to several households."]}
                 )
-            household = Household.objects.get(pk=writable[0])
+            household = apps.get_model(HOUSEHOLD_MODEL)._default_manager.get(pk=writable[0])
         ensure_may(request.user, "add", household.pk, self.model)
         return household

@@ -13,6 +13,7 @@ from unfold.admin import TabularInline
 from unfold.widgets import UnfoldAdminDateWidget
 
 from financetracker.authenticated import AuthenticatedHttpRequest
+from financetracker.core.money import display_amount, money_html
 from ledger.admin.register import register_url
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
@@ -24,14 +25,13 @@ from ledger.admin.scoping import (
     scoped_queryset,
 )
 from ledger.models import Account, Category, Reconciliation, Rule, RuleTag, Tag, Transaction, Transfer
-from ledger.models.books import CATEGORY_TREE_ORDER, TransactionStatus
-from ledger.money import display_amount, money_html
+from ledger.models.accounts_and_transactions import CATEGORY_TREE_ORDER, TransactionStatus
 from ledger.rules import RULE_EDITABLE_FIELDS, rule_create, rule_delete, rule_update
 from ledger.selectors import accounts_with_balance
 
 if TYPE_CHECKING:
     from ledger.selectors import AccountWithBalance
-from ledger.services.books import (
+from ledger.services.accounts_categories_tags import (
     ACCOUNT_EDITABLE_FIELDS,
     CATEGORY_EDITABLE_FIELDS,
     TAG_EDITABLE_FIELDS,

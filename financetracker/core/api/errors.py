@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ledger.errors import ConflictError
+from financetracker.core.errors import ConflictError
 
 
 def _django_validation_detail(error: DjangoValidationError) -> Any:

@@ -14,14 +14,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Upper
 
-from ledger.models.tenancy import MEMBER_POLICY, OWNER_ROLES, Household, HouseholdOwned, Policy, User
-from ledger.money import (
+from financetracker.core.money import (
     AMOUNT_DECIMAL_PLACES,
     AMOUNT_MAX_DIGITS,
     CURRENCY_CHOICES,
     MONTH_TOTAL_MAX_DIGITS,
     display_amount,
 )
+from financetracker.core.tenancy import MEMBER_POLICY, OWNER_ROLES, HouseholdOwned, Policy
+from ledger.models.households import Household, User
 
 
 def amount_field(**kwargs: Any) -> models.DecimalField:
@@ -275,7 +276,7 @@ class AccountMonthTotal(HouseholdOwned):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="First day of the calendar month.")
-    # Wider than an amount: a month may hold any number of rows (see ledger.money.AMOUNT_LIMIT).
+    # Wider than an amount: a month may hold any number of rows (see financetracker.core.money.AMOUNT_LIMIT).
     total = models.DecimalField(max_digits=MONTH_TOTAL_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, default=0)
     row_count = models.BigIntegerField(default=0)
 

@@ -12,9 +12,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
-from ledger.api.parsers import NUL_MESSAGE, loads_bounded, nul_path
-from ledger.dates import DATE_RANGE_MESSAGE, date_in_range, validate_date_in_range
-from ledger.money import format_amount, parse_amount
+from financetracker.core.api.parsers import NUL_MESSAGE, loads_bounded, nul_path
+from financetracker.core.dates import DATE_RANGE_MESSAGE, date_in_range, validate_date_in_range
+from financetracker.core.money import format_amount, parse_amount
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "-12.30"})
@@ -64,7 +64,7 @@ class HouseholdScopedRelatedField(serializers.PrimaryKeyRelatedField):
 
 @extend_schema_field(OpenApiTypes.DATE)
 class StrictDateField(serializers.DateField):
-    """ISO dates only (YYYY-MM-DD), within the books' range (`ledger.dates`)."""
+    """ISO dates only (YYYY-MM-DD), within the books' range (`financetracker.core.dates`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", ["iso-8601"])

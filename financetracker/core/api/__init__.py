@@ -1,0 +1,1 @@
+"""The bases every app's API builds on."""
