@@ -51,7 +51,8 @@ def median_ms(raw: str, label: str) -> float | None:
 def load_row(raw: str, endpoint: str, concurrency: int) -> tuple[float, float, float, int, float] | None:
     """(req/s, p50, p99, errors, ratio to the bare view) of one wrk run of bench/load.py."""
     match = re.search(
-        rf"^\s+{re.escape(endpoint)}\s+{concurrency}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+(\d+)\s+{NUMBER}\s*$",
+        # an optional last column: the busiest worker's share of the CPU
+        rf"^\s+{re.escape(endpoint)}\s+{concurrency}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+(\d+)\s+{NUMBER}(?:\s+\d+%)?\s*$",
         raw,
         flags=re.MULTILINE,
     )

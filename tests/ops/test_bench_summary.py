@@ -48,3 +48,10 @@ def test_the_readme_holds_the_generated_table_between_its_markers() -> None:
     assert readme.count(module.START) == 1 and readme.count(module.END) == 1
     between = readme.split(module.START, 1)[1].split(module.END, 1)[0]
     assert between.strip().startswith("| | measured | baseline in the same run |")
+
+
+def test_the_newer_load_output_with_the_busiest_worker_column_is_read_too() -> None:
+    raw = (ROOT / "bench" / "results" / "2026-12-01-make-bench-merged.raw.txt").read_text()
+    table = summary().table(raw)
+    assert "not in this run" not in table
+    assert "| transaction list under gunicorn, 8 connections | 58 req/s, p99 248 ms; 0.051 of the bare view" in table
