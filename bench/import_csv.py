@@ -37,7 +37,11 @@ from ledger.models import Account, Household, Transaction, User  # noqa: E402
 from ledger.services.accounts_categories_tags import account_create  # noqa: E402
 from uploads.importers import parse_statement  # noqa: E402
 from uploads.models import StatementImport  # noqa: E402
-from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload  # noqa: E402
+from uploads.services.statement_imports import (  # noqa: E402
+    statement_import_commit,
+    statement_import_preview,
+    statement_import_upload,
+)
 
 PAYEES = ["Tram", "Bakery", "Supermarket", "Café Central", "Pharmacy", "Bookshop", "Fuel station", "Cinema"]
 

@@ -90,7 +90,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "/django/template/",
         ),
     ),
-    ("import engine", ("uploads/services.py", "uploads/importers/", "uploads/files.py", "uploads/sniffing.py")),
+    (
+        "import engine",
+        ("uploads/services/statement_imports.py", "uploads/importers/", "uploads/files.py", "uploads/sniffing.py"),
+    ),
     (
         "harness",
         ("/django/test/", "/rest_framework/test.py", "bench/profile.py", "/werkzeug/", "/urllib/", "/http/cookies"),

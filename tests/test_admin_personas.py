@@ -23,8 +23,8 @@ from ledger.models import Household, User
 from ledger.rules import rule_create
 from ledger.services.transactions import transaction_create
 from tests.factories import books_for
-from uploads.attachments import attachment_create
-from uploads.services import csv_profile_save, statement_import_upload
+from uploads.services.attachments import attachment_create
+from uploads.services.statement_imports import csv_profile_save, statement_import_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from financetracker.core.errors import ConflictError
 from financetracker.core.tenancy import may
 from ledger.admin.scoping import HouseholdScopedAdmin, HouseholdScopedInline, model_choice_field, scoped_queryset
 from ledger.models import Account, Category, Transaction, User
-from uploads import services, tasks
+from uploads import tasks
 from uploads.importers import FORMATS, ImportFileError
 from uploads.importers.csvfile import read_head
 from uploads.models import (
@@ -38,6 +38,7 @@ from uploads.models import (
     StatementImport,
     StatementImportRow,
 )
+from uploads.services import attachments, statement_imports
 
 MAPPING_FIELDS = ("date", "amount", "debit", "credit", "direction", "payee", "description", "bank_id")
 
@@ -106,7 +107,7 @@ class AttachmentAdmin(ServiceDeletesAdmin):
     raw_id_fields = ["transaction"]
 
     def delete_with_service(self, request: HttpRequest, obj: Attachment) -> None:
-        services.attachment_delete(attachment=obj)
+        attachments.attachment_delete(attachment=obj)
 
 
 @admin.register(CsvProfile)
@@ -115,7 +116,7 @@ class CsvProfileAdmin(ScopedViewAndDeleteAdmin):
     search_fields = ["name"]
 
     def delete_with_service(self, request: HttpRequest, obj: CsvProfile) -> None:
-        services.csv_profile_delete(profile=obj)
+        statement_imports.csv_profile_delete(profile=obj)
 
 
 class UploadForm(ThemedFormMixin, forms.Form):
@@ -177,7 +178,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         ]
 
     def delete_with_service(self, request: HttpRequest, obj: StatementImport) -> None:
-        services.statement_import_delete(statement_import=obj)
+        statement_imports.statement_import_delete(statement_import=obj)
 
     @admin.display(description="State")
     def state(self, obj: StatementImport) -> str:
@@ -225,7 +226,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                statement = services.statement_import_upload(
+                statement = statement_imports.statement_import_upload(
                     account=form.cleaned_data["account"],
                     upload=upload,
                     original_name=upload.name or "",
@@ -275,7 +276,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             statement.mapping = form.mapping()
             statement.save(update_fields=["mapping"])
             if form.cleaned_data["save_profile"]:
-                services.csv_profile_save(
+                statement_imports.csv_profile_save(
                     account=statement.account, name=form.cleaned_data["save_profile"], mapping=statement.mapping
                 )
             return self._preview(request, statement)
@@ -306,7 +307,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 return self._preview(request, statement)
             if "_discard" in request.POST:
                 try:
-                    services.statement_import_discard(statement_import=statement)
+                    statement_imports.statement_import_discard(statement_import=statement)
                 except ConflictError as error:
                     messages.error(request, error.message)
                     return HttpResponseRedirect(request.get_full_path())
@@ -323,7 +324,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                     ignore=_row_ids(request.POST.getlist("ignore")) + chosen["ignore"],
                     accept=_row_ids(request.POST.getlist("accept")),
                 )
-            except services.UndecidedNearMatchesError as error:
+            except statement_imports.UndecidedNearMatchesError as error:
                 form_error = (
                     f"{len(error.row_ids)} near match(es) still need a decision: choose merge, keep as new or "
                     "ignore for each row marked below, then commit again."
@@ -369,7 +370,8 @@ class StatementImportAdmin(ServiceDeletesAdmin):
         # itself to show the progress (no script: CSP allows none).
         current = tasks.task_of(statement)
         busy = (current is not None and current.state in tasks.ACTIVE) or (
-            statement.status == ImportStatus.PREVIEWING and not services.statement_import_is_interrupted(statement)
+            statement.status == ImportStatus.PREVIEWING
+            and not statement_imports.statement_import_is_interrupted(statement)
         )
         return render(
             request,
@@ -386,7 +388,7 @@ class StatementImportAdmin(ServiceDeletesAdmin):
                 can_commit=statement.status == ImportStatus.PREVIEWED
                 and not busy
                 and self._may_write(request, statement),
-                interrupted=services.statement_import_is_interrupted(statement),
+                interrupted=statement_imports.statement_import_is_interrupted(statement),
                 can_retry=statement.status != ImportStatus.COMMITTED
                 and not busy
                 and self._may_write(request, statement),
@@ -415,11 +417,11 @@ class AttachmentInlineFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
             if form.instance.pk and data.get("DELETE"):
-                services.attachment_delete(attachment=form.instance)
+                attachments.attachment_delete(attachment=form.instance)
             elif not form.instance.pk and data.get("upload"):
                 upload = data["upload"]
                 try:
-                    services.attachment_create(
+                    attachments.attachment_create(
                         household=transaction_obj.household,
                         upload=upload,
                         original_name=upload.name,
@@ -427,7 +429,7 @@ class AttachmentInlineFormSet(forms.BaseInlineFormSet):
                         transaction_obj=transaction_obj,
                         user=user,
                     )
-                except services.DuplicateAttachmentError as error:
+                except attachments.DuplicateAttachmentError as error:
                     raise ValidationError(
                         f"{upload.name} was uploaded before (as {error.existing.original_name})."
                     ) from None

@@ -1,6 +1,6 @@
 """Staging a statement's rows for its preview: each parsed row's key (`fingerprint`), its error if it
 cannot be imported, and the one statement that writes every staging row with its status (new, duplicate,
-near match, error, skipped). `uploads.services.statement_import_preview` drives it; the commit reads the
+near match, error, skipped). `uploads.services.statement_imports.statement_import_preview` drives it; the commit reads the
 staged rows in file order."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 Django's Tasks API with its PostgreSQL backend (django-tasks-db), so the queue is a table and nothing new is
 operated. Small files still finish inside the request (`IMPORT_INLINE_MAX_BYTES`).
 
-The work itself is the uploads services' (statement_import_preview / statement_import_commit), unchanged:
+The work itself is the statement import services' (uploads.services.statement_imports), unchanged:
 a preview or commit is one transaction holding its import's row lock, so a task that raises — or a worker
 killed mid-task — leaves nothing half-done. What this module adds is the import's `StatementImportTask` row:
 queued → running → succeeded | failed, with progress and a heartbeat written from a connection of its own
@@ -31,7 +31,6 @@ from django_tasks import task
 
 from financetracker.core.errors import ConflictError
 from ledger.models import User
-from uploads import services
 from uploads.models import (
     ImportStatus,
     ImportTaskKind,
@@ -39,6 +38,7 @@ from uploads.models import (
     StatementImport,
     StatementImportTask,
 )
+from uploads.services import statement_imports
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def statement_import_preview_start(*, statement_import: StatementImport, user: U
     """Preview now when the file is small, else queue it for the worker (`import_state` then says "queued")."""
     if runs_inline(statement_import):
         _refuse_if_active(statement_import)
-        return services.statement_import_retry(statement_import=statement_import)
+        return statement_imports.statement_import_retry(statement_import=statement_import)
     return _enqueue(statement_import, kind=ImportTaskKind.PREVIEW, options={}, user=user)
 
 
@@ -186,7 +186,7 @@ def statement_import_commit_start(
         raise ValidationError({"near_matches": ['Choose "merge" or "keep".']})
     if runs_inline(statement_import):
         _refuse_if_active(statement_import)
-        return services.statement_import_commit(statement_import=statement_import, user=user, **choices)
+        return statement_imports.statement_import_commit(statement_import=statement_import, user=user, **choices)
     return _enqueue(statement_import, kind=ImportTaskKind.COMMIT, options=dict(choices), user=user)
 
 
@@ -302,7 +302,7 @@ def _run(import_id: int, kind: str, work: Callable[[StatementImport, StatementIm
 
 
 def _preview(statement: StatementImport, current: StatementImportTask, beat: Heartbeat) -> str:
-    statement = services.statement_import_retry(statement_import=statement, progress=beat.progress)
+    statement = statement_imports.statement_import_retry(statement_import=statement, progress=beat.progress)
     rows = (statement.counts or {}).get("rows", beat.rows_done)
     if statement.status == ImportStatus.FAILED:  # the file itself was refused (its error is on the import)
         beat.finish(ImportTaskState.FAILED, error=statement.error, rows_done=rows, rows_total=None, fraction=1.0)
@@ -312,7 +312,7 @@ def _preview(statement: StatementImport, current: StatementImportTask, beat: Hea
 
 
 def _commit(statement: StatementImport, current: StatementImportTask, beat: Heartbeat) -> str:
-    statement = services.statement_import_commit(
+    statement = statement_imports.statement_import_commit(
         statement_import=statement, user=current.requested_by, **current.options
     )
     rows = (statement.counts or {}).get("rows", 0)
@@ -322,13 +322,13 @@ def _commit(statement: StatementImport, current: StatementImportTask, beat: Hear
 
 @task(queue_name=QUEUE)
 def statement_import_preview_task(import_id: int) -> str:
-    """Parse, stage and de-duplicate a queued import (uploads.services.statement_import_preview)."""
+    """Parse, stage and de-duplicate a queued import (uploads.services.statement_imports.statement_import_preview)."""
     return _run(import_id, ImportTaskKind.PREVIEW, _preview)
 
 
 @task(queue_name=QUEUE)
 def statement_import_commit_task(import_id: int) -> str:
-    """Commit a previewed import with the decisions stored on its task (uploads.services.statement_import_commit)."""
+    """Commit a previewed import with the decisions stored on its task (uploads.services.statement_imports.statement_import_commit)."""
     return _run(import_id, ImportTaskKind.COMMIT, _commit)
 
 

@@ -24,8 +24,8 @@ from financetracker.core.errors import ConflictError  # noqa: E402
 from ledger.models import Account, Household, Transaction  # noqa: E402
 from ledger.services.accounts_categories_tags import account_create  # noqa: E402
 from tests.factories import UserFactory, staff_member  # noqa: E402
-from uploads import services  # noqa: E402
 from uploads.models import StatementImport  # noqa: E402
+from uploads.services import attachments, statement_imports  # noqa: E402
 
 OUTCOME = "outcome: "
 
@@ -35,7 +35,7 @@ def state(statement: StatementImport) -> dict[str, object]:
     return {
         "id": statement.pk,
         "status": statement.status,
-        "interrupted": services.statement_import_is_interrupted(statement),
+        "interrupted": statement_imports.statement_import_is_interrupted(statement),
         "counts": statement.counts,
         "transactions": Transaction.objects.filter(account_id=statement.account_id).count(),
     }
@@ -97,7 +97,7 @@ def main(action: str, *args: str) -> dict[str, object]:
     if action == "attach":
         household = Household.objects.get(pk=int(args[0]))
         with open(args[1], "rb") as handle:
-            attachment = services.attachment_create(household=household, upload=handle, original_name="r.pdf")
+            attachment = attachments.attachment_create(household=household, upload=handle, original_name="r.pdf")
         return {"attachment": attachment.pk}
     if action == "figures":
         return figures()
@@ -109,16 +109,18 @@ def main(action: str, *args: str) -> dict[str, object]:
     if action == "upload":
         account = Account.objects.get(pk=int(args[0]))
         with open(args[1], "rb") as handle:
-            statement = services.statement_import_upload(account=account, upload=handle, original_name="big.csv")
+            statement = statement_imports.statement_import_upload(
+                account=account, upload=handle, original_name="big.csv"
+            )
         return state(statement)
     statement = StatementImport.objects.select_related("account").get(pk=int(args[0]))
     try:
         if action == "preview":
-            services.statement_import_preview(statement_import=statement)
+            statement_imports.statement_import_preview(statement_import=statement)
         elif action == "retry":
-            services.statement_import_retry(statement_import=statement)
+            statement_imports.statement_import_retry(statement_import=statement)
         elif action == "commit":
-            services.statement_import_commit(statement_import=statement)
+            statement_imports.statement_import_commit(statement_import=statement)
     except ConflictError as error:
         return {**state(statement), "refused": error.message}
     return state(statement)

@@ -30,7 +30,7 @@ from tests.faults.throwaway import (
     wait_for,
 )
 
-ROWS = 6000  # past uploads.services.ANALYZE_AFTER_ROWS
+ROWS = 6000  # past uploads.services.statement_imports.ANALYZE_AFTER_ROWS
 
 
 def statement_csv(path: Path) -> Path:

@@ -11,7 +11,11 @@ import pytest
 from ledger.models import Account, Household, User
 from tests.factories import AccountFactory
 from uploads.models import StatementImport
-from uploads.services import statement_import_commit, statement_import_preview, statement_import_upload
+from uploads.services.statement_imports import (
+    statement_import_commit,
+    statement_import_preview,
+    statement_import_upload,
+)
 
 SAMPLES = Path(__file__).parent / "samples"
 

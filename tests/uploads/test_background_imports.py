@@ -25,7 +25,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from ledger.models import Transaction
-from uploads import services, tasks
+from uploads import tasks
 from uploads.models import (
     ImportedKey,
     ImportStatus,
@@ -34,6 +34,7 @@ from uploads.models import (
     StatementImportRow,
     StatementImportTask,
 )
+from uploads.services import statement_imports
 
 # The worker commits on connections of its own: these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -155,7 +156,7 @@ def test_a_commit_task_that_raises_leaves_the_import_failed_and_nothing_in_the_b
         assert Transaction.objects.filter(account=account).count() == 3
         raise RuntimeError("rules engine exploded")
 
-    monkeypatch.setattr(services, "rules_apply_to_transactions_sql", broken)
+    monkeypatch.setattr(statement_imports, "rules_apply_to_transactions_sql", broken)
     assert client.post(f"/api/v1/imports/{statement_id}/commit/", {}, format="json").status_code == 202
     run_worker()
     body = client.get(f"/api/v1/imports/{statement_id}/").json()
@@ -188,7 +189,7 @@ def test_a_preview_task_that_raises_leaves_the_import_failed_with_no_staged_rows
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("suggestions down")
 
-    monkeypatch.setattr(services.suggestions, "suggest_for_import", broken)
+    monkeypatch.setattr(statement_imports.suggestions, "suggest_for_import", broken)
     run_worker()
     statement = StatementImport.objects.get(pk=statement_id)
     assert statement.status == ImportStatus.FAILED and "suggestions down" in statement.error
@@ -413,7 +414,7 @@ def test_the_admin_wizard_shows_the_queued_import_its_progress_and_the_outcome(a
 
 def test_the_admin_shows_why_an_import_failed(admin_client, owner, client_for, account, monkeypatch):
     statement_id = upload(client_for(owner), account).json()["id"]
-    monkeypatch.setattr(services.suggestions, "suggest_for_import", lambda **kwargs: 1 / 0)
+    monkeypatch.setattr(statement_imports.suggestions, "suggest_for_import", lambda **kwargs: 1 / 0)
     run_worker()
     listing = admin_client.get("/admin/uploads/statementimport/").content.decode()
     assert "failed: The preview stopped with an error (ZeroDivisionError: division by zero)" in listing

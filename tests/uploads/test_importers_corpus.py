@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from ledger.models import Transaction
 from uploads.models import ImportStatus, RowStatus
-from uploads.services import statement_import_commit
+from uploads.services.statement_imports import statement_import_commit
 
 pytestmark = pytest.mark.django_db
 

@@ -84,7 +84,7 @@ def test_a_row_ignored_on_commit_stays_ignored_next_time(account, import_bytes):
     bakery = preview.rows.get(payee="Bakery")
     import_bytes_commit = import_bytes(account, TRAM_DAY)
     assert import_bytes_commit.counts["new"] == 3
-    from uploads.services import statement_import_commit
+    from uploads.services.statement_imports import statement_import_commit
 
     statement_import_commit(statement_import=preview, ignore=[bakery.pk])
     assert not Transaction.objects.filter(payee="Bakery").exists()
@@ -112,7 +112,7 @@ def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account
     assert near["Bakery"].matched_transaction_id == typed.pk
     assert "2 day(s) apart" in near["Bakery"].reason
     assert "pending" in next(row.reason for row in near.values() if row.payee == "Tram")
-    from uploads.services import statement_import_commit
+    from uploads.services.statement_imports import statement_import_commit
 
     trams = list(preview.rows.filter(status="near_match", payee="Tram").values_list("id", flat=True))
     committed = statement_import_commit(statement_import=preview, merge=[near["Bakery"].pk], keep=trams)
@@ -136,7 +136,7 @@ def test_merging_a_pending_near_match_clears_it(account, import_bytes):
     preview = import_bytes(account, TRAM_DAY)
     row = preview.rows.get(payee="Bakery")
     assert row.status == "near_match"
-    from uploads.services import statement_import_commit
+    from uploads.services.statement_imports import statement_import_commit
 
     statement_import_commit(statement_import=preview, merge=[row.pk])
     pending.refresh_from_db()

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from ledger.models import Transaction
 from tests.factories import TransactionFactory
 from uploads.models import ImportStatus
-from uploads.services import UndecidedNearMatchesError, statement_import_commit
+from uploads.services.statement_imports import UndecidedNearMatchesError, statement_import_commit
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from financetracker.core.errors import ConflictError
 from ledger.models import Transaction
 from ledger.services.accounts_categories_tags import account_delete
 from tests.uploads.test_attachments import PDF, PNG, upload
-from uploads import services
 from uploads.models import Attachment, CsvProfile, ImportStatus, StatementImport, StatementImportRow
+from uploads.services import attachments, statement_imports
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def stored(tmp_path: Path) -> list[str]:
 
 
 def make_attachment(household, data: bytes = PDF) -> Attachment:
-    return services.attachment_create(household=household, upload=io.BytesIO(data), original_name="r.pdf")
+    return attachments.attachment_create(household=household, upload=io.BytesIO(data), original_name="r.pdf")
 
 
 def interrupt(statement: StatementImport) -> None:
@@ -62,7 +62,7 @@ def test_a_rolled_back_attachment_delete_keeps_the_file(household, tmp_path, dja
     attachment = make_attachment(household)
     pk, name = attachment.pk, attachment.file.name or ""
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        services.attachment_delete(attachment=attachment)
+        attachments.attachment_delete(attachment=attachment)
         raise RuntimeError("something later in the same transaction failed")
     assert Attachment.objects.filter(pk=pk).exists()
     assert default_storage.exists(name)
@@ -119,7 +119,7 @@ def test_a_failed_import_insert_removes_the_file_it_stored(account, tmp_path):
             "CREATE TRIGGER refuse BEFORE INSERT ON uploads_statementimport FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()"
         )
     with pytest.raises(Exception, match="disk full"), transaction.atomic():
-        services.statement_import_upload(account=account, upload=io.BytesIO(CSV), original_name="s.csv")
+        statement_imports.statement_import_upload(account=account, upload=io.BytesIO(CSV), original_name="s.csv")
     assert stored(tmp_path) == []
 
 
@@ -158,10 +158,12 @@ def test_a_receipt_stored_by_an_admin_page_that_is_rolled_back_leaves_no_file(cl
 
 
 def test_a_fresh_upload_is_not_committable_before_its_preview(account):
-    statement = services.statement_import_upload(account=account, upload=io.BytesIO(CSV), original_name="s.csv")
+    statement = statement_imports.statement_import_upload(
+        account=account, upload=io.BytesIO(CSV), original_name="s.csv"
+    )
     assert statement.status == ImportStatus.UPLOADED
     with pytest.raises(ConflictError, match="only a previewed import"):
-        services.statement_import_commit(statement_import=statement)
+        statement_imports.statement_import_commit(statement_import=statement)
 
 
 def test_an_interrupted_import_is_never_committable_and_a_retry_imports_it_once(
@@ -233,9 +235,9 @@ def test_the_wizards_auto_map_on_a_committed_import_neither_resets_nor_recommits
 def test_the_service_refuses_to_preview_a_committed_import(account, import_bytes):
     statement = import_bytes(account, CSV, commit=True)
     with pytest.raises(ConflictError, match="committed"):
-        services.statement_import_preview(statement_import=statement)
+        statement_imports.statement_import_preview(statement_import=statement)
     with pytest.raises(ConflictError, match="only a previewed import"):
-        services.statement_import_commit(statement_import=statement)
+        statement_imports.statement_import_commit(statement_import=statement)
 
 
 def test_the_database_keeps_a_committed_import_committed(account, import_bytes):

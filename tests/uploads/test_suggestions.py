@@ -11,7 +11,7 @@ import pytest
 from ledger.models import Transaction
 from ledger.rules import rule_create
 from tests.factories import CategoryFactory, TransactionFactory
-from uploads.services import statement_import_commit
+from uploads.services.statement_imports import statement_import_commit
 from uploads.suggestions import Classifier, classifier_for, clean_payee, tokens
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from budgets.models import ExchangeRate
 from ledger.models import Account, Household, Transaction
 from tests.walls.world import MISSING_ID, World
 from uploads.models import Attachment, CsvProfile, ImportStatus, StatementImport
-from uploads.services import statement_import_commit
+from uploads.services.statement_imports import statement_import_commit
 
 pytestmark = pytest.mark.django_db
 

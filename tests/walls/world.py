@@ -29,12 +29,8 @@ from ledger.services.invitations import invitation_create
 from ledger.services.tokens import api_token_create
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
 from tests.factories import UserFactory, staff_member
-from uploads.services import (
-    attachment_create,
-    csv_profile_save,
-    statement_import_preview,
-    statement_import_upload,
-)
+from uploads.services.attachments import attachment_create
+from uploads.services.statement_imports import csv_profile_save, statement_import_preview, statement_import_upload
 
 DAY = datetime.date(2024, 2, 1)
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

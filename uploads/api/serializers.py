@@ -151,7 +151,7 @@ class StatementImportSerializer(StrictModelSerializer):
     )
 
     def get_interrupted(self, statement: StatementImport) -> bool:
-        from uploads.services import statement_import_is_interrupted
+        from uploads.services.statement_imports import statement_import_is_interrupted
 
         return statement_import_is_interrupted(statement)
 

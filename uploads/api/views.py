@@ -26,11 +26,12 @@ from financetracker.core.api.permissions import ensure_can_write
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.api.filters import TransactionFilter
 from ledger.models import Transaction
-from uploads import services, tasks
+from uploads import tasks
 from uploads.api import serializers as s
 from uploads.exports import transactions_csv_response
 from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow
 from uploads.selectors import export_queryset
+from uploads.services import attachments, statement_imports
 
 if TYPE_CHECKING:
     from storages.backends.s3 import S3Storage
@@ -89,7 +90,7 @@ class AttachmentViewSet(HouseholdScopedViewSet):
         household = self.household_for_create(request, data.get("household"))
         upload = data["file"]
         try:
-            attachment = services.attachment_create(
+            attachment = attachments.attachment_create(
                 household=household,
                 upload=upload,
                 original_name=upload.name or "",
@@ -97,19 +98,19 @@ class AttachmentViewSet(HouseholdScopedViewSet):
                 transaction_obj=data.get("transaction"),
                 user=self.request.user,
             )
-        except services.DuplicateAttachmentError as error:
+        except attachments.DuplicateAttachmentError as error:
             return Response({"detail": error.message, "existing": error.existing.pk}, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Attachment]) -> None:
         transaction_obj = serializer.validated_data.get("transaction", bound_instance(serializer).transaction)
-        serializer.instance = services.attachment_update(
+        serializer.instance = attachments.attachment_update(
             attachment=bound_instance(serializer),
             transaction_obj=transaction_obj,
         )
 
     def perform_destroy(self, instance: Attachment) -> None:
-        services.attachment_delete(attachment=instance)
+        attachments.attachment_delete(attachment=instance)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
     @action(detail=True, methods=["get"])
@@ -165,7 +166,7 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         account = data["account"]
         ensure_can_write(request.user, account.household_id)
         upload = data["file"]
-        statement = services.statement_import_upload(
+        statement = statement_imports.statement_import_upload(
             account=account,
             upload=upload,
             original_name=upload.name or "",
@@ -247,7 +248,7 @@ class StatementImportViewSet(HouseholdScopedViewSet):
                 accept=payload.validated_data["accept"],
                 accept_suggestions=payload.validated_data["accept_suggestions"],
             )
-        except services.UndecidedNearMatchesError as error:
+        except statement_imports.UndecidedNearMatchesError as error:
             return Response({"detail": error.message, "near_matches": error.row_ids}, status=status.HTTP_409_CONFLICT)
         return self._started(request, statement, status.HTTP_200_OK)
 
@@ -267,11 +268,11 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         """Delete an import never committed, with its staged rows and file (409 if committed or running)."""
         statement = self.get_object()
         ensure_can_write(request.user, statement.household_id)
-        services.statement_import_discard(statement_import=statement)
+        statement_imports.statement_import_discard(statement_import=statement)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_destroy(self, instance: StatementImport) -> None:
-        services.statement_import_delete(statement_import=instance)
+        statement_imports.statement_import_delete(statement_import=instance)
 
 
 class TransactionsCsvExportView(APIView):

@@ -16,7 +16,7 @@ from ledger.models import Account
 from uploads import files
 from uploads.importers import FORMATS
 from uploads.models import ImportStatus, StatementImport
-from uploads.services import (
+from uploads.services.statement_imports import (
     UndecidedNearMatchesError,
     statement_import_commit,
     statement_import_preview,

@@ -1,5 +1,4 @@
-"""Writes for uploads: statement import (upload → preview → commit), its lifecycle, and (re-exported from
-uploads.attachments) attachments.
+"""Writes for statement imports: upload → preview → commit, the import's lifecycle, and its CSV profiles.
 
 Import pipeline, set-based so the cost per row is a few microseconds of Python plus bulk SQL:
 1. upload: sniff the bytes, hash, store under a generated name (status uploaded).
@@ -36,14 +35,8 @@ from ledger.audit import audit_record_import
 from ledger.models import Account, TransactionStatus, User
 from ledger.rules import rules_apply_to_transactions_sql
 from uploads import files, sniffing, suggestions
-from uploads.attachments import (  # noqa: F401 - the services' public surface
-    DuplicateAttachmentError,
-    attachment_create,
-    attachment_delete,
-    attachment_update,
-)
 from uploads.importers import FORMATS, FormatError, ImportFileError, parse_statement
-from uploads.measuring import FileTooLargeError, measure  # noqa: F401
+from uploads.measuring import measure
 from uploads.models import (
     CsvProfile,
     ImportStatus,
