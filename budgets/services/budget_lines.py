@@ -64,17 +64,18 @@ def budget_set(
     ).first() or Budget(household=household, category=category, month=month)
     before = snapshot(line) if line.pk else None
     line.amount = value
+    return _save(line, before, rollover)
+
+
+def _save(line: Budget, before: dict[str, Any] | None, rollover: bool | None) -> Budget:
+    """Set the rollover flag unless it is None, validate, save and record the line (created when no `before`)."""
     if rollover is not None:
         line.rollover = rollover
     line.full_clean(exclude=["household", "category"], validate_unique=False)
     line.save()
-    _audit_saved(line, before)
-    return line
-
-
-def _audit_saved(line: Budget, before: dict[str, Any] | None) -> None:
     action = AuditAction.CREATE if before is None else AuditAction.UPDATE
     audit_record(action=action, instance=line, household_id=line.household_id, before=before, after=snapshot(line))
+    return line
 
 
 @transaction.atomic
@@ -83,12 +84,7 @@ def budget_update(*, budget: Budget, amount: Decimal | str | int | None = None, 
     before = snapshot(line)
     if amount is not None:
         line.amount = _budget_amount(amount, line.household)
-    if rollover is not None:
-        line.rollover = rollover
-    line.full_clean(exclude=["household", "category"], validate_unique=False)
-    line.save()
-    _audit_saved(line, before)
-    return line
+    return _save(line, before, rollover)
 
 
 @transaction.atomic
