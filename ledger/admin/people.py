@@ -16,6 +16,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
+    NoWritesAdminMixin,
     ScopedFilter,
     adopt,
     scoped_queryset,
@@ -231,7 +232,7 @@ class ApiTokenAdmin(ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(HouseholdScopedAdmin):
+class AuditEntryAdmin(NoWritesAdminMixin, HouseholdScopedAdmin):
     """History is append-only: nobody, superusers included, edits or deletes it here."""
 
     household_field = None
@@ -240,12 +241,3 @@ class AuditEntryAdmin(HouseholdScopedAdmin):
     list_select_related = ("actor", "household")
     search_fields = ("object_repr", "object_type", "request_id")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
