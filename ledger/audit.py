@@ -261,35 +261,30 @@ def audit_record_import(
 
 def audit_created(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
     """A household-owned row was created: record it as it now is."""
-    return audit_record(
-        action=AuditAction.CREATE,
-        instance=instance,
-        household_id=_household_of(instance),
-        after=snapshot(instance),
-        actor=actor,
-    )
+    return _audit_row(AuditAction.CREATE, instance, actor, after=snapshot(instance))
 
 
 def audit_updated(instance: models.Model, *, before: Mapping[str, Any], actor: User | None = None) -> AuditEntry | None:
     """A household-owned row changed from `before` (a snapshot taken before the change) to what it is now."""
-    return audit_record(
-        action=AuditAction.UPDATE,
-        instance=instance,
-        household_id=_household_of(instance),
-        before=before,
-        after=snapshot(instance),
-        actor=actor,
-    )
+    return _audit_row(AuditAction.UPDATE, instance, actor, before=before, after=snapshot(instance))
 
 
 def audit_deleted(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
     """A household-owned row is about to be deleted: call before deleting, while it can still be read."""
+    return _audit_row(AuditAction.DELETE, instance, actor, before=snapshot(instance))
+
+
+def _audit_row(
+    action: str,
+    instance: models.Model,
+    actor: User | None,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry | None:
+    household_id = _household_of(instance)
     return audit_record(
-        action=AuditAction.DELETE,
-        instance=instance,
-        household_id=_household_of(instance),
-        before=snapshot(instance),
-        actor=actor,
+        action=action, instance=instance, household_id=household_id, before=before, after=after, actor=actor
     )
 
 
