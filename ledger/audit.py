@@ -19,14 +19,16 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.db import models
 
 from financetracker.core.request_context import bind_household, current_request_id, current_user
 from ledger.models import AuditEntry, Household, Transaction, User
 from ledger.models.audit import AuditAction
+
+M = TypeVar("M", bound=models.Model)
 
 # Bookkeeping that changes on every save (and says nothing the entry's `at`/`actor` does not), and
 # anything secret, never enters a snapshot.
@@ -272,6 +274,25 @@ def audit_updated(instance: models.Model, *, before: Mapping[str, Any], actor: U
 def audit_deleted(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
     """A household-owned row is about to be deleted: call before deleting, while it can still be read."""
     return _audit_row(AuditAction.DELETE, instance, actor, before=snapshot(instance))
+
+
+def save_created(instance: M, *, validate: Callable[[M], object]) -> M:
+    """A service's create of a household-owned row: validate it, save it, record it."""
+    validate(instance)
+    instance.save()
+    audit_created(instance)
+    return instance
+
+
+def save_changes(instance: M, fields: Mapping[str, object], *, validate: Callable[[M], object]) -> M:
+    """A service's update: set `fields` (already checked against its declaration), validate, save, record."""
+    before = snapshot(instance)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    validate(instance)
+    instance.save()
+    audit_updated(instance, before=before)
+    return instance
 
 
 def _audit_row(
