@@ -64,9 +64,7 @@ class BudgetViewSet(HouseholdScopedViewSet):
         return queryset.select_related("household")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        line = budget_lines.budget_set(household=household, **data)
+        line = self.create_through(serializer, budget_lines.budget_set)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Budget]) -> None:
@@ -123,9 +121,7 @@ class ScheduledTransactionViewSet(HouseholdScopedViewSet):
         return self.scope_queryset(ScheduledTransaction.objects.filter(pk=pk)).get()
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        scheduled = schedules.scheduled_create(household=household, **data)
+        scheduled = self.create_through(serializer, schedules.scheduled_create)
         serializer.instance = self._reload(scheduled.pk)
 
     def perform_update(self, serializer: serializers.BaseSerializer[ScheduledTransaction]) -> None:

@@ -51,9 +51,7 @@ class RuleViewSet(HouseholdScopedViewSet):
         return queryset.prefetch_related("add_tags")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = rules_engine.rule_create(household=household, **data)
+        serializer.instance = self.create_through(serializer, rules_engine.rule_create)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Rule]) -> None:
         data = dict(serializer.validated_data)
