@@ -295,6 +295,15 @@ def save_changes(instance: M, fields: Mapping[str, object], *, validate: Callabl
     return instance
 
 
+def delete_locked(instance: models.Model) -> None:
+    """A service's delete: lock the row afresh, record it and delete it; a row already gone is no error."""
+    locked = type(instance)._default_manager.select_for_update().filter(pk=instance.pk).first()
+    if locked is None:
+        return
+    audit_deleted(locked)
+    locked.delete()
+
+
 def _audit_row(
     action: str,
     instance: models.Model,

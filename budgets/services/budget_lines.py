@@ -16,7 +16,7 @@ from budgets.models import Budget
 from budgets.months import add_months, budget_month_range
 from budgets.selectors import spending_by_category
 from financetracker.core.money import parse_amount, quantize, validate_amount_for_currency
-from ledger.audit import audit_deleted, audit_record, audit_record_many, audit_updated, snapshot
+from ledger.audit import audit_record, audit_record_many, audit_updated, delete_locked, snapshot
 from ledger.editable_fields import EditableFields
 from ledger.models import Category, CategoryKind, Household
 from ledger.models.audit import AuditAction
@@ -89,11 +89,7 @@ def budget_update(*, budget: Budget, amount: Decimal | str | int | None = None, 
 
 @transaction.atomic
 def budget_delete(*, budget: Budget) -> None:
-    line = Budget.objects.select_for_update().filter(pk=budget.pk).first()
-    if line is None:
-        return
-    audit_deleted(line)
-    line.delete()
+    delete_locked(budget)
 
 
 def _audit_bulk(created: list[Budget], updated: list[Budget], before: dict[int, dict[str, Any]]) -> None:
