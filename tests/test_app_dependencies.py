@@ -122,7 +122,7 @@ def test_the_core_scan_finds_an_app_import_even_inside_a_function() -> None:
 
 
 def test_the_private_scan_finds_private_modules_and_names_of_other_apps_only() -> None:
-    files = {
+    files: dict[str, list[tuple[str, ast.AST]]] = {
         "uploads": [
             ("uploads/a.py", ast.parse("def f():\n    from ledger.rules import _active_rules\n")),
             ("uploads/b.py", ast.parse("from budgets.management.commands._household import household\n")),
