@@ -19,14 +19,16 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.db import models
 
 from financetracker.core.request_context import bind_household, current_request_id, current_user
 from ledger.models import AuditEntry, Household, Transaction, User
 from ledger.models.audit import AuditAction
+
+M = TypeVar("M", bound=models.Model)
 
 # Bookkeeping that changes on every save (and says nothing the entry's `at`/`actor` does not), and
 # anything secret, never enters a snapshot.
@@ -261,35 +263,58 @@ def audit_record_import(
 
 def audit_created(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
     """A household-owned row was created: record it as it now is."""
-    return audit_record(
-        action=AuditAction.CREATE,
-        instance=instance,
-        household_id=_household_of(instance),
-        after=snapshot(instance),
-        actor=actor,
-    )
+    return _audit_row(AuditAction.CREATE, instance, actor, after=snapshot(instance))
 
 
 def audit_updated(instance: models.Model, *, before: Mapping[str, Any], actor: User | None = None) -> AuditEntry | None:
     """A household-owned row changed from `before` (a snapshot taken before the change) to what it is now."""
-    return audit_record(
-        action=AuditAction.UPDATE,
-        instance=instance,
-        household_id=_household_of(instance),
-        before=before,
-        after=snapshot(instance),
-        actor=actor,
-    )
+    return _audit_row(AuditAction.UPDATE, instance, actor, before=before, after=snapshot(instance))
 
 
 def audit_deleted(instance: models.Model, *, actor: User | None = None) -> AuditEntry | None:
     """A household-owned row is about to be deleted: call before deleting, while it can still be read."""
+    return _audit_row(AuditAction.DELETE, instance, actor, before=snapshot(instance))
+
+
+def save_created(instance: M, *, validate: Callable[[M], object]) -> M:
+    """A service's create of a household-owned row: validate it, save it, record it."""
+    validate(instance)
+    instance.save()
+    audit_created(instance)
+    return instance
+
+
+def save_changes(instance: M, fields: Mapping[str, object], *, validate: Callable[[M], object]) -> M:
+    """A service's update: set `fields` (already checked against its declaration), validate, save, record."""
+    before = snapshot(instance)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    validate(instance)
+    instance.save()
+    audit_updated(instance, before=before)
+    return instance
+
+
+def delete_locked(instance: models.Model) -> None:
+    """A service's delete: lock the row afresh, record it and delete it; a row already gone is no error."""
+    locked = type(instance)._default_manager.select_for_update().filter(pk=instance.pk).first()
+    if locked is None:
+        return
+    audit_deleted(locked)
+    locked.delete()
+
+
+def _audit_row(
+    action: str,
+    instance: models.Model,
+    actor: User | None,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry | None:
+    household_id = _household_of(instance)
     return audit_record(
-        action=AuditAction.DELETE,
-        instance=instance,
-        household_id=_household_of(instance),
-        before=snapshot(instance),
-        actor=actor,
+        action=action, instance=instance, household_id=household_id, before=before, after=after, actor=actor
     )
 
 

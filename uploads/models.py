@@ -6,6 +6,8 @@ keys (household_id, x_id) → x(household_id, id) (migration 0002) keep each row
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db import models
 from django.utils import timezone
 
@@ -14,6 +16,8 @@ from ledger.models import Account, Transaction
 from ledger.models.accounts_and_transactions import amount_field
 from ledger.models.households import User
 from uploads.importers import FORMATS
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class Attachment(HouseholdOwned):
@@ -176,6 +180,13 @@ class StatementImportRow(models.Model):
         return f"line {self.line_number}: {self.status}"
 
 
+def _nulled_link(to: type[_M]) -> models.ForeignKey[_M | None, _M | None]:
+    """An ImportedKey's link the ORM nulls when the row it names goes: no database constraint, no index of its own."""
+    return models.ForeignKey(
+        to, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False, db_index=False
+    )
+
+
 class ImportedKey(HouseholdOwned):
     """The permanent de-duplication memory: a bank id or fingerprint#occurrence seen for an account.
 
@@ -194,25 +205,9 @@ class ImportedKey(HouseholdOwned):
         Account, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     key = models.CharField(max_length=300)
-    transaction = models.ForeignKey(
-        Transaction,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    transaction = _nulled_link(Transaction)
     ignored = models.BooleanField(default=False)
-    statement_import = models.ForeignKey(
-        StatementImport,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    statement_import = _nulled_link(StatementImport)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

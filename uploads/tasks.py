@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -147,8 +147,9 @@ def statement_import_preview_start(*, statement_import: StatementImport, user: U
     return _enqueue(statement_import, kind=ImportTaskKind.PREVIEW, options={}, user=user)
 
 
-class CommitChoices(TypedDict):
-    """A commit's decisions, as the service takes them and as a queued task stores them (JSON)."""
+class CommitChoices(TypedDict, total=False):
+    """A commit's decisions, as the service takes them and as a queued task stores them (JSON). A caller of
+    `statement_import_commit_start` names only the ones it makes; the task stores all six."""
 
     merge: list[int]
     ignore: list[int]
@@ -159,28 +160,21 @@ class CommitChoices(TypedDict):
 
 
 def statement_import_commit_start(
-    *,
-    statement_import: StatementImport,
-    user: User | None = None,
-    merge: Iterable[int] = (),
-    ignore: Iterable[int] = (),
-    keep: Iterable[int] = (),
-    near_matches: str | None = None,
-    accept: Iterable[int] = (),
-    accept_suggestions: bool = False,
+    *, statement_import: StatementImport, user: User | None = None, **decisions: Unpack[CommitChoices]
 ) -> StatementImport:
     """Commit now when the file is small, else queue the commit with these decisions (all or nothing either way).
 
     A queued commit that the service refuses (an undecided near match, rows in error) fails its task with the
     service's message and leaves the import previewed, to be committed again with other decisions.
     """
+    near_matches = decisions.get("near_matches")
     choices: CommitChoices = {
-        "merge": sorted({int(i) for i in merge}),
-        "ignore": sorted({int(i) for i in ignore}),
-        "keep": sorted({int(i) for i in keep}),
+        "merge": sorted({int(i) for i in decisions.get("merge", ())}),
+        "ignore": sorted({int(i) for i in decisions.get("ignore", ())}),
+        "keep": sorted({int(i) for i in decisions.get("keep", ())}),
         "near_matches": near_matches or None,
-        "accept": sorted({int(i) for i in accept}),
-        "accept_suggestions": bool(accept_suggestions),
+        "accept": sorted({int(i) for i in decisions.get("accept", ())}),
+        "accept_suggestions": bool(decisions.get("accept_suggestions", False)),
     }
     if near_matches not in (None, "", "merge", "keep"):
         raise ValidationError({"near_matches": ['Choose "merge" or "keep".']})

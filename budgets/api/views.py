@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 import django_filters
@@ -63,9 +64,7 @@ class BudgetViewSet(HouseholdScopedViewSet):
         return queryset.select_related("household")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        line = budget_lines.budget_set(household=household, **data)
+        line = self.create_through(serializer, budget_lines.budget_set)
         serializer.instance = Budget.objects.select_related("household").get(pk=line.pk)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Budget]) -> None:
@@ -122,9 +121,7 @@ class ScheduledTransactionViewSet(HouseholdScopedViewSet):
         return self.scope_queryset(ScheduledTransaction.objects.filter(pk=pk)).get()
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        scheduled = schedules.scheduled_create(household=household, **data)
+        scheduled = self.create_through(serializer, schedules.scheduled_create)
         serializer.instance = self._reload(scheduled.pk)
 
     def perform_update(self, serializer: serializers.BaseSerializer[ScheduledTransaction]) -> None:
@@ -207,13 +204,17 @@ class ReportView(APIView):
 
     query_serializer: ClassVar[type[serializers.Serializer]]
     response_serializer: ClassVar[type[serializers.Serializer]]
+    # The selector, called with the household and then these query values in order; a report that needs
+    # anything else overrides `report()`.
+    selector: ClassVar[Callable[..., Report]]
+    arguments: ClassVar[tuple[str, ...]] = ("start", "end")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         extend_schema(parameters=[cls.query_serializer], responses={200: cls.response_serializer})(cls)
 
     def report(self, household: Household, query: dict[str, Any]) -> Report:
-        raise NotImplementedError
+        return type(self).selector(household, *(query[name] for name in self.arguments))
 
     def get(self, request: Request) -> Response:
         query = validated_query(self.query_serializer, request)
@@ -226,9 +227,8 @@ class BudgetReportView(ReportView):
 
     query_serializer = s.BudgetReportQuerySerializer
     response_serializer = report_schemas.BudgetReportSerializer
-
-    def report(self, household: Household, query: dict[str, Any]) -> Report:
-        return selectors.budget_report_for_month(household, query["month"])
+    selector = selectors.budget_report_for_month
+    arguments = ("month",)
 
 
 class CashflowReportView(ReportView):
@@ -236,9 +236,7 @@ class CashflowReportView(ReportView):
 
     query_serializer = s.MonthRangeQuerySerializer
     response_serializer = report_schemas.CashflowReportSerializer
-
-    def report(self, household: Household, query: dict[str, Any]) -> Report:
-        return selectors.cashflow_report(household, query["start"], query["end"])
+    selector = selectors.cashflow_report
 
 
 class SpendingReportView(ReportView):
@@ -246,9 +244,7 @@ class SpendingReportView(ReportView):
 
     query_serializer = s.MonthRangeQuerySerializer
     response_serializer = report_schemas.SpendingReportSerializer
-
-    def report(self, household: Household, query: dict[str, Any]) -> Report:
-        return selectors.spending_by_category(household, query["start"], query["end"])
+    selector = selectors.spending_by_category
 
 
 class NetWorthReportView(ReportView):
@@ -256,9 +252,7 @@ class NetWorthReportView(ReportView):
 
     query_serializer = s.MonthRangeQuerySerializer
     response_serializer = report_schemas.NetWorthReportSerializer
-
-    def report(self, household: Household, query: dict[str, Any]) -> Report:
-        return selectors.net_worth_report(household, query["start"], query["end"])
+    selector = selectors.net_worth_report
 
 
 class ForecastReportView(ReportView):

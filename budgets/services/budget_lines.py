@@ -16,7 +16,7 @@ from budgets.models import Budget
 from budgets.months import add_months, budget_month_range
 from budgets.selectors import spending_by_category
 from financetracker.core.money import parse_amount, quantize, validate_amount_for_currency
-from ledger.audit import audit_deleted, audit_record, audit_record_many, audit_updated, snapshot
+from ledger.audit import audit_record, audit_record_many, audit_updated, delete_locked, snapshot
 from ledger.editable_fields import EditableFields
 from ledger.models import Category, CategoryKind, Household
 from ledger.models.audit import AuditAction
@@ -64,17 +64,18 @@ def budget_set(
     ).first() or Budget(household=household, category=category, month=month)
     before = snapshot(line) if line.pk else None
     line.amount = value
+    return _save(line, before, rollover)
+
+
+def _save(line: Budget, before: dict[str, Any] | None, rollover: bool | None) -> Budget:
+    """Set the rollover flag unless it is None, validate, save and record the line (created when no `before`)."""
     if rollover is not None:
         line.rollover = rollover
     line.full_clean(exclude=["household", "category"], validate_unique=False)
     line.save()
-    _audit_saved(line, before)
-    return line
-
-
-def _audit_saved(line: Budget, before: dict[str, Any] | None) -> None:
     action = AuditAction.CREATE if before is None else AuditAction.UPDATE
     audit_record(action=action, instance=line, household_id=line.household_id, before=before, after=snapshot(line))
+    return line
 
 
 @transaction.atomic
@@ -83,21 +84,12 @@ def budget_update(*, budget: Budget, amount: Decimal | str | int | None = None, 
     before = snapshot(line)
     if amount is not None:
         line.amount = _budget_amount(amount, line.household)
-    if rollover is not None:
-        line.rollover = rollover
-    line.full_clean(exclude=["household", "category"], validate_unique=False)
-    line.save()
-    _audit_saved(line, before)
-    return line
+    return _save(line, before, rollover)
 
 
 @transaction.atomic
 def budget_delete(*, budget: Budget) -> None:
-    line = Budget.objects.select_for_update().filter(pk=budget.pk).first()
-    if line is None:
-        return
-    audit_deleted(line)
-    line.delete()
+    delete_locked(budget)
 
 
 def _audit_bulk(created: list[Budget], updated: list[Budget], before: dict[int, dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from budgets.selectors import scheduled_next_due, scheduled_occurrences
 from financetracker.core import metrics
 from financetracker.core.errors import ConflictError
 from financetracker.core.money import parse_amount, validate_amount_for_currency
-from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
+from ledger.audit import audit_created, audit_updated, delete_locked, snapshot
 from ledger.editable_fields import EditableFields
 from ledger.models import Account, Household
 from ledger.services.transactions import transaction_create, transfer_create
@@ -109,11 +109,7 @@ def scheduled_update(*, scheduled: ScheduledTransaction, **fields: Any) -> Sched
 @transaction.atomic
 def scheduled_delete(*, scheduled: ScheduledTransaction) -> None:
     """Posted transactions stay; only the schedule and its posting records go."""
-    locked = ScheduledTransaction.objects.select_for_update().filter(pk=scheduled.pk).first()
-    if locked is None:
-        return
-    audit_deleted(locked)
-    locked.delete()
+    delete_locked(scheduled)
 
 
 @dataclass(frozen=True)

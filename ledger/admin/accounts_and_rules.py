@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
-from unfold.admin import TabularInline
 from unfold.widgets import UnfoldAdminDateWidget
 
 from financetracker.authenticated import AuthenticatedHttpRequest
@@ -18,6 +17,7 @@ from ledger.admin.register import register_url
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
     HouseholdScopedInline,
+    ListOnlyInline,
     ScopedFilter,
     ScopedModelForm,
     adopt,
@@ -135,15 +135,13 @@ class TagAdmin(HouseholdScopedAdmin):
         tag_delete(tag=obj)
 
 
-class TransferSideInline(TabularInline):
+class TransferSideInline(ListOnlyInline):
     """The two linked transactions, read-only: edit a side on its transaction page."""
 
     model = Transaction
     fk_name = "transfer"
     fields = ("account", "date", "amount_display", "payee", "description", "status")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     @admin.display(description="Amount")
@@ -152,12 +150,6 @@ class TransferSideInline(TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("account")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TransferForm(ScopedModelForm):

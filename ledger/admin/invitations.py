@@ -15,7 +15,14 @@ from unfold.admin import ModelAdmin
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from financetracker.core.errors import ConflictError
-from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, ScopedModelForm, adopt, may_act
+from ledger.admin.scoping import (
+    HouseholdScopedAdmin,
+    NoWritesAdminMixin,
+    ScopedFilter,
+    ScopedModelForm,
+    adopt,
+    may_act,
+)
 from ledger.models import HouseholdQuerySet, Invitation, ReceivedInvitation
 from ledger.selectors import invitations_received
 from ledger.services.invitations import (
@@ -94,7 +101,7 @@ class InvitationAdmin(HouseholdScopedAdmin):
 
 
 @admin.register(ReceivedInvitation)
-class ReceivedInvitationAdmin(ModelAdmin):
+class ReceivedInvitationAdmin(NoWritesAdminMixin, ModelAdmin):
     """The signed-in person's pending invitations, whatever their households: accept or decline them here."""
 
     list_display = ("household_name", "role", "invited_by", "created_at", "expires_at")
@@ -122,15 +129,6 @@ class ReceivedInvitationAdmin(ModelAdmin):
         if not self.has_module_permission(request):
             return False
         return obj is None or obj.invitee_id == request.user.pk
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_answer_permission(self, request: HttpRequest) -> bool:
         return self.has_module_permission(request)

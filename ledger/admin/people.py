@@ -10,12 +10,14 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from ledger.admin.scoping import (
     HouseholdScopedAdmin,
+    ListOnlyInline,
+    NoWritesAdminMixin,
     ScopedFilter,
     adopt,
     scoped_queryset,
@@ -33,23 +35,15 @@ from ledger.services.households import (
 from ledger.services.tokens import api_token_create, api_token_revoke
 
 
-class MembershipListInline(TabularInline):
+class MembershipListInline(ListOnlyInline):
     """Who is in the household; memberships are managed on their own page (owners only)."""
 
     model = Membership
     fields = ("user", "role", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("user")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Household)
@@ -231,7 +225,7 @@ class ApiTokenAdmin(ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(HouseholdScopedAdmin):
+class AuditEntryAdmin(NoWritesAdminMixin, HouseholdScopedAdmin):
     """History is append-only: nobody, superusers included, edits or deletes it here."""
 
     household_field = None
@@ -240,12 +234,3 @@ class AuditEntryAdmin(HouseholdScopedAdmin):
     list_select_related = ("actor", "household")
     search_fields = ("object_repr", "object_type", "request_id")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

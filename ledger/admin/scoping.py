@@ -317,6 +317,33 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
 
 
+class NoWritesAdminMixin:
+    """Put first in the bases: nobody, superusers included, adds, changes or deletes rows on these pages."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ListOnlyInline(TabularInline):
+    """Rows listed under their parent and never written there (each has its page of its own); subclasses set
+    `model` and `fields`, and `readonly_fields = fields`."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def adopt(target: models.Model, saved: models.Model) -> None:
     """Make the admin's in-memory object the row the service saved, so Django's log and redirect use it."""
     target.__dict__.update(saved.__dict__)

@@ -17,7 +17,7 @@ from financetracker.core.api.permissions import ensure_can_write
 from financetracker.core.api.strict import StrictSerializer
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger import rules as rules_engine
-from ledger.api.serializers import HouseholdOwnedSerializer
+from ledger.api.serializers import HouseholdOwnedMeta, HouseholdOwnedSerializer
 from ledger.models import Category, Household, Rule, Tag, Transaction
 from ledger.models.rules import RuleMatch
 
@@ -28,9 +28,8 @@ class RuleSerializer(HouseholdOwnedSerializer):
     set_category = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
     add_tags = HouseholdScopedRelatedField(queryset=Tag.objects.all(), many=True, required=False)
 
-    class Meta:
+    class Meta(HouseholdOwnedMeta):
         model = Rule
-        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         fields = ["id", *rules_engine.RULE_EDITABLE_FIELDS.api_fields, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -52,9 +51,7 @@ class RuleViewSet(HouseholdScopedViewSet):
         return queryset.prefetch_related("add_tags")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = rules_engine.rule_create(household=household, **data)
+        serializer.instance = self.create_through(serializer, rules_engine.rule_create)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Rule]) -> None:
         data = dict(serializer.validated_data)

@@ -68,6 +68,13 @@ class HouseholdSerializer(StrictModelSerializer):
         return value
 
 
+class HouseholdOwnedMeta:
+    """The base of a HouseholdOwnedSerializer's Meta: no uniqueness validators, since the service checks
+    uniqueness (full_clean), household included."""
+
+    validators: list[object] = []
+
+
 class HouseholdOwnedSerializer(StrictModelSerializer):
     """`household` may be given on create (defaults to the person's only writable household)."""
 
@@ -87,9 +94,8 @@ class AccountSerializer(HouseholdOwnedSerializer):
     opening_date = StrictDateField()
     balance = MoneyField(currency_from="currency", read_only=True)
 
-    class Meta:
+    class Meta(HouseholdOwnedMeta):
         model = Account
-        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         # Editable fields from the service's declaration; a new model field listed there is generated here.
         fields = ["id", *ACCOUNT_EDITABLE_FIELDS.api_fields, "balance", "created_at", "updated_at"]
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
@@ -108,17 +114,15 @@ class CategorySerializer(HouseholdOwnedSerializer):
     parent = HouseholdScopedRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)  # type: ignore[assignment]  # djangorestframework-stubs: Field.parent (the serializer) clashes with a field named parent
     kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
 
-    class Meta:
+    class Meta(HouseholdOwnedMeta):
         model = Category
-        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         fields = ["id", *CATEGORY_EDITABLE_FIELDS.api_fields]
         read_only_fields = ["id"]
 
 
 class TagSerializer(HouseholdOwnedSerializer):
-    class Meta:
+    class Meta(HouseholdOwnedMeta):
         model = Tag
-        validators: list[object] = []  # uniqueness is checked by the service (full_clean), household included
         fields = ["id", *TAG_EDITABLE_FIELDS.api_fields]
         read_only_fields = ["id"]
 

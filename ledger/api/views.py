@@ -138,9 +138,7 @@ class AccountViewSet(HouseholdScopedViewSet):
         return accounts_with_balance(queryset)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        account = account_services.account_create(household=household, **data)
+        account = self.create_through(serializer, account_services.account_create)
         serializer.instance = accounts_with_balance(Account.objects.filter(pk=account.pk)).get()
 
     def perform_update(self, serializer: serializers.BaseSerializer[Account]) -> None:
@@ -211,9 +209,7 @@ class CategoryViewSet(HouseholdScopedViewSet):
     ordering = ["name", "id"]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = account_services.category_create(household=household, **data)
+        serializer.instance = self.create_through(serializer, account_services.category_create)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Category]) -> None:
         serializer.instance = account_services.category_update(
@@ -232,9 +228,7 @@ class TagViewSet(HouseholdScopedViewSet):
     ordering = ["name", "id"]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        household = self.household_for_create(self.request, data.pop("household", None))
-        serializer.instance = account_services.tag_create(household=household, **data)
+        serializer.instance = self.create_through(serializer, account_services.tag_create)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Tag]) -> None:
         serializer.instance = account_services.tag_update(tag=bound_instance(serializer), **serializer.validated_data)

@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 
 from financetracker.core.errors import ConflictError
 from financetracker.core.money import parse_amount, validate_amount_for_currency, validate_currency
-from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
+from ledger.audit import audit_deleted, save_changes, save_created
 from ledger.editable_fields import EditableFields
 from ledger.models import Account, Category, Household, Tag, Transaction
 
@@ -44,11 +44,7 @@ def _validate_account(account: Account) -> None:
 def account_create(*, household: Household, **fields: Any) -> Account:
     """An account from ACCOUNT_EDITABLE_FIELDS; what is not given takes the model's default."""
     ACCOUNT_EDITABLE_FIELDS.reject_unknown(fields)
-    account = Account(household=household, **fields)
-    _validate_account(account)
-    account.save()
-    audit_created(account)
-    return account
+    return save_created(Account(household=household, **fields), validate=_validate_account)
 
 
 @transaction.atomic
@@ -56,13 +52,7 @@ def account_update(*, account: Account, **fields: object) -> Account:
     ACCOUNT_EDITABLE_FIELDS.reject_unknown(fields)
     if "currency" in fields and fields["currency"] != account.currency and _has_transactions(account):
         raise ValidationError({"currency": ["An account with transactions cannot change currency."]})
-    before = snapshot(account)
-    for name, value in fields.items():
-        setattr(account, name, value)
-    _validate_account(account)
-    account.save()
-    audit_updated(account, before=before)
-    return account
+    return save_changes(account, fields, validate=_validate_account)
 
 
 @transaction.atomic
@@ -98,23 +88,13 @@ def category_create(*, household: Household, **fields: Any) -> Category:
     parent = fields.get("parent")
     if not fields.get("kind"):
         fields["kind"] = parent.kind if isinstance(parent, Category) else "expense"
-    category = Category(household=household, **fields)
-    _validate_category(category)
-    category.save()
-    audit_created(category)
-    return category
+    return save_created(Category(household=household, **fields), validate=_validate_category)
 
 
 @transaction.atomic
 def category_update(*, category: Category, **fields: object) -> Category:
     CATEGORY_EDITABLE_FIELDS.reject_unknown(fields)
-    before = snapshot(category)
-    for name, value in fields.items():
-        setattr(category, name, value)
-    _validate_category(category)
-    category.save()
-    audit_updated(category, before=before)
-    return category
+    return save_changes(category, fields, validate=_validate_category)
 
 
 @transaction.atomic
@@ -129,29 +109,22 @@ def category_delete(*, category: Category) -> None:
         ) from None
 
 
+def _validate_tag(tag: Tag) -> None:
+    tag.name = tag.name.strip()
+    tag.full_clean()
+
+
 @transaction.atomic
 def tag_create(*, household: Household, **fields: Any) -> Tag:
     """A tag from TAG_EDITABLE_FIELDS; what is not given takes the model's default."""
     TAG_EDITABLE_FIELDS.reject_unknown(fields)
-    tag = Tag(household=household, **fields)
-    tag.name = tag.name.strip()
-    tag.full_clean()
-    tag.save()
-    audit_created(tag)
-    return tag
+    return save_created(Tag(household=household, **fields), validate=_validate_tag)
 
 
 @transaction.atomic
 def tag_update(*, tag: Tag, **fields: object) -> Tag:
     TAG_EDITABLE_FIELDS.reject_unknown(fields)
-    before = snapshot(tag)
-    for name, value in fields.items():
-        setattr(tag, name, value)
-    tag.name = tag.name.strip()
-    tag.full_clean()
-    tag.save()
-    audit_updated(tag, before=before)
-    return tag
+    return save_changes(tag, fields, validate=_validate_tag)
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.db import connection, models, transaction
 
 from financetracker.core.errors import ConflictError
 from financetracker.core.tenancy import forget_household_roles
-from ledger.audit import audit_created, audit_deleted, audit_updated, snapshot
+from ledger.audit import audit_created, audit_deleted, audit_updated, save_changes, snapshot
 from ledger.editable_fields import EditableFields
 from ledger.models import Household, Membership, Role, User
 
@@ -48,13 +48,7 @@ def user_sign_up(*, username: str, password: str | None = None, email: str = "",
 @transaction.atomic
 def household_update(*, household: Household, **fields: object) -> Household:
     HOUSEHOLD_EDITABLE_FIELDS.reject_unknown(fields)
-    before = snapshot(household)
-    for name, value in fields.items():
-        setattr(household, name, value)
-    household.full_clean()
-    household.save()
-    audit_updated(household, before=before)
-    return household
+    return save_changes(household, fields, validate=Household.full_clean)
 
 
 @transaction.atomic

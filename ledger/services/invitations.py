@@ -40,8 +40,18 @@ def _audit_state(invitation: Invitation) -> dict[str, object]:
     }
 
 
-def _audit_repr(invitation: Invitation) -> str:
-    return f"invitation {invitation.pk} as {invitation.role}"
+def _audit(
+    action: str, invitation: Invitation, *, before: dict[str, object] | None = None, actor: User | None = None
+) -> None:
+    audit_record(
+        action=action,
+        instance=invitation,
+        object_repr=f"invitation {invitation.pk} as {invitation.role}",
+        household_id=invitation.household_id,
+        before=before,
+        after=_audit_state(invitation),
+        actor=actor,
+    )
 
 
 def _resolve_invitee(invited_as: str) -> User | None:
@@ -99,14 +109,7 @@ def invitation_create(*, household: Household, invited_by: User, invited_as: str
         token_hash=token_hash(code),
         expires_at=now + INVITATION_LIFETIME,
     )
-    audit_record(
-        action=AuditAction.CREATE,
-        instance=invitation,
-        object_repr=_audit_repr(invitation),
-        household_id=household.pk,
-        after=_audit_state(invitation),
-        actor=invited_by,
-    )
+    _audit(AuditAction.CREATE, invitation, actor=invited_by)
     return invitation, code
 
 
@@ -115,14 +118,7 @@ def _close(invitation: Invitation, status: str, *, now: datetime.datetime | None
     invitation.status = status
     invitation.responded_at = now or timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
-    audit_record(
-        action=AuditAction.UPDATE,
-        instance=invitation,
-        object_repr=_audit_repr(invitation),
-        household_id=invitation.household_id,
-        before=before,
-        after=_audit_state(invitation),
-    )
+    _audit(AuditAction.UPDATE, invitation, before=before)
     return invitation
 
 
@@ -138,13 +134,19 @@ def _locked(invitation: Invitation) -> Invitation:
     return Invitation.objects.select_for_update().select_related("household").get(pk=invitation.pk)
 
 
-@transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
-    """The invited person joins the household with the invitation's role (or keeps the membership they have)."""
+def _locked_pending_for(invitation: Invitation, user: User) -> Invitation:
+    """The invitation locked, refused unless it is addressed to `user` and still pending (accept, decline)."""
     invitation = _locked(invitation)
     if invitation.invitee_id != user.pk:
         raise ConflictError("This invitation is for someone else.")
     _ensure_pending(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The invited person joins the household with the invitation's role (or keeps the membership they have)."""
+    invitation = _locked_pending_for(invitation, user)
     membership = Membership.objects.filter(household_id=invitation.household_id, user=user).first()
     if membership is None:
         membership = Membership.objects.create(household_id=invitation.household_id, user=user, role=invitation.role)
@@ -156,10 +158,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 
 @transaction.atomic
 def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
-    invitation = _locked(invitation)
-    if invitation.invitee_id != user.pk:
-        raise ConflictError("This invitation is for someone else.")
-    _ensure_pending(invitation)
+    invitation = _locked_pending_for(invitation, user)
     return _close(invitation, InvitationStatus.DECLINED)
 
 

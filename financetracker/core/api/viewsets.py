@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from django.apps import apps
@@ -14,6 +15,7 @@ from financetracker.core.api.permissions import HouseholdRolePermission, ensure_
 from financetracker.core.tenancy import HOUSEHOLD_MODEL, WRITE_ROLES, HouseholdQuerySet, household_roles
 
 _M = TypeVar("_M", bound=Model)
+_R = TypeVar("_R")
 
 
 def bound_instance(serializer: serializers.BaseSerializer[_M]) -> _M:
@@ -59,3 +61,9 @@ class HouseholdScopedViewSet(viewsets.ModelViewSet):
             household = apps.get_model(HOUSEHOLD_MODEL)._default_manager.get(pk=writable[0])
         ensure_may(request.user, "add", household.pk, self.model)
         return household
+
+    def create_through(self, serializer: serializers.BaseSerializer, service: Callable[..., _R]) -> _R:
+        """Call a create service (`household=`, then the validated fields) in the household the row goes into."""
+        data = dict(serializer.validated_data)
+        household = self.household_for_create(self.request, data.pop("household", None))
+        return service(household=household, **data)
