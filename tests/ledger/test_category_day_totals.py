@@ -122,9 +122,8 @@ def test_moving_a_split_line_between_categories(
     assert_no_drift(household)
 
 
-def test_changing_a_date_across_months_moves_the_entries(
-    household: Household, checking: Account, food: Category, fun: Category
-) -> None:
+def plain_and_split(checking: Account, food: Category, fun: Category) -> tuple[Transaction, Transaction]:
+    """A -5.00 food purchase and a -30.00 one split -10.00 food / -20.00 fun, both in March."""
     plain = transaction_create(account=checking, date=MARCH, amount="-5.00", category=food)
     split = transaction_create(
         account=checking,
@@ -132,6 +131,13 @@ def test_changing_a_date_across_months_moves_the_entries(
         amount="-30.00",
         splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=fun, amount=D("-20.00"))],
     )
+    return plain, split
+
+
+def test_changing_a_date_across_months_moves_the_entries(
+    household: Household, checking: Account, food: Category, fun: Category
+) -> None:
+    plain, split = plain_and_split(checking, food, fun)
     transaction_update(transaction_obj=plain, date=APRIL)
     transaction_update(transaction_obj=split, date=APRIL)
     assert kept(household) == {
@@ -155,13 +161,7 @@ def test_amount_category_and_status_changes(
 def test_deleting_takes_the_entries_away(
     household: Household, checking: Account, food: Category, fun: Category
 ) -> None:
-    plain = transaction_create(account=checking, date=MARCH, amount="-5.00", category=food)
-    split = transaction_create(
-        account=checking,
-        date=MARCH,
-        amount="-30.00",
-        splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=fun, amount=D("-20.00"))],
-    )
+    plain, split = plain_and_split(checking, food, fun)
     transaction_delete(transaction_obj=split)
     assert kept(household) == {(food.pk, MARCH, "EUR"): (D("-5"), D(0), 1)}
     transaction_delete(transaction_obj=plain)
