@@ -1,6 +1,7 @@
-"""Fixtures of the back-office (admin) tests: the shared books (tests.factories.books_for) with one pending
-purchase in them, and an outsider's books whose every name carries SECRET (tests.ledger.back_office), with a
-transaction and a rule, so a page that leaks them is caught."""
+"""Fixtures of the ledger tests. For the back-office (admin) tests: the shared books (tests.factories.books_for)
+with one pending purchase in them, and an outsider's books whose every name carries SECRET
+(tests.ledger.back_office), with a transaction and a rule, so a page that leaks them is caught. For the tests
+that write through the services: two categories, `food` and `fun`, made by them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import datetime
 
 import pytest
 
-from ledger.models import Household, Transaction, TransactionStatus, User
+from ledger.models import Category, Household, Transaction, TransactionStatus, User
 from ledger.rules import rule_create
+from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import transaction_create
 from tests.factories import Books, books_for
 from tests.ledger.back_office import SECRET
@@ -59,3 +61,13 @@ def outsider_books(outsider_household: Household) -> Books:
 def their_purchase(outsider_books: Books) -> Transaction:
     """The outsider's transaction."""
     return Transaction.objects.get(household=outsider_books.household)
+
+
+@pytest.fixture
+def food(household: Household) -> Category:
+    return account_services.category_create(household=household, name="Food")
+
+
+@pytest.fixture
+def fun(household: Household) -> Category:
+    return account_services.category_create(household=household, name="Fun")

@@ -55,19 +55,19 @@ def assert_no_drift(household: Household) -> None:
     assert category_day_totals_match_entries() == []
 
 
+def ten_and_twenty(first: Category, second: Category) -> list[SplitLine]:
+    """The split lines of a -30.00 purchase: -10.00 under `first`, -20.00 under `second`."""
+    return [SplitLine(category=first, amount=D("-10.00")), SplitLine(category=second, amount=D("-20.00"))]
+
+
+def split_purchase(checking: Account, first: Category, second: Category, day: datetime.date = MARCH) -> Transaction:
+    """A -30.00 purchase on `day` split -10.00 under `first` and -20.00 under `second`."""
+    return transaction_create(account=checking, date=day, amount="-30.00", splits=ten_and_twenty(first, second))
+
+
 @pytest.fixture
 def checking(household: Household) -> Account:
     return account_services.account_create(household=household, name="Checking", currency="EUR", opening_date=MARCH)
-
-
-@pytest.fixture
-def food(household: Household) -> Category:
-    return account_services.category_create(household=household, name="Food")
-
-
-@pytest.fixture
-def fun(household: Household) -> Category:
-    return account_services.category_create(household=household, name="Fun")
 
 
 def test_a_transaction_counts_under_its_category_on_its_day(
@@ -87,10 +87,7 @@ def test_the_first_split_line_replaces_the_whole_amount_and_the_last_one_brings_
     household: Household, checking: Account, food: Category, fun: Category
 ) -> None:
     tx = transaction_create(account=checking, date=MARCH, amount="-30.00", category=food)
-    transaction_update(
-        transaction_obj=tx,
-        splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=fun, amount=D("-20.00"))],
-    )
+    transaction_update(transaction_obj=tx, splits=ten_and_twenty(food, fun))
     assert kept(household) == {
         (food.pk, MARCH, "EUR"): (D("-10"), D(0), 1),
         (fun.pk, MARCH, "EUR"): (D("-20"), D(0), 1),
@@ -104,12 +101,7 @@ def test_the_first_split_line_replaces_the_whole_amount_and_the_last_one_brings_
 def test_moving_a_split_line_between_categories(
     household: Household, checking: Account, food: Category, fun: Category
 ) -> None:
-    tx = transaction_create(
-        account=checking,
-        date=MARCH,
-        amount="-30.00",
-        splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=food, amount=D("-20.00"))],
-    )
+    tx = split_purchase(checking, food, food)
     line = tx.splits.get(amount=D("-20.00"))
     Split.objects.filter(pk=line.pk).update(category=fun)
     assert kept(household) == {
@@ -125,13 +117,7 @@ def test_moving_a_split_line_between_categories(
 def plain_and_split(checking: Account, food: Category, fun: Category) -> tuple[Transaction, Transaction]:
     """A -5.00 food purchase and a -30.00 one split -10.00 food / -20.00 fun, both in March."""
     plain = transaction_create(account=checking, date=MARCH, amount="-5.00", category=food)
-    split = transaction_create(
-        account=checking,
-        date=MARCH,
-        amount="-30.00",
-        splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=fun, amount=D("-20.00"))],
-    )
-    return plain, split
+    return plain, split_purchase(checking, food, fun)
 
 
 def test_changing_a_date_across_months_moves_the_entries(
@@ -245,12 +231,7 @@ def test_a_split_written_before_its_transaction_counts_when_the_transaction_arri
 def test_an_amount_and_its_split_lines_changed_in_separate_statements_settle_at_commit(
     household: Household, checking: Account, food: Category, fun: Category
 ) -> None:
-    tx = transaction_create(
-        account=checking,
-        date=MARCH,
-        amount="-30.00",
-        splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=fun, amount=D("-20.00"))],
-    )
+    tx = split_purchase(checking, food, fun)
     with transaction.atomic():
         # Between these statements the splits do not sum to the amount: the check waits for commit.
         Transaction.objects.filter(pk=tx.pk).update(amount=D("-40.00"))
@@ -267,12 +248,7 @@ def test_a_restored_household_gets_the_same_totals(
     household: Household, checking: Account, food: Category, fun: Category
 ) -> None:
     transaction_create(account=checking, date=MARCH, amount="-5.00", category=food)
-    transaction_create(
-        account=checking,
-        date=APRIL,
-        amount="-30.00",
-        splits=[SplitLine(category=food, amount=D("-10.00")), SplitLine(category=fun, amount=D("-20.00"))],
-    )
+    split_purchase(checking, food, fun, APRIL)
     dump = io.StringIO()
     household_export(household=household, output=dump)
     dump.seek(0)
