@@ -321,37 +321,48 @@ def accepted(owner_client: APIClient, household: Household, role: Role, oscars_c
     return oscars_client
 
 
-def test_a_pending_invitation_leaves_the_invitees_creates_alone(
-    owner_client: APIClient, household: Household, outsider: User, outsider_household: Household, client_for: ClientFor
+def an_account(name: str, kind: str) -> dict[str, str]:
+    return {"name": name, "currency": "EUR", "opening_date": "2024-01-01", "kind": kind}
+
+
+@pytest.mark.parametrize(
+    ("role", "accepts"),
+    [(Role.EDITOR, False), (Role.VIEWER, True)],
+    ids=[
+        "a_pending_invitation_leaves_the_invitees_creates_alone",
+        "accepting_as_a_viewer_keeps_one_writable_household",
+    ],
+)
+def test_an_invitee_with_one_writable_household_creates_in_his_own(
+    owner_client: APIClient,
+    household: Household,
+    outsider: User,
+    outsider_household: Household,
+    client_for: ClientFor,
+    role: Role,
+    accepts: bool,
 ) -> None:
-    invite(owner_client, household, "oscar", Role.EDITOR)
-    account = {"name": "Wallet", "currency": "EUR", "opening_date": "2024-01-01", "kind": "cash"}
-    created = client_for(outsider).post("/api/v1/accounts/", account, format="json")
+    if accepts:
+        client = accepted(owner_client, household, role, client_for(outsider))
+    else:
+        invite(owner_client, household, "oscar", role)
+        client = client_for(outsider)
+    created = client.post("/api/v1/accounts/", an_account("Wallet", "cash"), format="json")
     assert created.status_code == 201
     assert created.json()["household"] == outsider_household.pk
 
 
 def test_after_accepting_creates_name_their_household(
-    owner_client: APIClient, household: Household, outsider: User, outsider_household: Household, client_for: ClientFor
+    owner_client: APIClient, household: Household, outsider: User, client_for: ClientFor
 ) -> None:
     client = accepted(owner_client, household, Role.EDITOR, client_for(outsider))
-    account = {"name": "Joint", "currency": "EUR", "opening_date": "2024-01-01", "kind": "checking"}
+    account = an_account("Joint", "checking")
     ambiguous = client.post("/api/v1/accounts/", account, format="json")
     assert ambiguous.status_code == 400
     assert "household" in ambiguous.json()
     named = client.post("/api/v1/accounts/", {**account, "household": household.pk}, format="json")
     assert named.status_code == 201
     assert named.json()["household"] == household.pk
-
-
-def test_accepting_as_a_viewer_keeps_one_writable_household(
-    owner_client: APIClient, household: Household, outsider: User, outsider_household: Household, client_for: ClientFor
-) -> None:
-    client = accepted(owner_client, household, Role.VIEWER, client_for(outsider))
-    account = {"name": "Wallet", "currency": "EUR", "opening_date": "2024-01-01", "kind": "cash"}
-    created = client.post("/api/v1/accounts/", account, format="json")
-    assert created.status_code == 201
-    assert created.json()["household"] == outsider_household.pk
 
 
 def test_an_invitation_names_exactly_one_active_person_or_nobody(owner: User, household: Household) -> None:
