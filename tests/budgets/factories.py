@@ -53,3 +53,9 @@ class ExchangeRateFactory(DjangoModelFactory[ExchangeRate]):
 def schedule(books: Books, **fields: Any) -> ScheduledTransaction:
     """scheduled_create in the books' household, from its checking account unless `fields` name another."""
     return scheduled_create(**{"household": books.household, "account": books.checking, **fields})
+
+
+def monthly_schedule(books: Books, start_date: datetime.date, amount: str, **fields: Any) -> ScheduledTransaction:
+    """`schedule` due every month on the day of the month `start_date` falls on, from `start_date`."""
+    recurrence = f"FREQ=MONTHLY;BYMONTHDAY={start_date.day}"
+    return schedule(books, amount=amount, recurrence=recurrence, start_date=start_date, **fields)

@@ -12,7 +12,7 @@ from budgets.selectors import cashflow_report, forecast_report, net_worth_report
 from budgets.services.schedules import scheduled_create
 from ledger.models import Transaction
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
-from tests.budgets.factories import ExchangeRateFactory, schedule
+from tests.budgets.factories import ExchangeRateFactory, monthly_schedule
 from tests.factories import AccountFactory, Books, CategoryFactory, TransactionFactory
 
 D = Decimal
@@ -123,27 +123,9 @@ def test_forecast_projects_balances_from_schedules(books: Books) -> None:
     today = datetime.date(2024, 3, 10)
     books.checking.opening_balance = D("1000.00")
     books.checking.save()
-    schedule(
-        books,
-        amount="2000.00",
-        category=books.salary,
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=25",
-        start_date=datetime.date(2024, 3, 25),
-    )
-    schedule(
-        books,
-        amount="-900.00",
-        category=books.rent,
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=1",
-        start_date=datetime.date(2024, 4, 1),
-    )
-    schedule(
-        books,
-        to_account=books.savings,
-        amount="100.00",
-        recurrence="FREQ=MONTHLY;BYMONTHDAY=26",
-        start_date=datetime.date(2024, 3, 26),
-    )
+    monthly_schedule(books, datetime.date(2024, 3, 25), "2000.00", category=books.salary)
+    monthly_schedule(books, datetime.date(2024, 4, 1), "-900.00", category=books.rent)
+    monthly_schedule(books, datetime.date(2024, 3, 26), "100.00", to_account=books.savings)
 
     data = forecast_report(books.household, today=today, months=3).as_dict()
 
