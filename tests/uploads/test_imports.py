@@ -93,20 +93,16 @@ def test_a_row_ignored_on_commit_stays_ignored_next_time(account, import_bytes):
     assert later.counts["imported"] == 0
 
 
+def already_in_march(account, day: int, amount: str, payee: str, **fields) -> Transaction:
+    """A row the books hold before the import (typed in by hand, or pending at the bank)."""
+    return TransactionFactory(
+        account=account, date=datetime.date(2024, 3, day), amount=Decimal(amount), payee=payee, **fields
+    )
+
+
 def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account, import_bytes):
-    typed = TransactionFactory(
-        account=account,
-        date=datetime.date(2024, 3, 13),
-        amount=Decimal("-3.10"),
-        payee="bakery (typed)",
-    )
-    pending = TransactionFactory(
-        account=account,
-        date=datetime.date(2024, 3, 14),
-        amount=Decimal("-2.80"),
-        payee="tram",
-        status="pending",
-    )
+    typed = already_in_march(account, 13, "-3.10", "bakery (typed)")
+    pending = already_in_march(account, 14, "-2.80", "tram", status="pending")
     preview = import_bytes(account, TRAM_DAY)
     near = {row.payee: row for row in preview.rows.filter(status="near_match")}
     assert near["Bakery"].matched_transaction_id == typed.pk
@@ -126,13 +122,7 @@ def test_near_matches_are_shown_with_a_reason_and_merged_only_when_asked(account
 
 
 def test_merging_a_pending_near_match_clears_it(account, import_bytes):
-    pending = TransactionFactory(
-        account=account,
-        date=datetime.date(2024, 3, 10),
-        amount=Decimal("-3.10"),
-        payee="bakery",
-        status="pending",
-    )
+    pending = already_in_march(account, 10, "-3.10", "bakery", status="pending")
     preview = import_bytes(account, TRAM_DAY)
     row = preview.rows.get(payee="Bakery")
     assert row.status == "near_match"
