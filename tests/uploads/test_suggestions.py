@@ -41,18 +41,24 @@ def food(household):
     return CategoryFactory(household=household, name="Food")
 
 
+def categorised_in_april(account, day: int, category, payee: str, description: str = ""):
+    """A -2.00 purchase on April `day` the household already filed under `category`: what the classifier learns."""
+    return TransactionFactory(
+        account=account,
+        household=account.household,
+        date=datetime.date(2024, 4, day),
+        amount=Decimal("-2.00"),
+        payee=payee,
+        description=description,
+        category=category,
+    )
+
+
 @pytest.fixture
 def history(account, food):
     transport = CategoryFactory(household=account.household, name="Transport")
     for day, payee, category in [(1, "Bakery Central", food), (8, "Bakery Central", food), (9, "Tram", transport)]:
-        TransactionFactory(
-            account=account,
-            household=account.household,
-            date=datetime.date(2024, 4, day),
-            amount=Decimal("-2.00"),
-            payee=payee,
-            category=category,
-        )
+        categorised_in_april(account, day, category, payee)
     return food
 
 
@@ -119,15 +125,7 @@ def test_learning_a_household_at_once_is_learning_it_row_by_row(account, food):
         ("DB Fernverkehr", "ICE 1234 ßtraße", transport),
     ]
     for day, (payee, description, category) in enumerate(texts, start=1):
-        TransactionFactory(
-            account=account,
-            household=account.household,
-            date=datetime.date(2024, 4, day),
-            amount=Decimal("-2.00"),
-            payee=payee,
-            description=description,
-            category=category,
-        )
+        categorised_in_april(account, day, category, payee, description)
     row_by_row = Classifier()
     for payee, description, category in reversed(texts):  # classifier_for reads the newest first
         row_by_row.learn(category.pk, tokens(payee, description))
