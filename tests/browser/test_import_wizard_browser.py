@@ -14,6 +14,7 @@ import pytest
 
 from ledger.models import Household, Transaction, User
 from ledger.services.accounts_categories_tags import account_create
+from tests.browser.wizard import map_the_german_csv
 from tests.factories import staff_member
 from uploads.models import Attachment, StatementImport
 
@@ -52,13 +53,7 @@ def _wizard(page: Any, base_url: str, name: str) -> str:
     if "/wizard/map/" in page.url:
         # Step 2 shows the file's first rows; map them the way the bank wrote them.
         assert "Buchungstag" in page.content() and "Bäckerei Müller" in page.content()
-        page.select_option("#id_date", "Buchungstag")
-        page.select_option("#id_payee", "Empfänger")
-        page.select_option("#id_description", "Verwendungszweck")
-        page.select_option("#id_amount", "Betrag")
-        page.select_option("#id_decimal", ",")
-        page.fill("#id_date_format", "%d.%m.%Y")
-        page.click("input[value=Preview]")
+        map_the_german_csv(page)
     page.wait_for_url("**/wizard/preview/")
     assert "Step 3 of 3" in page.content()
     page.click("input[value=Commit]")

@@ -26,6 +26,7 @@ from ledger.models import Account, Household, Transaction, TransactionStatus, Us
 from ledger.selectors import account_balance
 from ledger.services.accounts_categories_tags import account_create, category_create
 from ledger.services.transactions import transaction_create
+from tests.browser.wizard import map_the_german_csv
 from tests.factories import staff_member
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
@@ -161,13 +162,7 @@ def test_main_pages_draw_their_charts_fit_a_phone_and_are_photographed(
             too_wide[step] = width
         shoot(page, f"{step}-phone")
         if step == "import-wizard-map":
-            page.select_option("#id_date", "Buchungstag")
-            page.select_option("#id_payee", "Empfänger")
-            page.select_option("#id_amount", "Betrag")
-            page.select_option("#id_decimal", ",")
-            page.fill("#id_date_format", "%d.%m.%Y")
-            page.click("input[value=Preview]")
-            page.wait_for_url("**/wizard/preview/")
+            map_the_german_csv(page, with_description=False)
     assert too_wide == {}, f"pages wider than the phone: {too_wide}"
     assert blocked == [], f"the Content-Security-Policy blocked something: {blocked}"
 

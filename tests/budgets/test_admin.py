@@ -6,10 +6,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.http import HttpResponse
 from django.utils import timezone
 
 from budgets.models import Budget
 from budgets.months import budget_month_of
+from ledger.models import User
 from ledger.services.transactions import transaction_create
 from tests.budgets.factories import BudgetFactory
 from tests.factories import Books, CategoryFactory, staff_client
@@ -118,15 +120,14 @@ def test_an_outsider_sees_none_of_the_households_lines_or_categories(
     assert books.household.name.encode() not in dashboard.content
 
 
+def added_through_the_admin(user: User, books: Books, model: str, **fields: object) -> HttpResponse:
+    """The response to `user` posting the budgets admin's add form of `model` for the books' household."""
+    return staff_client(user).post(f"/admin/budgets/{model}/add/", {"household": books.household.pk, **fields})
+
+
 def test_an_editor_adds_a_budget_line_through_the_admin_form(books: Books, editor) -> None:
-    response = staff_client(editor).post(
-        "/admin/budgets/budget/add/",
-        {
-            "household": books.household.pk,
-            "category": books.rent.pk,
-            "month": "2024-03-01",
-            "amount": "900.00",
-        },
+    response = added_through_the_admin(
+        editor, books, "budget", category=books.rent.pk, month="2024-03-01", amount="900.00"
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -137,18 +138,16 @@ def test_an_editor_adds_a_budget_line_through_the_admin_form(books: Books, edito
 def test_the_schedule_form_shows_a_bad_recurrence_next_to_the_field(books: Books, owner) -> None:
     from budgets.models import ScheduledTransaction
 
-    response = staff_client(owner).post(
-        "/admin/budgets/scheduledtransaction/add/",
-        {
-            "household": books.household.pk,
-            "account": books.checking.pk,
-            "amount": "-10.00",
-            "recurrence": "FREQ=EVERY",
-            "start_date": "2024-01-01",
-            "active": "on",
-            "occurrences-TOTAL_FORMS": "0",
-            "occurrences-INITIAL_FORMS": "0",
-        },
+    response = added_through_the_admin(
+        owner,
+        books,
+        "scheduledtransaction",
+        account=books.checking.pk,
+        amount="-10.00",
+        recurrence="FREQ=EVERY",
+        start_date="2024-01-01",
+        active="on",
+        **{"occurrences-TOTAL_FORMS": "0", "occurrences-INITIAL_FORMS": "0"},
     )
 
     assert response.status_code == 200
