@@ -221,29 +221,30 @@ def test_it_reads_the_report_in_one_query_whatever_the_size(books: Books, django
     assert len(report.categories) == 3 + 30  # the books' Food, Rent and Travel, then the thirty added
 
 
+def shift_kept_restaurant_totals(books: Books, by: int) -> None:
+    """Move every kept daily total of the books' restaurants by `by`, behind the triggers' back."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_categorydaytotal SET total = total + %s WHERE household_id = %s AND category_id = %s",
+            [by, books.household.pk, books.restaurants.pk],
+        )
+
+
 def test_it_reads_base_currency_amounts_from_the_daily_category_totals_and_foreign_ones_row_by_row(
     march: Books,
 ) -> None:
     """The report sums what `ledger_categorydaytotal` keeps for the base currency (ledger 0008): a total
     changed behind the triggers' back shows in it (and `check_ledger` names it); foreign amounts are read
     and converted one by one from the rows, so the kept totals in another currency are not read."""
-    from django.db import connection
-
     usd = AccountFactory(household=march.household, currency="USD", name="Dollars")
     ExchangeRateFactory(date=datetime.date(2024, 3, 1), base="USD", quote="EUR", rate=D("0.5"))
     spend(march, "2024-03-10", "-10.00", march.restaurants, account=usd)  # 5.00 EUR
     before = budget_report_for_month(march.household, MARCH)
     assert before.line(march.restaurants.pk).spent == D("25.00")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_categorydaytotal SET total = total - 1 WHERE household_id = %s AND category_id = %s",
-            [march.household.pk, march.restaurants.pk],
-        )
+    shift_kept_restaurant_totals(march, -1)
     after = budget_report_for_month(march.household, MARCH)
     # Two EUR days (the split line on the 9th, the refund on the 12th) each a unit further; the USD one not.
     assert after.line(march.restaurants.pk).spent == D("27.00")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_categorydaytotal SET total = total + 1 WHERE household_id = %s AND category_id = %s",
-            [march.household.pk, march.restaurants.pk],
-        )
+    shift_kept_restaurant_totals(march, +1)
