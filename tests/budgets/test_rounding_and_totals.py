@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from budgets.selectors import budget_report_for_month, cashflow_report, net_worth_report, spending_by_category
 from financetracker.core.money import ROUNDING, quantize
-from ledger.models import User
+from ledger.models import Category, User
 from ledger.services.transactions import SplitLine, transaction_create
 from tests.budgets.factories import BudgetFactory, ExchangeRateFactory
 from tests.factories import AccountFactory, Books
@@ -32,6 +32,13 @@ def spend(account, day: datetime.date, amount: str, category=None, splits=()):
     return transaction_create(account=account, date=day, amount=amount, category=category, splits=splits)
 
 
+def spent_in_dollars(books: Books, entries: list[tuple[int, int, str, Category]]) -> None:
+    """One `spend` per (month, day in 2024, amount, category), all from a new US-dollar account."""
+    usd = usd_account(books)
+    for month, day, amount, category in entries:
+        spend(usd, datetime.date(2024, month, day), amount, category)
+
+
 def test_the_rounding_mode_is_half_away_from_zero_like_postgresql_round() -> None:
     assert ROUNDING == ROUND_HALF_UP
     assert quantize(D("0.125"), "EUR") == D("0.13")
@@ -40,10 +47,7 @@ def test_the_rounding_mode_is_half_away_from_zero_like_postgresql_round() -> Non
 
 
 def test_cashflow_total_equals_the_sum_of_its_months(books: Books) -> None:
-    usd = usd_account(books)
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.rent)
-    spend(usd, datetime.date(2024, 2, 10), "-0.01", books.rent)
-    spend(usd, datetime.date(2024, 2, 11), "0.03", books.salary)
+    spent_in_dollars(books, [(1, 10, "-0.01", books.rent), (2, 10, "-0.01", books.rent), (2, 11, "0.03", books.salary)])
 
     data = cashflow_report(books.household, JAN, FEB).as_dict()
 
@@ -57,9 +61,7 @@ def test_cashflow_total_equals_the_sum_of_its_months(books: Books) -> None:
 
 
 def test_each_transaction_is_converted_and_rounded_on_its_own(books: Books) -> None:
-    usd = usd_account(books)
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.rent)
-    spend(usd, datetime.date(2024, 1, 11), "-0.01", books.rent)
+    spent_in_dollars(books, [(1, 10, "-0.01", books.rent), (1, 11, "-0.01", books.rent)])
 
     data = cashflow_report(books.household, JAN, JAN).as_dict()
 
@@ -81,11 +83,10 @@ def test_a_split_line_is_converted_and_rounded_on_its_own(books: Books) -> None:
 
 
 def test_budget_report_totals_equal_the_sum_of_the_category_lines(books: Books) -> None:
-    usd = usd_account(books)
     BudgetFactory(household=books.household, category=books.rent, month=JAN, amount=D("1.00"))
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.rent)
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.groceries)
-    spend(usd, datetime.date(2024, 1, 12), "0.01", books.salary)
+    spent_in_dollars(
+        books, [(1, 10, "-0.01", books.rent), (1, 10, "-0.01", books.groceries), (1, 12, "0.01", books.salary)]
+    )
 
     report = budget_report_for_month(books.household, JAN).as_dict()
 
@@ -97,10 +98,9 @@ def test_budget_report_totals_equal_the_sum_of_the_category_lines(books: Books) 
 
 
 def test_spending_total_equals_the_sum_of_its_categories(books: Books) -> None:
-    usd = usd_account(books)
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.rent)
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.groceries)
-    spend(usd, datetime.date(2024, 1, 10), "-0.01", books.restaurants)
+    spent_in_dollars(
+        books, [(1, 10, "-0.01", books.rent), (1, 10, "-0.01", books.groceries), (1, 10, "-0.01", books.restaurants)]
+    )
 
     data = spending_by_category(books.household, JAN, JAN).as_dict()
 
