@@ -11,20 +11,21 @@ from rest_framework import serializers
 from financetracker.core.api.strict import RefuseUnknownFieldsMixin
 from ledger.models import Transaction
 from tests.factories import CategoryFactory, TagFactory
+from tests.ledger.api.support import post_transaction, transaction
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_transaction_with_both_category_and_splits_is_a_400(api, account, household):
     food, rent = CategoryFactory(household=household), CategoryFactory(household=household)
-    payload = {
-        "account": account.pk,
-        "date": "2024-03-01",
-        "amount": "-5.00",
-        "category": food.pk,
-        "splits": [{"category": rent.pk, "amount": "-5.00"}],
-    }
-    response = api.post("/api/v1/transactions/", payload, format="json")
+    response = post_transaction(
+        api,
+        account.pk,
+        date="2024-03-01",
+        amount="-5.00",
+        category=food.pk,
+        splits=[{"category": rent.pk, "amount": "-5.00"}],
+    )
     assert response.status_code == 400
     assert "send category or splits" in response.json()["category"][0]
     assert not Transaction.objects.filter(account=account).exists()
@@ -32,13 +33,9 @@ def test_a_transaction_with_both_category_and_splits_is_a_400(api, account, hous
 
 def test_categorising_a_split_transaction_without_unsplitting_it_is_a_400(api, account, household):
     food, rent = CategoryFactory(household=household), CategoryFactory(household=household)
-    payload = {
-        "account": account.pk,
-        "date": "2024-03-01",
-        "amount": "-5.00",
-        "splits": [{"category": rent.pk, "amount": "-5.00"}],
-    }
-    created = api.post("/api/v1/transactions/", payload, format="json").json()
+    created = transaction(
+        api, account.pk, date="2024-03-01", amount="-5.00", splits=[{"category": rent.pk, "amount": "-5.00"}]
+    )
     refused = api.patch(f"/api/v1/transactions/{created['id']}/", {"category": food.pk}, format="json")
     assert refused.status_code == 400 and "is split" in refused.json()["category"][0]
     unsplit = api.patch(f"/api/v1/transactions/{created['id']}/", {"category": food.pk, "splits": []}, format="json")

@@ -1,26 +1,22 @@
 import pytest
 
+from tests.ledger.api.support import account as create_account
+from tests.ledger.api.support import category, post_transaction
+
 pytestmark = pytest.mark.django_db
 
 
 def test_it_creates_an_account_and_a_split_transaction(owner, client_for):
     client = client_for(owner)
-    account = client.post(
-        "/api/v1/accounts/",
-        {"name": "Checking", "currency": "EUR", "opening_date": "2024-01-01", "opening_balance": "100.00"},
-    ).json()
+    account = create_account(client, opening_balance="100.00")
     assert account.get("balance") == "100.00", account
-    food = client.post("/api/v1/categories/", {"name": "Food"}).json()
-    fun = client.post("/api/v1/categories/", {"name": "Fun"}).json()
-    response = client.post(
-        "/api/v1/transactions/",
-        {
-            "account": account["id"],
-            "date": "2024-02-01",
-            "amount": "-30.00",
-            "payee": "Market",
-            "splits": [{"category": food["id"], "amount": "-20.00"}, {"category": fun["id"], "amount": "-10.00"}],
-        },
+    food, fun = category(client, "Food"), category(client, "Fun")
+    response = post_transaction(
+        client,
+        account["id"],
+        amount="-30.00",
+        payee="Market",
+        splits=[{"category": food["id"], "amount": "-20.00"}, {"category": fun["id"], "amount": "-10.00"}],
     )
     assert response.status_code == 201, response.json()
     assert response.json()["splits"][0]["amount"] == "-20.00"

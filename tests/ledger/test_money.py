@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from financetracker.core.money import format_amount, parse_amount
 from ledger.models import Transaction, User
+from tests.ledger.api.support import category, transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -191,16 +192,8 @@ def test_amounts_come_back_as_strings_with_the_currencys_places(
 
 def test_split_amounts_come_back_with_the_currencys_places(client: APIClient) -> None:
     account = make_account(client)
-    food = client.post("/api/v1/categories/", {"name": "Food"}).json()
-    created = client.post(
-        "/api/v1/transactions/",
-        {
-            "account": account["id"],
-            "date": "2024-02-01",
-            "amount": "-12.3",
-            "splits": [{"category": food["id"], "amount": "-12.3"}],
-        },
-    ).json()
+    food = category(client, "Food")
+    created = transaction(client, account["id"], amount="-12.3", splits=[{"category": food["id"], "amount": "-12.3"}])
     assert created["splits"][0]["amount"] == "-12.30"
 
 

@@ -9,6 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from ledger.models import Reconciliation, Transaction, User
+from tests.ledger.api.support import account as create_account
+from tests.ledger.api.support import category, transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -20,24 +22,10 @@ def client(owner: User, client_for: Callable[[User], APIClient]) -> APIClient:
 
 @pytest.fixture
 def books(client: APIClient) -> dict[str, Any]:
-    account = client.post(
-        "/api/v1/accounts/",
-        {"name": "Checking", "currency": "EUR", "opening_date": "2024-01-01", "opening_balance": "100.00"},
-    ).json()
-    savings = client.post(
-        "/api/v1/accounts/", {"name": "Savings", "currency": "EUR", "opening_date": "2024-01-01"}
-    ).json()
-    food = client.post("/api/v1/categories/", {"name": "Food"}).json()
-    fun = client.post("/api/v1/categories/", {"name": "Fun"}).json()
-    tx = client.post(
-        "/api/v1/transactions/",
-        {
-            "account": account["id"],
-            "date": "2024-02-01",
-            "amount": "-30.00",
-            "splits": [{"category": food["id"], "amount": "-30.00"}],
-        },
-    ).json()
+    account = create_account(client, opening_balance="100.00")
+    savings = create_account(client, "Savings")
+    food, fun = category(client, "Food"), category(client, "Fun")
+    tx = transaction(client, account["id"], amount="-30.00", splits=[{"category": food["id"], "amount": "-30.00"}])
     response = client.post(
         f"/api/v1/accounts/{account['id']}/reconcile/", {"statement_date": "2024-02-29", "statement_balance": "70.00"}
     )

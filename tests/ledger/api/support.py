@@ -25,10 +25,19 @@ def account(client: APIClient, name: str = "Checking", **extra: Any) -> dict[str
     )
 
 
-def transaction(client: APIClient, account_id: int, **extra: Any) -> dict[str, Any]:
-    return created(
-        client.post("/api/v1/transactions/", {"account": account_id, "date": "2024-02-01", "amount": "-1.00", **extra})
+def category(client: APIClient, name: str, **extra: Any) -> dict[str, Any]:
+    return created(client.post("/api/v1/categories/", {"name": name, **extra}))
+
+
+def post_transaction(client: APIClient, account_id: int, **extra: Any) -> Any:
+    """The response to creating a transaction on 2024-02-01 of -1.00, unless `extra` says otherwise."""
+    return client.post(
+        "/api/v1/transactions/", {"account": account_id, "date": "2024-02-01", "amount": "-1.00", **extra}
     )
+
+
+def transaction(client: APIClient, account_id: int, **extra: Any) -> dict[str, Any]:
+    return created(post_transaction(client, account_id, **extra))
 
 
 def all_pages(client: APIClient, url: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from ledger.models import Transaction
-from tests.ledger.api.support import account, all_pages, created, ok, transaction
+from tests.ledger.api.support import account, all_pages, created, ok, post_transaction, transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -57,22 +57,8 @@ def test_transactions_crud_with_splits_and_tags(client: APIClient) -> None:
 def test_transaction_create_refuses_a_reconciled_status_and_bad_splits(client: APIClient) -> None:
     checking = account(client)
     food = created(client.post("/api/v1/categories/", {"name": "Food"}))
-    assert (
-        client.post(
-            "/api/v1/transactions/",
-            {"account": checking["id"], "date": "2024-02-01", "amount": "-1.00", "status": "reconciled"},
-        ).status_code
-        == 400
-    )
-    response = client.post(
-        "/api/v1/transactions/",
-        {
-            "account": checking["id"],
-            "date": "2024-02-01",
-            "amount": "-1.00",
-            "splits": [{"category": food["id"], "amount": "-0.50"}],
-        },
-    )
+    assert post_transaction(client, checking["id"], status="reconciled").status_code == 400
+    response = post_transaction(client, checking["id"], splits=[{"category": food["id"], "amount": "-0.50"}])
     assert response.status_code == 400
     assert "splits" in response.json()
 
