@@ -56,14 +56,23 @@ def test_classic_redos_patterns_are_matched_in_linear_time(pattern):
     assert match_in_a_subprocess(pattern, HOSTILE_TEXT[pattern]) == "False"
 
 
+def payee_regex_rule(household, name: str, pattern: str, set_payee: str = "matched") -> Rule:
+    """A rule that sets the payee of every row whose payee matches `pattern`."""
+    return rule_create(
+        household=household,
+        name=name,
+        conditions=[{"field": "payee", "operator": "regex", "value": pattern}],
+        set_payee=set_payee,
+    )
+
+
+def payees(account) -> list[str]:
+    return sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
+
+
 @pytest.mark.parametrize("pattern", REDOS_PATTERNS)
 def test_a_redos_rule_applied_on_demand_finishes_and_does_not_match(household, account, pattern):
-    rule_create(
-        household=household,
-        name="Hostile",
-        conditions=[{"field": "payee", "operator": "regex", "value": pattern}],
-        set_payee="matched",
-    )
+    payee_regex_rule(household, "Hostile", pattern)
     row = TransactionFactory(account=account, payee=HOSTILE_PAYEE[pattern])
     assert rules_apply(household=household).changed == 0
     row.refresh_from_db()
@@ -71,12 +80,7 @@ def test_a_redos_rule_applied_on_demand_finishes_and_does_not_match(household, a
 
 
 def test_a_redos_rule_on_import_commit_finishes(household, account, import_bytes):
-    rule_create(
-        household=household,
-        name="Hostile",
-        conditions=[{"field": "payee", "operator": "regex", "value": "^(a|aa)*c$"}],
-        set_payee="matched",
-    )
+    payee_regex_rule(household, "Hostile", "^(a|aa)*c$")
     payee = "a" * 150 + "b"
     statement = import_bytes(account, f"Date,Payee,Amount\n2024-03-15,{payee},-2.80\n".encode(), commit=True)
     assert statement.status == ImportStatus.COMMITTED, statement.error
@@ -86,44 +90,28 @@ def test_a_redos_rule_on_import_commit_finishes(household, account, import_bytes
 @pytest.mark.parametrize("pattern", ["(?<=a)b", "(?!x)y", r"(\w)\1", "a{2000}", "(a{100}){100}"])
 def test_patterns_re2_cannot_run_in_linear_time_are_refused_with_a_message(household, pattern):
     with pytest.raises(ValidationError) as refused:
-        rule_create(
-            household=household,
-            name="Bad",
-            conditions=[{"field": "payee", "operator": "regex", "value": pattern}],
-            set_payee="x",
-        )
+        payee_regex_rule(household, "Bad", pattern, set_payee="x")
     assert "RE2" in refused.value.message_dict["conditions"][0]
 
 
 def test_a_pattern_postgresql_would_reject_still_commits_imports(household, account, import_bytes):
     # Python's re and RE2 accept named groups; PostgreSQL's engine rejects them, so every commit used to fail.
-    rule_create(
-        household=household,
-        name="Trams",
-        conditions=[{"field": "payee", "operator": "regex", "value": r"(?P<mode>tram|bus)\b"}],
-        set_payee="Public transport",
-    )
+    payee_regex_rule(household, "Trams", r"(?P<mode>tram|bus)\b", set_payee="Public transport")
     statement = import_bytes(
         account, b"Date,Payee,Amount\n2024-03-15,Tram 7,-2.80\n2024-03-15,Trampoline,-9\n", commit=True
     )
     assert statement.status == ImportStatus.COMMITTED, statement.error
-    payees = sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
-    assert payees == ["Public transport", "Trampoline"]
+    assert payees(account) == ["Public transport", "Trampoline"]
 
 
 def test_word_boundaries_mean_the_same_on_import_and_on_demand(household, account, import_bytes):
-    rule_create(
-        household=household,
-        name="Bus",
-        conditions=[{"field": "payee", "operator": "regex", "value": r"\bbus\b"}],
-        set_payee="Bus",
-    )
+    payee_regex_rule(household, "Bus", r"\bbus\b", set_payee="Bus")
     import_bytes(account, b"Date,Payee,Amount\n2024-03-15,City bus 12,-2.80\n2024-03-15,Busker,-1\n", commit=True)
-    imported = sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
+    imported = payees(account)
     TransactionFactory(account=account, payee="Night bus")
     TransactionFactory(account=account, payee="Omnibusiness")
     rules_apply(household=household)
-    on_demand = sorted(Transaction.objects.filter(account=account).values_list("payee", flat=True))
+    on_demand = payees(account)
     assert imported == ["Bus", "Busker"]
     assert on_demand == ["Bus", "Bus", "Busker", "Omnibusiness"]
 
