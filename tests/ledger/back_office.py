@@ -70,6 +70,13 @@ def messages_of(response: Any) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
+def messages_of_action(client: Client, action: str, selected: list[Transaction], **fields: Any) -> list[str]:
+    """Run the transaction change list's `action` on `selected` (with the action's own form `fields`) and
+    return the messages the page it lands on shows."""
+    selection = {"action": action, "_selected_action": [tx.pk for tx in selected], **fields}
+    return messages_of(client.post(admin_url("transaction"), selection, follow=True))
+
+
 def reconciled_transaction(books: Books) -> Transaction:
     tx = transaction_create(account=books.checking, date=datetime.date(2024, 2, 1), amount="-25.00", payee="Rent")
     account_reconcile(account=books.checking, statement_date=datetime.date(2024, 2, 28), statement_balance="-25.00")

@@ -12,7 +12,7 @@ from ledger.models import (
     User,
 )
 from tests.factories import Books, staff_member
-from tests.ledger.back_office import admin_url, login, messages_of, reconciled_transaction
+from tests.ledger.back_office import admin_url, login, messages_of, messages_of_action, reconciled_transaction
 
 # --- rules and history -------------------------------------------------------------------------------
 
@@ -40,10 +40,7 @@ def test_editor_adds_a_rule_with_tags_through_the_rules_service(
     rule = Rule.objects.get(household=household, name="Shop")
     assert list(rule.add_tags.all()) == [books.holiday]
 
-    applied = client.post(
-        admin_url("transaction"), {"action": "apply_rules", "_selected_action": [purchase.pk]}, follow=True
-    )
-    assert "Rules changed 1 transaction(s)." in messages_of(applied)
+    assert "Rules changed 1 transaction(s)." in messages_of_action(client, "apply_rules", [purchase])
     purchase.refresh_from_db()
     assert purchase.category == books.travel
 
@@ -97,10 +94,7 @@ def test_editor_un_reconciles_with_the_action_not_with_an_edit(
     login(client, personas["editor"])
     page = client.get(admin_url("transaction", "change", tx.pk))
     assert [value for value, _label in page.context["adminform"].form.fields["status"].choices] == ["reconciled"]
-    response = client.post(
-        admin_url("transaction"), {"action": "unreconcile", "_selected_action": [tx.pk]}, follow=True
-    )
-    assert "Un-reconciled 1 transaction(s)." in messages_of(response)
+    assert "Un-reconciled 1 transaction(s)." in messages_of_action(client, "unreconcile", [tx])
     tx.refresh_from_db()
     assert tx.status == TransactionStatus.CLEARED
 

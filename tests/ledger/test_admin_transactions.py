@@ -25,7 +25,15 @@ from ledger.models import (
 )
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
 from tests.factories import Books, TransactionFactory
-from tests.ledger.back_office import SECRET, admin_url, form_data, login, messages_of, reconciled_transaction
+from tests.ledger.back_office import (
+    SECRET,
+    admin_url,
+    form_data,
+    login,
+    messages_of,
+    messages_of_action,
+    reconciled_transaction,
+)
 
 # --- transactions: splits, reconciliation, deletes --------------------------------------------------------
 
@@ -187,10 +195,8 @@ def test_a_reconciliation_that_does_not_match_shows_the_difference(
 def test_mark_cleared_action_clears_pending_rows(
     client: Client, personas: dict[str, User], books: Books, purchase: Transaction
 ) -> None:
-    response = login(client, personas["editor"]).post(
-        admin_url("transaction"), {"action": "mark_cleared", "_selected_action": [purchase.pk]}, follow=True
-    )
-    assert "Marked cleared 1 transaction(s)." in messages_of(response)
+    login(client, personas["editor"])
+    assert "Marked cleared 1 transaction(s)." in messages_of_action(client, "mark_cleared", [purchase])
     purchase.refresh_from_db()
     assert purchase.status == TransactionStatus.CLEARED
 
@@ -206,10 +212,8 @@ def test_set_category_action_asks_for_a_category_then_sets_it(
     assert outsider_books.food not in page.context["form"].fields["category"].queryset
     assert SECRET not in page.content.decode()
 
-    response = client.post(
-        admin_url("transaction"), {**selection, "apply": "1", "category": books.travel.pk}, follow=True
-    )
-    assert "Set the category of 1 transaction(s)." in messages_of(response)
+    shown = messages_of_action(client, "set_category", [purchase], apply="1", category=books.travel.pk)
+    assert "Set the category of 1 transaction(s)." in shown
     purchase.refresh_from_db()
     assert purchase.category == books.travel
 
