@@ -4,6 +4,7 @@ only; Redis being down changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -50,6 +51,12 @@ def token(username: str, password: str, address: str, **headers: Any) -> Any:
     )
 
 
+def guess_wrong(sign_in: Callable[[str, str, str], Any], username: str, *, times: int) -> None:
+    """The attacker tries a wrong password for `username` `times` times through `sign_in`."""
+    for _ in range(times):
+        sign_in(username, "wrong", ATTACKER)
+
+
 def test_admin_login_locks_the_attackers_address_out_with_a_clear_page(staff_owner: User) -> None:
     statuses = [admin_login(staff_owner.username, "wrong", ATTACKER).status_code for _ in range(3)]
     assert statuses[:2] == [200, 200]  # the login form again, with its error
@@ -61,16 +68,14 @@ def test_admin_login_locks_the_attackers_address_out_with_a_clear_page(staff_own
 
 
 def test_the_real_person_at_another_address_still_signs_in_to_the_admin(staff_owner: User) -> None:
-    for _ in range(5):
-        admin_login(staff_owner.username, "wrong", ATTACKER)
+    guess_wrong(admin_login, staff_owner.username, times=5)
     response = admin_login(staff_owner.username, PASSWORD, OWNER_HOME)
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
 
 
 def test_token_endpoint_lockout_answers_json_429(owner: User) -> None:
-    for _ in range(3):
-        token(owner.username, "wrong", ATTACKER)
+    guess_wrong(token, owner.username, times=3)
     locked = token(owner.username, PASSWORD, ATTACKER)
     assert locked.status_code == 429
     assert locked["Content-Type"] == "application/json"
@@ -81,8 +86,7 @@ def test_token_endpoint_lockout_answers_json_429(owner: User) -> None:
 
 
 def test_lockout_lifts_by_itself_after_the_cool_off(owner: User) -> None:
-    for _ in range(3):
-        token(owner.username, "wrong", ATTACKER)
+    guess_wrong(token, owner.username, times=3)
     assert token(owner.username, PASSWORD, ATTACKER).status_code == 429
     # Sixteen minutes later (the attempts' recorded time moved back, as the clock would).
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
