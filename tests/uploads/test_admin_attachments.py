@@ -57,13 +57,19 @@ def change_url(tx: Transaction) -> str:
     return f"/admin/ledger/transaction/{tx.pk}/change/"
 
 
+def attach_on_the_change_form(
+    client: Client, user: User, tx: Transaction, content: bytes, *, name: str = "receipt.pdf"
+) -> Any:
+    """`user`, let into the admin, saves `tx`'s change form with `content` uploaded as a PDF named `name`."""
+    client.force_login(staff_member(user))
+    upload = SimpleUploadedFile(name, content, content_type="application/pdf")
+    return client.post(change_url(tx), change_form_post(tx, upload))
+
+
 def test_an_editor_attaches_a_receipt_on_the_transaction_page(
     client: Client, owner: User, receipt_transaction: Transaction
 ) -> None:
-    client.force_login(staff_member(owner))
-    upload = SimpleUploadedFile("receipt.pdf", PDF, content_type="application/pdf")
-
-    response = client.post(change_url(receipt_transaction), change_form_post(receipt_transaction, upload))
+    response = attach_on_the_change_form(client, owner, receipt_transaction, PDF)
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     attachment = Attachment.objects.get()
@@ -79,10 +85,7 @@ def test_an_editor_attaches_a_receipt_on_the_transaction_page(
 def test_an_executable_renamed_pdf_is_refused_on_the_form_and_nothing_is_stored(
     client: Client, owner: User, receipt_transaction: Transaction
 ) -> None:
-    client.force_login(staff_member(owner))
-    upload = SimpleUploadedFile("receipt.pdf", ELF, content_type="application/pdf")
-
-    response = client.post(change_url(receipt_transaction), change_form_post(receipt_transaction, upload))
+    response = attach_on_the_change_form(client, owner, receipt_transaction, ELF)
 
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors()
@@ -92,11 +95,7 @@ def test_an_executable_renamed_pdf_is_refused_on_the_form_and_nothing_is_stored(
 def test_outsiders_cannot_download_a_receipt_even_with_its_link(
     client: Client, owner: User, outsider: User, receipt_transaction: Transaction
 ) -> None:
-    client.force_login(staff_member(owner))
-    client.post(
-        change_url(receipt_transaction),
-        change_form_post(receipt_transaction, SimpleUploadedFile("r.pdf", PDF, content_type="application/pdf")),
-    )
+    attach_on_the_change_form(client, owner, receipt_transaction, PDF, name="r.pdf")
     attachment = Attachment.objects.get()
 
     client.force_login(staff_member(outsider))
