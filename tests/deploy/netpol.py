@@ -89,23 +89,30 @@ def _selecting(policies: list[Obj], pod: Peer, kind: str) -> list[Obj]:
     ]
 
 
+# Per policy type: the rule list in a policy's spec, and the key naming the peers at the other end.
+_RULES_AND_PEERS = {"Egress": ("egress", "to"), "Ingress": ("ingress", "from")}
+
+
+def _lets_through(
+    policies: list[Obj], pod: Peer, kind: str, other: Peer, destination: Peer, port: int, protocol: str
+) -> bool:
+    """Whether the `kind` policies selecting `pod` (when none does, everything goes) allow traffic with `other`
+    to `destination`'s `port`."""
+    selecting = _selecting(policies, pod, kind)
+    rules_key, peers_key = _RULES_AND_PEERS[kind]
+    return not selecting or any(
+        any(_peer_matches(peer, other, p["metadata"]["namespace"]) for peer in rule.get(peers_key, [{}]) or [{}])
+        and _port_matches(rule.get("ports"), destination, port, protocol)
+        for p in selecting
+        for rule in p["spec"].get(rules_key, [])
+    )
+
+
 def allowed(policies: list[Obj], source: Peer, destination: Peer, port: int, protocol: str = "TCP") -> bool:
-    if source.is_pod:
-        egress = _selecting(policies, source, "Egress")
-        if egress and not any(
-            any(_peer_matches(peer, destination, p["metadata"]["namespace"]) for peer in rule.get("to", [{}]) or [{}])
-            and _port_matches(rule.get("ports"), destination, port, protocol)
-            for p in egress
-            for rule in p["spec"].get("egress", [])
-        ):
-            return False
-    if destination.is_pod:
-        ingress = _selecting(policies, destination, "Ingress")
-        if ingress and not any(
-            any(_peer_matches(peer, source, p["metadata"]["namespace"]) for peer in rule.get("from", [{}]) or [{}])
-            and _port_matches(rule.get("ports"), destination, port, protocol)
-            for p in ingress
-            for rule in p["spec"].get("ingress", [])
-        ):
-            return False
-    return True
+    """Whether `source` may open a connection to `destination`'s `port`: the source's egress policies and the
+    destination's ingress ones must both let it (a peer outside the cluster has no policies of its own)."""
+    leaves = not source.is_pod or _lets_through(policies, source, "Egress", destination, destination, port, protocol)
+    arrives = not destination.is_pod or _lets_through(
+        policies, destination, "Ingress", source, destination, port, protocol
+    )
+    return leaves and arrives
