@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -79,19 +80,27 @@ def test_readyz_is_503_when_a_migration_is_not_applied(client: Client, which: st
     assert missing in body["pending"]
 
 
-@pytest.fixture
-def database_gone() -> Iterator[None]:
-    """Point a fresh `default` connection at a closed port; the test's own connection is put back after."""
+@contextmanager
+def default_connection_with(settings: dict[str, Any], options: dict[str, Any]) -> Iterator[None]:
+    """A fresh `default` connection with `settings` and `options` laid over the test's own; the test's
+    connection is put back after."""
     original = connections["default"]
-    settings_dict = {**original.settings_dict, "HOST": "127.0.0.1", "PORT": "1"}
-    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "connect_timeout": 1}
-    broken = original.__class__(settings_dict, alias="default")
-    connections["default"] = broken
+    settings_dict = {**original.settings_dict, **settings}
+    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), **options}
+    replacement = original.__class__(settings_dict, alias="default")
+    connections["default"] = replacement
     try:
         yield
     finally:
-        broken.close()
+        replacement.close()
         connections["default"] = original
+
+
+@pytest.fixture
+def database_gone() -> Iterator[None]:
+    """Point a fresh `default` connection at a closed port."""
+    with default_connection_with({"HOST": "127.0.0.1", "PORT": "1"}, {"connect_timeout": 1}):
+        yield
 
 
 def test_readyz_is_503_with_a_reason_when_the_database_is_gone(database_gone: None) -> None:
@@ -112,16 +121,8 @@ def test_healthz_stays_up_when_the_database_is_gone(database_gone: None) -> None
 def database_by_socket_option() -> Iterator[None]:
     """`default` reached the way the quick start's embedded PostgreSQL is: DATABASE_URL
     `postgresql://postgres:@/db?host=/socket/dir` gives an empty HOST and the socket directory in OPTIONS."""
-    original = connections["default"]
-    settings_dict = {**original.settings_dict, "HOST": "", "PORT": ""}
-    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "host": "/var/run/postgresql"}
-    by_socket = original.__class__(settings_dict, alias="default")
-    connections["default"] = by_socket
-    try:
+    with default_connection_with({"HOST": "", "PORT": ""}, {"host": "/var/run/postgresql"}):
         yield
-    finally:
-        by_socket.close()
-        connections["default"] = original
 
 
 def test_readyz_is_ok_when_the_database_host_comes_in_options(database_by_socket_option: None) -> None:
