@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from budgets.months import add_months, budget_month_range, month_start_sql
 from budgets.selectors.common import (
@@ -143,6 +143,25 @@ class BudgetCategoryLine:
         return data
 
 
+class _SumOfLines:
+    """A report's figure that is the sum of the same figure over its top-level category lines (a read-only
+    attribute, not a dataclass field)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.figure = name
+
+    @overload
+    def __get__(self, report: None, owner: type) -> _SumOfLines: ...
+
+    @overload
+    def __get__(self, report: BudgetReport, owner: type | None = None) -> Decimal: ...
+
+    def __get__(self, report: BudgetReport | None, owner: type | None = None) -> Decimal | _SumOfLines:
+        if report is None:  # looked up on the class (introspection, documentation)
+            return self
+        return sum((getattr(line, self.figure) for line in report.categories), ZERO)
+
+
 @dataclass
 class BudgetReport:
     household_id: int
@@ -156,21 +175,10 @@ class BudgetReport:
     uncategorized: Decimal
     missing_rates: list[MissingRate]
 
-    @property
-    def budgeted(self) -> Decimal:
-        return sum((line.budgeted for line in self.categories), ZERO)
-
-    @property
-    def spent(self) -> Decimal:
-        return sum((line.spent for line in self.categories), ZERO)
-
-    @property
-    def carried_over(self) -> Decimal:
-        return sum((line.carried_over for line in self.categories), ZERO)
-
-    @property
-    def available(self) -> Decimal:
-        return sum((line.available for line in self.categories), ZERO)
+    budgeted = _SumOfLines()
+    spent = _SumOfLines()
+    carried_over = _SumOfLines()
+    available = _SumOfLines()
 
     @property
     def left_to_budget(self) -> Decimal:
