@@ -44,6 +44,12 @@ def _month_label(text: str) -> str:
     return date.fromisoformat(f"{text}-01").strftime("%b %Y")
 
 
+def _series(name: str, points: list[dict[str, Any]], figure: str, css: str) -> Series:
+    """A chart series of one figure of a report's points (its months, or an account's projection), each labelled
+    as the report writes it."""
+    return Series(name, [Decimal(point[figure]) for point in points], [point[figure] for point in points], css)
+
+
 def _query(
     request: HttpRequest, serializer_class: type[Any], household: Household, defaults: dict[str, Any]
 ) -> dict[str, Any]:
@@ -68,18 +74,8 @@ def cashflow_page(household: Household, query: dict[str, Any]) -> dict[str, Any]
         "Income and expense by month",
         months,
         [
-            Series(
-                "Income",
-                [Decimal(m["income"]) for m in data["months"]],
-                [m["income"] for m in data["months"]],
-                "income",
-            ),
-            Series(
-                "Expense",
-                [Decimal(m["expense"]) for m in data["months"]],
-                [m["expense"] for m in data["months"]],
-                "expense",
-            ),
+            _series("Income", data["months"], "income", "income"),
+            _series("Expense", data["months"], "expense", "expense"),
         ],
     )
     rows = [
@@ -141,14 +137,7 @@ def net_worth_page(household: Household, query: dict[str, Any]) -> dict[str, Any
     chart = line_chart(
         f"Net worth at each month's end ({c})",
         months,
-        [
-            Series(
-                "Net worth",
-                [Decimal(m["total"]) for m in data["months"]],
-                [m["total"] for m in data["months"]],
-                "total",
-            )
-        ],
+        [_series("Net worth", data["months"], "total", "total")],
     )
     accounts = data["accounts"]
     rows = []
@@ -176,12 +165,7 @@ def forecast_page(household: Household, query: dict[str, Any]) -> dict[str, Any]
     for currency in sorted({account["currency"] for account in data["accounts"]}):
         accounts = [account for account in data["accounts"] if account["currency"] == currency]
         series = [
-            Series(
-                account["name"],
-                [Decimal(p["balance"]) for p in account["projection"]],
-                [p["balance"] for p in account["projection"]],
-                f"series-{index % 6}",
-            )
+            _series(account["name"], account["projection"], "balance", f"series-{index % 6}")
             for index, account in enumerate(accounts)
         ]
         charts.append(line_chart(f"Projected balance at each month's end ({currency})", months, series))
