@@ -69,6 +69,52 @@ DEMO_RULES = (
 )
 
 
+@dataclass(frozen=True)
+class _Purchase:
+    """A kind of everyday purchase. On a day among `weekdays` (None: any day) it happens with the likelihood
+    `chance` (None: always), from one of `accounts` to one of `payees` (picked at random where there are
+    several), costing `cost` (a price, or a range to draw it from), filed under `category`; it carries `tag`
+    with the likelihood `tag_chance` (None: whenever it has one)."""
+
+    accounts: tuple[str, ...]
+    cost: tuple[float, float] | Decimal
+    payees: tuple[str, ...]
+    category: str
+    chance: float | None = None
+    weekdays: frozenset[int] | None = None
+    tag: str | None = None
+    tag_chance: float | None = None
+
+
+WORKDAYS = frozenset(range(5))
+# In the order the builder rolls the dice for them, day by day: reordering changes every figure after it.
+EVERYDAY_PURCHASES = (
+    _Purchase(("checking", "card"), (45, 140), ("REWE", "Edeka", "Lidl"), "Groceries", weekdays=frozenset({5})),
+    _Purchase(("card",), (8, 40), ("Aldi", "Lidl", "Bio Markt"), "Groceries", 0.6, frozenset({1, 3})),
+    _Purchase(("cash",), (2.2, 8.5), ("Bäckerei Schmidt", "Café Central", "Kiosk"), "Coffee & bakery", 0.7),
+    _Purchase(("card",), (7, 14), ("Kantine",), "Restaurants", 0.45, WORKDAYS),
+    _Purchase(("cash",), (1.5, 4.5), ("Kiosk am Bahnhof",), "Coffee & bakery", 0.35, WORKDAYS),
+    _Purchase(("card",), (3, 25), ("Spätkauf", "Netto", "Penny"), "Groceries", 0.3),
+    _Purchase(("card",), (9, 70), ("Amazon.de",), "Household", 0.1),
+    _Purchase(
+        ("card",), (18, 85), ("Trattoria Roma", "Sushi Bar", "Burger Place"), "Restaurants", 0.2, None, "kids", 0.2
+    ),
+    _Purchase(("card",), (45, 80), ("Aral", "Shell"), "Fuel", 0.1),
+    _Purchase(("cash",), Decimal("3.20"), ("BVG ticket",), "Public transport", 0.08),
+    _Purchase(("card",), (2, 12), ("City parking",), "Parking", 0.05),
+    _Purchase(("card",), (15, 120), ("Thalia", "Decathlon", "Music store"), "Hobbies", 0.07),
+    _Purchase(("card",), (8, 60), ("dm", "IKEA", "Rossmann"), "Household", 0.05),
+    _Purchase(("card",), (30, 150), ("Zalando", "H&M", "Uniqlo"), "Clothing", 0.03),
+    _Purchase(("cash",), (5, 25), ("Apotheke",), "Pharmacy", 0.03),
+    _Purchase(("usd",), (5, 60), ("Amazon.com", "Starbucks NYC", "Uber"), "Hobbies", 0.1, tag="business"),
+)
+
+
+def _pick(rng: random.Random, options: tuple[str, ...]) -> str:
+    """One of `options`; a single one is taken without a roll, so it draws nothing from `rng`."""
+    return options[0] if len(options) == 1 else rng.choice(options)
+
+
 def salary(month_index: int) -> Decimal:
     """A raise after the first year."""
     return Decimal("4100.00") if month_index < 12 else Decimal("4280.00")
@@ -215,59 +261,15 @@ def _month_of_spending(books: _Books, month: datetime.date, index: int) -> None:
     days = calendar.monthrange(month.year, month.month)[1]
     for day_number in range(1, days + 1):
         day = month.replace(day=day_number)
-        weekday = day.weekday()
-        if weekday == 5:
-            add(
-                rng.choice(["checking", "card"]),
-                day,
-                -money(45, 140),
-                rng.choice(["REWE", "Edeka", "Lidl"]),
-                "Groceries",
-            )
-        if weekday in (1, 3) and rng.random() < 0.6:
-            add("card", day, -money(8, 40), rng.choice(["Aldi", "Lidl", "Bio Markt"]), "Groceries")
-        if rng.random() < 0.7:
-            add(
-                "cash",
-                day,
-                -money(2.2, 8.5),
-                rng.choice(["Bäckerei Schmidt", "Café Central", "Kiosk"]),
-                "Coffee & bakery",
-            )
-        if weekday < 5 and rng.random() < 0.45:
-            add("card", day, -money(7, 14), "Kantine", "Restaurants")
-        if weekday < 5 and rng.random() < 0.35:
-            add("cash", day, -money(1.5, 4.5), "Kiosk am Bahnhof", "Coffee & bakery")
-        if rng.random() < 0.3:
-            add("card", day, -money(3, 25), rng.choice(["Spätkauf", "Netto", "Penny"]), "Groceries")
-        if rng.random() < 0.1:
-            add("card", day, -money(9, 70), "Amazon.de", "Household")
-        if rng.random() < 0.2:
-            tag = "kids" if rng.random() < 0.2 else None
-            add(
-                "card",
-                day,
-                -money(18, 85),
-                rng.choice(["Trattoria Roma", "Sushi Bar", "Burger Place"]),
-                "Restaurants",
-                tag,
-            )
-        if rng.random() < 0.1:
-            add("card", day, -money(45, 80), rng.choice(["Aral", "Shell"]), "Fuel")
-        if rng.random() < 0.08:
-            add("cash", day, Decimal("-3.20"), "BVG ticket", "Public transport")
-        if rng.random() < 0.05:
-            add("card", day, -money(2, 12), "City parking", "Parking")
-        if rng.random() < 0.07:
-            add("card", day, -money(15, 120), rng.choice(["Thalia", "Decathlon", "Music store"]), "Hobbies")
-        if rng.random() < 0.05:
-            add("card", day, -money(8, 60), rng.choice(["dm", "IKEA", "Rossmann"]), "Household")
-        if rng.random() < 0.03:
-            add("card", day, -money(30, 150), rng.choice(["Zalando", "H&M", "Uniqlo"]), "Clothing")
-        if rng.random() < 0.03:
-            add("cash", day, -money(5, 25), "Apotheke", "Pharmacy")
-        if rng.random() < 0.1:
-            add("usd", day, -money(5, 60), rng.choice(["Amazon.com", "Starbucks NYC", "Uber"]), "Hobbies", "business")
+        for purchase in EVERYDAY_PURCHASES:
+            if purchase.weekdays is not None and day.weekday() not in purchase.weekdays:
+                continue
+            if purchase.chance is not None and rng.random() >= purchase.chance:
+                continue
+            tag = purchase.tag if purchase.tag_chance is None or rng.random() < purchase.tag_chance else None
+            account = _pick(rng, purchase.accounts)
+            amount = -purchase.cost if isinstance(purchase.cost, Decimal) else -money(*purchase.cost)
+            add(account, day, amount, _pick(rng, purchase.payees), purchase.category, tag)
     if month.month in (7, 8):
         for _ in range(4):
             add("card", _on(month, rng.randint(1, 28)), -money(60, 600), "Holiday booking", "Travel", "vacation")
