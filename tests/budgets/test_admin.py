@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from django.http import HttpResponse
 from django.utils import timezone
 
 from budgets.models import Budget
@@ -120,7 +120,7 @@ def test_an_outsider_sees_none_of_the_households_lines_or_categories(
     assert books.household.name.encode() not in dashboard.content
 
 
-def added_through_the_admin(user: User, books: Books, model: str, **fields: object) -> HttpResponse:
+def added_through_the_admin(user: User, books: Books, model: str, **fields: object) -> Any:
     """The response to `user` posting the budgets admin's add form of `model` for the books' household."""
     return staff_client(user).post(f"/admin/budgets/{model}/add/", {"household": books.household.pk, **fields})
 
