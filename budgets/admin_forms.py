@@ -31,19 +31,22 @@ MONTHLY_CHOICES = [("day", "On a day of the month"), ("last", "On the last day")
 NTH_CHOICES = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
 
 
+def _optional_select(choices: list[tuple[str, str]], **options: Any) -> forms.ChoiceField:
+    """A choice the person may leave empty, in the admin theme's select."""
+    return forms.ChoiceField(choices=choices, required=False, widget=unfold_widgets.UnfoldAdminSelectWidget, **options)
+
+
+def _optional_number(**options: Any) -> forms.IntegerField:
+    """A whole number the person may leave empty, in the admin theme's number input."""
+    return forms.IntegerField(required=False, widget=unfold_widgets.UnfoldAdminIntegerFieldWidget, **options)
+
+
 class ScheduledTransactionForm(ScopedModelForm):
-    frequency = forms.ChoiceField(
-        choices=FREQUENCY_CHOICES,
-        required=False,
-        widget=unfold_widgets.UnfoldAdminSelectWidget,
-        help_text="How often it repeats.",
-    )
-    interval = forms.IntegerField(
+    frequency = _optional_select(FREQUENCY_CHOICES, help_text="How often it repeats.")
+    interval = _optional_number(
         min_value=1,
         max_value=999,
         initial=1,
-        required=False,
-        widget=unfold_widgets.UnfoldAdminIntegerFieldWidget,
         help_text="Every how many days, weeks, months or years (1: each one).",
     )
     weekdays = forms.MultipleChoiceField(
@@ -52,28 +55,15 @@ class ScheduledTransactionForm(ScopedModelForm):
         widget=unfold_widgets.UnfoldAdminCheckboxSelectMultipleWidget,
         help_text="Weekly: on which days (none: the start date's weekday).",
     )
-    monthly_on = forms.ChoiceField(
-        choices=MONTHLY_CHOICES, required=False, widget=unfold_widgets.UnfoldAdminSelectWidget, label="Monthly"
-    )
-    month_day = forms.IntegerField(
+    monthly_on = _optional_select(MONTHLY_CHOICES, label="Monthly")
+    month_day = _optional_number(
         min_value=1,
         max_value=31,
-        required=False,
-        widget=unfold_widgets.UnfoldAdminIntegerFieldWidget,
         help_text="Monthly or yearly: the day of the month (empty: the start date's). Short months skip a 31st.",
     )
-    nth = forms.ChoiceField(
-        choices=NTH_CHOICES, required=False, widget=unfold_widgets.UnfoldAdminSelectWidget, label="Which"
-    )
-    nth_weekday = forms.ChoiceField(
-        choices=WEEKDAY_CHOICES, required=False, widget=unfold_widgets.UnfoldAdminSelectWidget, label="Weekday"
-    )
-    month = forms.ChoiceField(
-        choices=MONTH_CHOICES,
-        required=False,
-        widget=unfold_widgets.UnfoldAdminSelectWidget,
-        help_text="Yearly: the month (empty: the start date's).",
-    )
+    nth = _optional_select(NTH_CHOICES, label="Which")
+    nth_weekday = _optional_select(WEEKDAY_CHOICES, label="Weekday")
+    month = _optional_select(MONTH_CHOICES, help_text="Yearly: the month (empty: the start date's).")
 
     class Meta:
         model = ScheduledTransaction
