@@ -114,7 +114,10 @@ DATABASES = {
     "default": dj_database_url.parse(
         _database_url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        # Off: the check is a `SELECT 1` round trip before every request's first statement. A connection
+        # PostgreSQL dropped is instead retried once by the bearer look-up, every request's first statement
+        # (ledger/services/tokens.py), and closed after any request it failed, so the next one reconnects.
+        conn_health_checks=False,
         engine="django_prometheus.db.backends.postgresql",
     )
 }
