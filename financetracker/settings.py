@@ -114,11 +114,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         _database_url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        # Off: the check is a `SELECT 1` round trip before every request's first statement. A connection
-        # PostgreSQL dropped is instead retried once by the bearer look-up, every request's first statement
-        # (ledger/services/tokens.py), and closed after any request it failed, so the next one reconnects.
-        conn_health_checks=False,
-        engine="django_prometheus.db.backends.postgresql",
+        # Before each request's first statement on a reused connection: a poll of its socket, not Django's
+        # `SELECT 1` round trip, which runs only when the poll finds something (financetracker/postgresql).
+        conn_health_checks=True,
+        # django-prometheus's backend (query metrics) with that health check.
+        engine="financetracker.postgresql",
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})
