@@ -71,8 +71,8 @@ class _TokenStatement:
     def sql(self) -> str:
         if self._sql is None:
             quote = connection.ops.quote_name
-            columns = [f"t.{quote(f.column)}" for f in self.token_fields]
-            columns += [f"u.{quote(f.column)}" for f in self.user_fields]
+            columns = [f"t.{quote(str(f.column))}" for f in self.token_fields]
+            columns += [f"u.{quote(str(f.column))}" for f in self.user_fields]
             # Identifiers come from the models' metadata; the hash is the one bound parameter.
             self._sql = _BEARER_LOOKUP.format(columns=", ".join(columns))
         return self._sql

@@ -94,7 +94,7 @@ def test_the_household_filter(accounts_of_every_shape: Household, owner: User, c
 
 def generic_and_formless(owner: User, query: dict[str, str]) -> tuple[Any, Any]:
     """(ScopedFilterBackend's outcome, FormlessFilterBackend's) for the account list: ids or the error."""
-    outcomes = []
+    outcomes: list[Any] = []
     for backend in (ScopedFilterBackend(), FormlessFilterBackend()):
         request = Request(APIRequestFactory().get("/api/v1/accounts/", query))
         request.user = owner

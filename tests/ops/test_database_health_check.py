@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from django.db import close_old_connections, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
 from financetracker.postgresql.base import DatabaseWrapper
@@ -25,7 +26,7 @@ def select_one_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     wrapper = type(connections["default"])
     real = wrapper.is_usable
 
-    def counted(self: object) -> bool:
+    def counted(self: BaseDatabaseWrapper) -> bool:
         answer = real(self)
         calls.append(answer)
         return answer
