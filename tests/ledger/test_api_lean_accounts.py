@@ -150,3 +150,24 @@ def test_good_filters_select_the_same_rows(
 ) -> None:
     generic, formless = generic_and_formless(owner, query)
     assert isinstance(generic, list) and formless == generic
+
+
+def test_the_as_of_balance_sums_only_what_it_shows(
+    accounts_of_every_shape: Household,
+    owner: User,
+    client_for: Callable[[User], APIClient],
+    django_assert_max_num_queries: Any,
+) -> None:
+    client = client_for(owner)
+    checking = Account.objects.get(name="Checking")
+    client.get("/api/v1/households/")  # records the token's first use
+    # The token; the account (no current balance beside it); whole months' totals; the month's rows.
+    with django_assert_max_num_queries(4) as captured:
+        body = client.get(f"/api/v1/accounts/{checking.pk}/balance/?as_of={DAY.isoformat()}").json()
+    assert body == {"account": checking.pk, "as_of": DAY.isoformat(), "balance": "88.20", "currency": "EUR"}
+    account_query = next(query["sql"] for query in captured.captured_queries if '"ledger_account"' in query["sql"])
+    assert "ledger_accountmonthtotal" not in account_query
+    later = DAY + datetime.timedelta(days=40)
+    assert (
+        client.get(f"/api/v1/accounts/{checking.pk}/balance/?as_of={later.isoformat()}").json()["balance"] == "1088.20"
+    )
