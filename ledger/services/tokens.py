@@ -114,17 +114,20 @@ _STATEMENT = _TokenStatement()
 def _fetch_token_row(key_hash: str) -> tuple[Any, ...] | None:
     """The token's row; once more on a fresh connection when the persistent one turned out dead.
 
-    Django's per-request health check (`CONN_HEALTH_CHECKS`, a `SELECT 1` round trip before every
-    request's first statement) is off; this statement is the first of every bearer-authenticated request,
-    so a connection PostgreSQL dropped (a restart, a failover) shows here. Outside a transaction the
-    look-up is a plain read: closing the dead connection and asking again answers the request as the
-    health check did. A second failure (the database really is down) propagates: a 503 from
-    DatabaseOutageMiddleware.
+    The per-request health check only polls the connection's socket (financetracker/postgresql): a
+    connection PostgreSQL drops after that poll, or whose drop has not reached the socket yet, fails
+    here, on every bearer request's first statement. Outside a transaction the look-up is a plain read:
+    closing the dead connection and asking again answers the request, as the check would have. A second
+    failure (the database really is down) propagates: a 503 from DatabaseOutageMiddleware.
     """
+    reused = connection.connection  # the persistent connection this request starts on, if any
     try:
         return _STATEMENT.fetch(key_hash)
     except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
+        # Only that connection found dead is retried; a connect refused or timed out is not (asking twice
+        # would double the wait while the database is down), nor a statement inside a transaction.
+        dead = reused is not None and connection.connection is reused and (reused.closed or reused.broken)
+        if not dead or connection.in_atomic_block:
             raise
         connection.close()
         return _STATEMENT.fetch(key_hash)

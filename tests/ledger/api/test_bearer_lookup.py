@@ -4,12 +4,13 @@ roles — refuse what it refused with the same 401 bodies, and survive a connect
 from __future__ import annotations
 
 import datetime
+import socket
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -111,3 +112,31 @@ def test_a_connection_postgresql_dropped_is_replaced_without_an_error(owner: Use
     response = client.get("/api/v1/accounts/")
     assert response.status_code == 200
     assert connection.connection.info.backend_pid != backend_pid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_connection_is_not_asked_twice(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The database is down (nothing listens): one connect attempt, then the 503 — not two waits for one answer.
+    _token, secret = api_token_create(user=owner)
+    wrapper = connections["default"]
+    attempts: list[object] = []
+    real_connect = wrapper.get_new_connection
+
+    def counted_connect(params: dict[str, Any]) -> Any:
+        attempts.append(params)
+        return real_connect(params)
+
+    connection.close()
+    monkeypatch.setitem(wrapper.settings_dict, "PORT", str(unused_port()))
+    monkeypatch.setattr(wrapper, "get_new_connection", counted_connect)
+    response = APIClient(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/v1/accounts/")
+    assert (response.status_code, response.json()["code"]) == (503, "database_unavailable")
+    assert len(attempts) == 1
+    monkeypatch.undo()
+    connection.close()
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
