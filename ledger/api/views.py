@@ -9,10 +9,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import filters, generics, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,10 +22,11 @@ from financetracker.core.api.permissions import ensure_can_write, ensure_owner
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from financetracker.core.money import format_amount
 from financetracker.security.throttling import DatabaseScopedRateThrottle
+from ledger.api import filters as ledger_filters
 from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
-from ledger.api.filters import FormlessFilterBackend, TransactionFilter
+from ledger.api.filters import TransactionFilter
 from ledger.models import Account, AuditEntry, Category, Household, Invitation, Membership, Tag, Transaction, Transfer
 from ledger.selectors import (
     account_balance_as_of,
@@ -170,7 +170,7 @@ class AccountViewSet(HouseholdScopedViewSet):
     serializer_class = s.AccountSerializer
     filterset_fields = ["household", "kind", "currency", "archived"]
     # Query parameters checked by each filter's own form field, built once (no per-request form).
-    filter_backends = [FormlessFilterBackend, OrderingFilter]
+    filter_backends = [ledger_filters.FormlessFilterBackend, filters.OrderingFilter]
     ordering_fields = ["name", "id"]
     ordering = ["name", "id"]
 
