@@ -114,8 +114,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         _database_url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # Before each request's first statement on a reused connection: a poll of its socket, not Django's
+        # `SELECT 1` round trip, which runs only when the poll finds something (financetracker/postgresql).
         conn_health_checks=True,
-        engine="django_prometheus.db.backends.postgresql",
+        # django-prometheus's backend (query metrics) with that health check.
+        engine="financetracker.postgresql",
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})

@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import filters, generics, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -22,6 +22,7 @@ from financetracker.core.api.permissions import ensure_can_write, ensure_owner
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from financetracker.core.money import format_amount
 from financetracker.security.throttling import DatabaseScopedRateThrottle
+from ledger.api import filters as ledger_filters
 from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
@@ -127,15 +128,64 @@ class HouseholdViewSet(HouseholdScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+_ACCOUNT_COLUMNS = (
+    "id",
+    "household_id",
+    *account_services.ACCOUNT_EDITABLE_FIELDS,
+    "balance",
+    "created_at",
+    "updated_at",
+)
+_DATETIME = serializers.DateTimeField(read_only=True)  # DRF's own formatting (time zone, "Z")
+
+
+def account_list_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What `AccountSerializer(many=True).data` gives for these `.values()` rows (`_ACCOUNT_COLUMNS`).
+
+    "All balances" is read on every screen: a DRF field per value (the balance's and the opening balance's
+    money fields, the currency's choice field) cost more than the query. AccountSerializer stays the
+    schema and the write path; tests/ledger/test_api_lean_accounts.py holds the two outputs equal."""
+    datetime_out = _DATETIME.to_representation
+    return [
+        {
+            "id": row["id"],
+            "household": row["household_id"],
+            "name": row["name"],
+            "kind": row["kind"],
+            "currency": row["currency"],
+            "opening_balance": format_amount(row["opening_balance"], row["currency"]),
+            "opening_date": row["opening_date"].isoformat(),
+            "institution": row["institution"],
+            "archived": row["archived"],
+            "balance": format_amount(row["balance"], row["currency"]),
+            "created_at": datetime_out(row["created_at"]),
+            "updated_at": datetime_out(row["updated_at"]),
+        }
+        for row in rows
+    ]
+
+
 class AccountViewSet(HouseholdScopedViewSet):
     model = Account
     serializer_class = s.AccountSerializer
     filterset_fields = ["household", "kind", "currency", "archived"]
+    # Query parameters checked by each filter's own form field, built once (no per-request form).
+    filter_backends = [ledger_filters.FormlessFilterBackend, filters.OrderingFilter]
     ordering_fields = ["name", "id"]
     ordering = ["name", "id"]
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.action == "balance":  # the as-of balance reads its own totals: today's would be summed for nothing
+            return queryset
         return accounts_with_balance(queryset)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The generic list's rows, filters, ordering and cursor, read as .values() dicts and shaped without
+        # a serializer per row (account_list_data); the schema still comes from AccountSerializer.
+        rows = self.filter_queryset(self.get_queryset()).values(*_ACCOUNT_COLUMNS)
+        page = self.paginate_queryset(rows)
+        data = account_list_data(list(rows) if page is None else page)
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         account = self.create_through(serializer, account_services.account_create)
