@@ -71,6 +71,7 @@ class BalancedThreadWorker(ThreadWorker):
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         # While saturated with the listener off, wake up when the interval ends rather than only at the
         # next request's end or the loop's one-second tick.
-        if self.saturated_since is not None and not self._accepting:
+        # (Not while stopping: the listener stays off then, and the loop would spin.)
+        if self.alive and self.saturated_since is not None and not self._accepting:
             timeout = min(timeout, max(self._busy_interval() - (time.monotonic() - self.saturated_since), 0.0))
         super().wait_for_and_dispatch_events(timeout)
