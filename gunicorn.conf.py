@@ -9,8 +9,8 @@ from typing import Protocol
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# gthread that listens only while it has a free thread, so the shared socket spreads connections over
-# the workers (financetracker/gunicorn_worker.py; bench/README.md).
+# gthread that prefers to listen while it has a free thread, so the shared socket spreads connections over
+# the workers and a saturated worker still drains the queue (financetracker/gunicorn_worker.py; bench/README.md).
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "financetracker.gunicorn_worker.BalancedThreadWorker")
 # Graceful shutdown: on SIGTERM, finish in-flight requests within this many seconds. The pod's
 # terminationGracePeriodSeconds must exceed preStop sleep + graceful_timeout.

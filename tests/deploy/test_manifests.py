@@ -383,7 +383,7 @@ def test_gunicorn_runs_with_the_tuned_settings_the_manifests_give_it(
     for key, value in config_map(objs).items():
         monkeypatch.setenv(key, value)
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    # gthread, listening only while it has a free thread (financetracker/gunicorn_worker.py).
+    # gthread, preferring to listen while it has a free thread (financetracker/gunicorn_worker.py).
     assert conf["worker_class"] == "financetracker.gunicorn_worker.BalancedThreadWorker" and conf["threads"] >= 2
     # One shared listening socket: a per-worker one (reuse_port) resets its queued connections when the
     # worker stops (a recycle, a SIGTERM).

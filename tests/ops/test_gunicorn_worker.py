@@ -1,11 +1,15 @@
-"""The balanced gthread worker listens only while it has a free thread (financetracker/gunicorn_worker.py),
-so the shared socket hands a burst of connections to the workers in turn instead of all to one."""
+"""The balanced gthread worker prefers to listen while it has a free thread (financetracker/gunicorn_worker.py),
+so the shared socket hands a burst of connections to the workers in turn instead of all to one; a saturated
+worker still takes a queued connection now and then, so no connection waits in the queue for ever."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from financetracker.gunicorn_worker import BalancedThreadWorker
+import pytest
+
+from financetracker import gunicorn_worker
+from financetracker.gunicorn_worker import ACCEPT_WHEN_BUSY_EVERY, BalancedThreadWorker
 
 
 class Listening(BalancedThreadWorker):
@@ -14,6 +18,8 @@ class Listening(BalancedThreadWorker):
     def __init__(self, threads: int) -> None:
         self.cfg: Any = type("Cfg", (), {"threads": threads})()
         self.in_flight = 0
+        self.saturated_since: float | None = None
+        self.nr_conns = 0
         self._accepting = False
         self.submitted: list[object] = []
 
@@ -22,19 +28,30 @@ class Listening(BalancedThreadWorker):
         self.submitted.append(conn)
 
 
-def test_stops_listening_while_every_thread_is_busy_and_resumes_when_one_is_free(monkeypatch: Any) -> None:
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: Any) -> Clock:
     import gunicorn.workers.gthread as gthread
 
-    toggles: list[bool] = []
-
     def fake_set_accept_enabled(self: Any, enabled: bool) -> None:
-        toggles.append(enabled)
         self._accepting = enabled
 
     monkeypatch.setattr(gthread.ThreadWorker, "set_accept_enabled", fake_set_accept_enabled)
     monkeypatch.setattr(gthread.ThreadWorker, "enqueue_req", lambda self, conn: self._submit(conn))
     monkeypatch.setattr(gthread.ThreadWorker, "finish_request", lambda self, conn, fs: None)
+    fake = Clock()
+    monkeypatch.setattr(gunicorn_worker.time, "monotonic", fake)
+    return fake
 
+
+def test_stops_listening_while_every_thread_is_busy_and_resumes_when_one_is_free(clock: Clock) -> None:
     worker = Listening(threads=2)
     worker.set_accept_enabled(True)  # the poller loop, at start
     assert worker._accepting
@@ -52,3 +69,52 @@ def test_stops_listening_while_every_thread_is_busy_and_resumes_when_one_is_free
     worker.set_accept_enabled(True)
     assert worker._accepting  # one thread free again: listening
     assert worker.submitted == ["a", "b", "c"]
+
+
+def test_a_saturated_worker_still_takes_a_queued_connection_after_an_interval(clock: Clock) -> None:
+    """More kept-alive clients than threads keep every thread busy for good: the queue must still drain."""
+    worker = Listening(threads=2)
+    worker.nr_conns = 2
+    worker.set_accept_enabled(True)
+    worker.enqueue_req("a")
+    worker.enqueue_req("b")
+    assert not worker._accepting
+    clock.now += ACCEPT_WHEN_BUSY_EVERY / 2
+    worker.set_accept_enabled(True)
+    assert not worker._accepting  # a free worker elsewhere gets the first chance
+    clock.now += ACCEPT_WHEN_BUSY_EVERY
+    worker.set_accept_enabled(True)
+    assert worker._accepting  # still saturated, but the queued connection has waited long enough
+    worker.nr_conns = 3
+    worker.enqueue_req("c")  # the connection it took: listening stops for another interval
+    assert not worker._accepting
+    worker.set_accept_enabled(True)
+    assert not worker._accepting
+
+
+def test_the_worker_holding_more_connections_waits_longer(clock: Clock) -> None:
+    """Of two saturated workers, the one with fewer connections takes the next queued one."""
+    light, heavy = Listening(threads=2), Listening(threads=2)
+    light.nr_conns, heavy.nr_conns = 2, 8
+    for worker in (light, heavy):
+        worker.set_accept_enabled(True)
+        worker.enqueue_req("a")
+        worker.enqueue_req("b")
+    clock.now += ACCEPT_WHEN_BUSY_EVERY * 1.5
+    light.set_accept_enabled(True)
+    heavy.set_accept_enabled(True)
+    assert light._accepting
+    assert not heavy._accepting
+    clock.now += ACCEPT_WHEN_BUSY_EVERY * 3
+    heavy.set_accept_enabled(True)
+    assert heavy._accepting
+
+
+def test_a_free_thread_ends_the_saturated_interval(clock: Clock) -> None:
+    worker = Listening(threads=1)
+    worker.enqueue_req("a")
+    assert worker.saturated_since == clock.now
+    worker.finish_request("a", None)
+    assert worker.saturated_since is None
+    worker.set_accept_enabled(True)
+    assert worker._accepting
