@@ -141,6 +141,10 @@ class StatementImportRowManager(models.Manager["StatementImportRow"]):
     """Rows with the status and transaction a person sees, derived from what the preview staged and whether the
     import is committed (migration 0010): `status` and `transaction_id` filter, order and read like fields."""
 
+    def staged(self) -> models.QuerySet[StatementImportRow]:
+        """The rows as written, without the derived fields (bulk deletes, reads of the staged columns only)."""
+        return super().get_queryset()
+
     def get_queryset(self) -> models.QuerySet[StatementImportRow]:
         imported = models.Q(staged_status__in=IMPORTED_ON_COMMIT, statement_import__status=ImportStatus.COMMITTED)
         status = models.Case(
@@ -213,13 +217,11 @@ class StatementImportRow(models.Model):
     suggestion_confidence = models.FloatField(null=True, blank=True)
     suggested_payee = models.CharField(max_length=200, blank=True, db_default="")
 
-    objects = StatementImportRowManager()
-    # The rows as written, without the derived fields (bulk deletes, and reads that need only the staged columns).
-    staged = models.Manager()
-
     # Set by the default manager's annotations (see StatementImportRowManager).
     status: str
     transaction_id: int | None
+
+    objects = StatementImportRowManager()
 
     class Meta:
         ordering = ["line_number", "id"]

@@ -76,7 +76,9 @@ def test_rows_show_imported_with_their_transaction_once_committed_and_not_before
 def test_the_preview_reserves_one_id_per_importable_row_and_the_commit_uses_them(account, import_bytes, typed):
     preview = import_bytes(account, STATEMENT)
     reserved = dict(
-        StatementImportRow.staged.filter(statement_import=preview).values_list("payee", "staged_transaction_id")
+        StatementImportRow.objects.staged()
+        .filter(statement_import=preview)
+        .values_list("payee", "staged_transaction_id")
     )
     assert reserved["Broken"] is None and reserved["Kiosk"] and reserved["Bakery"]
     assert reserved["Kiosk"] != reserved["Bakery"]
@@ -94,11 +96,13 @@ def test_an_import_staged_before_the_reservations_is_reserved_by_the_migration_a
     preview = import_bytes(account, b"Date,Payee,Amount\n2024-03-15,Kiosk,-1.50\n2024-03-15,Tram,-2.80\n")
     committed_before = import_bytes(account, b"Date,Payee,Amount\n2024-01-02,Old,-9.00\n", commit=True)
     # What an import previewed by the previous code looks like: no ids on its rows.
-    StatementImportRow.staged.filter(statement_import=preview).update(staged_transaction_id=None)
+    StatementImportRow.objects.staged().filter(statement_import=preview).update(staged_transaction_id=None)
     with connection.cursor() as cursor:
         cursor.execute(migration_0010.FORWARD_SQL)
     ids = list(
-        StatementImportRow.staged.filter(statement_import=preview).values_list("staged_transaction_id", flat=True)
+        StatementImportRow.objects.staged()
+        .filter(statement_import=preview)
+        .values_list("staged_transaction_id", flat=True)
     )
     assert None not in ids and len(set(ids)) == 2
     old = committed_before.rows.get()
@@ -110,7 +114,7 @@ def test_an_import_staged_before_the_reservations_is_reserved_by_the_migration_a
 
 def test_a_row_left_without_a_reserved_id_still_gets_one_at_the_commit(account, import_bytes):
     preview = import_bytes(account, b"Date,Payee,Amount\n2024-03-15,Kiosk,-1.50\n")
-    StatementImportRow.staged.filter(statement_import=preview).update(staged_transaction_id=None)
+    StatementImportRow.objects.staged().filter(statement_import=preview).update(staged_transaction_id=None)
     committed = statement_import_commit(statement_import=preview)
     row = committed.rows.get()
     assert row.status == "imported" and row.transaction_id == Transaction.objects.get(payee="Kiosk").pk
@@ -121,7 +125,7 @@ def test_going_back_past_the_migration_writes_imported_on_committed_rows(account
     pending = import_bytes(account, b"Date,Payee,Amount\n2024-03-16,Tram,-2.80\n")
     with connection.cursor() as cursor:
         cursor.execute(migration_0010.REVERSE_SQL)
-    kiosk = StatementImportRow.staged.get(statement_import=committed)
+    kiosk = StatementImportRow.objects.staged().get(statement_import=committed)
     assert (kiosk.staged_status, kiosk.staged_transaction_id) == ("imported", Transaction.objects.get(payee="Kiosk").pk)
-    tram = StatementImportRow.staged.get(statement_import=pending)
+    tram = StatementImportRow.objects.staged().get(statement_import=pending)
     assert (tram.staged_status, tram.staged_transaction_id) == ("new", None)

@@ -14,10 +14,9 @@ reservations are dropped again, and rows of imports committed since say imported
 
 from django.db import migrations, models
 
-SEQUENCE = "(SELECT pg_get_serial_sequence('ledger_transaction', 'id')::regclass)"
-
-FORWARD_SQL = f"""
-UPDATE uploads_statementimportrow r SET transaction_id = nextval({SEQUENCE})
+FORWARD_SQL = """
+UPDATE uploads_statementimportrow r
+   SET transaction_id = nextval((SELECT pg_get_serial_sequence('ledger_transaction', 'id')::regclass))
   FROM uploads_statementimport i
  WHERE i.household_id = r.household_id AND i.id = r.statement_import_id AND i.status <> 'committed'
    AND r.status IN ('new', 'near_match') AND r.transaction_id IS NULL;

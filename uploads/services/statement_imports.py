@@ -249,7 +249,7 @@ def statement_import_preview(*, statement_import: StatementImport, progress: Pro
             locked = _lock_or_refuse(statement_import)
             if locked.status != ImportStatus.PREVIEWING:
                 raise ConflictError(f"This import is {locked.status}; it cannot be previewed now.")
-            StatementImportRow.staged.filter(
+            StatementImportRow.objects.staged().filter(
                 household_id=statement_import.household_id, statement_import=statement_import
             ).delete()
             with _open(statement_import) as stream:
