@@ -57,10 +57,7 @@ def test_rows_show_imported_with_their_transaction_once_committed_and_not_before
     kiosk = Transaction.objects.get(account=account, payee="Kiosk")
     bakery = {
         "merge": ("merged", typed.pk),
-        "keep": (
-            "imported",
-            Transaction.objects.filter(account=account, payee="Bakery").values_list("pk", flat=True).first(),
-        ),
+        "keep": ("imported", Transaction.objects.exclude(pk=typed.pk).get(account=account, payee="Bakery").pk),
         "ignore": ("ignored", None),
     }[decision]
     assert shown(client, committed) == {"Bakery": bakery, "Kiosk": ("imported", kiosk.pk), "Broken": ("ignored", None)}
