@@ -137,9 +137,15 @@ class RowStatus(models.TextChoices):
 IMPORTED_ON_COMMIT = (RowStatus.NEW, RowStatus.NEAR_MATCH)
 
 
+def row_shows(*statuses: str) -> models.Q:
+    """Rows that show one of these statuses (the default manager's derived `status`): `rows.filter(row_shows(…))`."""
+    return models.Q(status__in=statuses)
+
+
 class StatementImportRowManager(models.Manager["StatementImportRow"]):
     """Rows with the status and transaction a person sees, derived from what the preview staged and whether the
-    import is committed (migration 0010): `status` and `transaction_id` filter, order and read like fields."""
+    import is committed (migration 0010): `status` and `transaction_id` read and order like fields, and filter
+    through `row_shows` (a Q, which the type checker's Django plugin does not resolve against the model's fields)."""
 
     def staged(self) -> models.QuerySet[StatementImportRow]:
         """The rows as written, without the derived fields (bulk deletes, reads of the staged columns only)."""
@@ -216,10 +222,6 @@ class StatementImportRow(models.Model):
     suggested_category_id = models.BigIntegerField(null=True, blank=True)
     suggestion_confidence = models.FloatField(null=True, blank=True)
     suggested_payee = models.CharField(max_length=200, blank=True, db_default="")
-
-    # Set by the default manager's annotations (see StatementImportRowManager).
-    status: str
-    transaction_id: int | None
 
     objects = StatementImportRowManager()
 

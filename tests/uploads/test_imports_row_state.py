@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import importlib
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -55,18 +56,18 @@ def test_rows_show_imported_with_their_transaction_once_committed_and_not_before
         statement_import=preview, merge=choices["merge"], keep=choices["keep"], ignore=choices["ignore"]
     )
     kiosk = Transaction.objects.get(account=account, payee="Kiosk")
-    bakery = {
-        "merge": ("merged", typed.pk),
-        "keep": ("imported", Transaction.objects.exclude(pk=typed.pk).get(account=account, payee="Bakery").pk),
-        "ignore": ("ignored", None),
-    }[decision]
+    bakery: tuple[str, int | None]
+    if decision == "keep":
+        bakery = ("imported", Transaction.objects.exclude(pk=typed.pk).get(account=account, payee="Bakery").pk)
+    else:
+        bakery = ("merged", typed.pk) if decision == "merge" else ("ignored", None)
     assert shown(client, committed) == {"Bakery": bakery, "Kiosk": ("imported", kiosk.pk), "Broken": ("ignored", None)}
     imported = shown(client, committed, row_status="imported")
     assert set(imported) == ({"Kiosk", "Bakery"} if decision == "keep" else {"Kiosk"})
     assert committed.counts["imported"] == len(imported) and committed.counts["new"] == 0
     assert committed.counts["near_match"] == 0 and committed.counts["rows"] == 3
     # The ORM reads the same, and the staged columns say what the preview (and the decisions) wrote.
-    row = committed.rows.get(payee="Kiosk")
+    row: Any = committed.rows.get(payee="Kiosk")  # status and transaction_id are the manager's annotations
     assert (row.status, row.transaction_id, row.staged_status) == ("imported", kiosk.pk, "new")
 
 
@@ -113,7 +114,7 @@ def test_a_row_left_without_a_reserved_id_still_gets_one_at_the_commit(account, 
     preview = import_bytes(account, b"Date,Payee,Amount\n2024-03-15,Kiosk,-1.50\n")
     StatementImportRow.objects.staged().filter(statement_import=preview).update(staged_transaction_id=None)
     committed = statement_import_commit(statement_import=preview)
-    row = committed.rows.get()
+    row: Any = committed.rows.get()
     assert row.status == "imported" and row.transaction_id == Transaction.objects.get(payee="Kiosk").pk
 
 

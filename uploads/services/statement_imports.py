@@ -411,7 +411,8 @@ def statement_import_commit(
             raise ConflictError(f"This import is {locked.status}; only a previewed import can be committed.")
         # One import into an account at a time, so two overlapping files cannot both add a row.
         Account.objects.select_for_update().filter(pk=locked.account_id).get()
-        rows = StatementImportRow.objects.filter(household_id=locked.household_id, statement_import=locked)
+        # Previewed, not committed: each row shows the status it was staged with.
+        rows = StatementImportRow.objects.staged().filter(household_id=locked.household_id, statement_import=locked)
         # The preview wrote the rows and their counts together, and only a commit changes a row's status: a status
         # the counts say no row has needs no pass over the import's rows (a re-import: every row a duplicate).
         staged = locked.counts or {}
@@ -422,7 +423,9 @@ def statement_import_commit(
         _check_row_choices(rows, merge_ids, {RowStatus.NEAR_MATCH}, "merge", "near matches")
         _check_row_choices(rows, keep_ids, {RowStatus.NEAR_MATCH}, "keep", "near matches")
         if some(RowStatus.NEAR_MATCH):
-            undecided = rows.filter(status=RowStatus.NEAR_MATCH).exclude(id__in=[*merge_ids, *keep_ids, *ignore_ids])
+            undecided = rows.filter(staged_status=RowStatus.NEAR_MATCH).exclude(
+                id__in=[*merge_ids, *keep_ids, *ignore_ids]
+            )
             if near_matches == "merge":
                 merge_ids = sorted({*merge_ids, *undecided.values_list("id", flat=True)})
             elif not near_matches:
@@ -438,7 +441,9 @@ def statement_import_commit(
         )
         if some(RowStatus.ERROR):
             unresolved = (
-                rows.filter(status=RowStatus.ERROR).exclude(id__in=ignore_ids).values_list("line_number", flat=True)
+                rows.filter(staged_status=RowStatus.ERROR)
+                .exclude(id__in=ignore_ids)
+                .values_list("line_number", flat=True)
             )
             lines = list(unresolved[:11])
             if lines:
@@ -520,7 +525,7 @@ def statement_import_commit(
 def _check_row_choices(rows: Any, ids: list[int], statuses: set[str], field: str, label: str) -> None:
     if not ids:
         return
-    found = rows.filter(id__in=ids, status__in=statuses).count()
+    found = rows.filter(id__in=ids, staged_status__in=statuses).count()
     if found != len(ids):
         raise ValidationError({field: [f"Choose rows of this import that are {label}."]})
 
