@@ -10,6 +10,10 @@ imported, with that id. The columns keep their names (`status`, `transaction_id`
 Forwards path for imports staged before this migration: rows of an import not yet committed that would be
 imported get their id reserved now (committed imports already say imported on each row). Backwards: those
 reservations are dropped again, and rows of imports committed since say imported and keep their id.
+
+No column changes, so the release before this one runs on it (a rolling deploy, `rollout undo`): its commit
+overwrites a reserved id with one of its own, and this release's commit reserves ids for rows the previous one
+staged (`_RESERVE_SQL`). Only its display differs: it shows the rows of imports this release committed as new.
 """
 
 from django.db import migrations, models
