@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Statement import benchmark: a 100k-row CSV imported twice through the service the command uses.
 
-Prints, for upload → preview → commit end to end: rows/s, rows added (the second run must add 0), the
-peak resident memory of the process, and baselines measured in the same run on the same machine:
+Prints, for upload → preview → commit end to end: rows/s, rows added (the second run must add 0), the CPU
+seconds of this process and of its PostgreSQL backend (read from /proc when the server runs on this machine: on
+a shared, loaded machine these move far less than wall-clock times), the peak resident memory of the process, and baselines measured in the same run on the same machine:
 - naive: per-row ORM `Transaction.objects.create` (2,000 rows, extrapolated) — what a simple importer does;
 - COPY: PostgreSQL COPY of the same CSV into a temporary table — how fast bytes reach the server;
 - COPY into ledger_transaction: the same rows straight into the ledger table with its indexes, triggers and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import resource
 import sys
@@ -67,8 +69,40 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_import(account: Account, path: Path) -> tuple[float, int, dict[str, int], str]:
-    """Upload → preview → commit; the elapsed time, rows added, the counts, and where the time went."""
+def server_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend; None when it runs elsewhere."""
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Cpu:
+    """CPU seconds of this process and of its server backend from its creation to `stop()`."""
+
+    def __init__(self) -> None:
+        self.own, self.server = time.process_time(), server_cpu()
+
+    def stop(self) -> None:
+        self.own = time.process_time() - self.own
+        after = server_cpu()
+        self.server = None if after is None or self.server is None else after - self.server
+
+    def total(self) -> float | None:
+        return None if self.server is None else self.own + self.server
+
+    def __str__(self) -> str:
+        server = "unknown" if self.server is None else f"{self.server:.2f} s"
+        return f"CPU: Python {self.own:.2f} s, PostgreSQL {server}"
+
+
+def run_import(account: Account, path: Path) -> tuple[float, int, dict[str, int], str, float | None]:
+    """Upload → preview → commit; the elapsed time, rows added, the counts, where the time (and CPU) went, and
+    the CPU seconds of this process and its server backend together (None if the server's are unknown)."""
+    cpu = Cpu()
     started = time.perf_counter()
     with path.open("rb") as handle:
         statement = statement_import_upload(
@@ -77,16 +111,22 @@ def run_import(account: Account, path: Path) -> tuple[float, int, dict[str, int]
     uploaded = time.perf_counter()
     statement = statement_import_preview(statement_import=statement)
     previewed = time.perf_counter()
+    cpu.stop()
     before = Transaction.objects.filter(account=account).count()
     counted = time.perf_counter()
+    commit_cpu = Cpu()
     statement = statement_import_commit(statement_import=statement)
+    commit_cpu.stop()
     elapsed = time.perf_counter() - started - (counted - previewed)  # the bench's own count is not the import's
     committed = time.perf_counter()
     added = Transaction.objects.filter(account=account).count() - before
     phases = (
         f"upload {uploaded - started:.2f} s, preview {previewed - uploaded:.2f} s, commit {committed - counted:.2f} s"
+        f"; upload and preview {cpu}; commit {commit_cpu}"
     )
-    return elapsed, added, statement.counts, phases
+    preview_total, commit_total = cpu.total(), commit_cpu.total()
+    total = None if preview_total is None or commit_total is None else preview_total + commit_total
+    return elapsed, added, statement.counts, phases, total
 
 
 def naive_baseline(account: Account, path: Path, rows: int) -> float:
@@ -128,7 +168,7 @@ def copy_baseline(path: Path) -> tuple[float, int]:
     return rows / elapsed, rows
 
 
-def copy_into_ledger_baseline(path: Path, account: Account) -> float:
+def copy_into_ledger_baseline(path: Path, account: Account) -> tuple[float, Cpu]:
     """COPY the same rows straight into ledger_transaction — its real indexes, triggers and deferred
     foreign-key checks, nothing else (no parsing in Python, no de-duplication) — then roll back. The
     ceiling for any importer writing into this schema."""
@@ -149,6 +189,7 @@ def copy_into_ledger_baseline(path: Path, account: Account) -> float:
         )
         cursor.execute("SELECT date, amount, payee, memo FROM typed_rows")
         typed = cursor.fetchall()
+        cpu = Cpu()
         started = time.perf_counter()
         with cursor.copy(
             "COPY ledger_transaction (household_id, account_id, date, amount, payee, description, status, "
@@ -158,8 +199,9 @@ def copy_into_ledger_baseline(path: Path, account: Account) -> float:
                 copy.write_row((account.household_id, account.pk, day, amount, payee, memo, "cleared", "now", "now"))
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred checks a commit would run
         elapsed = time.perf_counter() - started
+        cpu.stop()
         transaction.set_rollback(True)
-    return rows / elapsed
+    return rows / elapsed, cpu
 
 
 def near_match_preview(household: Household, path: Path) -> tuple[float, dict[str, int]]:
@@ -239,12 +281,12 @@ def main() -> None:
         write_csv(path, options.rows)
         size_mib = path.stat().st_size / 1024 / 1024
         rss_before = peak_rss_mib()
-        first_s, first_added, first_counts, first_phases = run_import(account, path)
-        second_s, second_added, _second_counts, second_phases = run_import(account, path)
+        first_s, first_added, first_counts, first_phases, first_cpu = run_import(account, path)
+        second_s, second_added, _second_counts, second_phases, _second_cpu = run_import(account, path)
         rss_peak = peak_rss_mib()
         naive_rate = naive_baseline(account, path, options.naive_rows)
         copy_rate, copy_rows = copy_baseline(path)
-        ledger_copy_rate = copy_into_ledger_baseline(path, account)
+        ledger_copy_rate, ledger_copy_cpu = copy_into_ledger_baseline(path, account)
         _delete_account(account)
         near_s, near_counts = near_match_preview(household, Path(folder) / "typed.csv")
 
@@ -263,10 +305,15 @@ def main() -> None:
     print(f"baseline naive ORM create ({options.naive_rows:,} rows, extrapolated): {naive_rate:>9,.0f} rows/s")
     print(f"baseline COPY into a temp table ({copy_rows:,} rows):                 {copy_rate:>9,.0f} rows/s")
     print(f"baseline COPY straight into ledger_transaction, rolled back:    {ledger_copy_rate:>9,.0f} rows/s")
+    print(f"               ({ledger_copy_cpu})")
     print(
         f"ratio first import / naive ORM: {first_rate / naive_rate:5.1f}x;  "
         f"first import / COPY into ledger_transaction: {first_rate / ledger_copy_rate:4.2f}x"
     )
+    copy_cpu = ledger_copy_cpu.total()
+    if first_cpu and copy_cpu:
+        # The same ratio by the CPU both spent (Python + PostgreSQL): steadier than wall-clock on a shared machine.
+        print(f"first import / COPY into ledger_transaction by CPU: {copy_cpu / first_cpu:4.2f}x")
     if second_added:
         sys.exit("FAIL: the re-import added rows")
 

@@ -37,6 +37,7 @@ from uploads.models import (
     RowStatus,
     StatementImport,
     StatementImportRow,
+    row_shows,
 )
 from uploads.services import attachments, statement_imports
 
@@ -348,9 +349,9 @@ class StatementImportAdmin(ServiceDeletesAdmin):
             statement.refresh_from_db()
         near = [
             NearMatchLine(row=row, decision=decisions.get(row.pk, ""), undecided=row.pk in undecided)
-            for row in statement.rows.filter(status=RowStatus.NEAR_MATCH).order_by("line_number")[:500]
+            for row in statement.rows.filter(row_shows(RowStatus.NEAR_MATCH)).order_by("line_number")[:500]
         ]
-        listed = statement.rows.exclude(status__in=[RowStatus.DUPLICATE, RowStatus.NEAR_MATCH])
+        listed = statement.rows.exclude(row_shows(RowStatus.DUPLICATE, RowStatus.NEAR_MATCH))
         shown = list(listed.order_by("line_number")[:500])
         names = dict(
             Category.objects.filter(

@@ -132,11 +132,57 @@ class RowStatus(models.TextChoices):
     MERGED = "merged", "Merged"
 
 
+# What a row shows once its import is committed: the preview left it new (or a near match kept as new), and the
+# commit imported it under the id the preview reserved. The commit writes no staged row to say so.
+IMPORTED_ON_COMMIT = (RowStatus.NEW, RowStatus.NEAR_MATCH)
+
+
+def row_shows(*statuses: str) -> models.Q:
+    """Rows that show one of these statuses (the default manager's derived `status`): `rows.filter(row_shows(…))`."""
+    return models.Q(status__in=statuses)
+
+
+class StatementImportRowManager(models.Manager["StatementImportRow"]):
+    """Rows with the status and transaction a person sees, derived from what the preview staged and whether the
+    import is committed (migration 0010): `status` and `transaction_id` read and order like fields, and filter
+    through `row_shows` (a Q, which the type checker's Django plugin does not resolve against the model's fields)."""
+
+    def staged(self) -> models.QuerySet[StatementImportRow]:
+        """The rows as written, without the derived fields (bulk deletes, reads of the staged columns only)."""
+        return super().get_queryset()
+
+    def get_queryset(self) -> models.QuerySet[StatementImportRow]:
+        imported = models.Q(staged_status__in=IMPORTED_ON_COMMIT, statement_import__status=ImportStatus.COMMITTED)
+        status = models.Case(
+            models.When(imported, then=models.Value(RowStatus.IMPORTED.value)),
+            default=models.F("staged_status"),
+            output_field=models.CharField(max_length=10, choices=RowStatus.choices),
+        )
+        created = models.Q(imported) | models.Q(staged_status__in=[RowStatus.IMPORTED, RowStatus.MERGED])
+        return (
+            super()
+            .get_queryset()
+            .annotate(
+                status=status,
+                transaction_id=models.Case(
+                    models.When(created, then=models.F("staged_transaction_id")),
+                    default=None,
+                    output_field=models.BigIntegerField(null=True),
+                ),
+            )
+        )
+
+
 class StatementImportRow(models.Model):
     """A staged row of an import, written in bulk (COPY) and de-duplicated in SQL.
 
     Its single database foreign key is the composite (household_id, statement_import_id) one (migration 0002):
     it proves both columns, and each foreign key costs a check per row on a 100k-row statement.
+
+    The preview writes each row once and the commit never rewrites the rows it imports: a row staged new keeps
+    `staged_status` new and the transaction id the preview reserved for it (`staged_transaction_id`); read
+    through the default manager it shows `status` imported and that `transaction_id` once its import is
+    committed. Only the rows a commit merges, ignores or finds imported meanwhile are updated.
     """
 
     # Indexed only through (household_id, statement_import_id, line_number): every index costs per staged row.
@@ -155,17 +201,29 @@ class StatementImportRow(models.Model):
     fingerprint = models.CharField(max_length=64, blank=True)
     occurrence = models.PositiveIntegerField(default=1)
     key = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=10, choices=RowStatus.choices, default=RowStatus.NEW)
+    # Read `status` (the manager's): this is what the preview (or a commit's merge, ignore, recheck) wrote.
+    staged_status = models.CharField(
+        max_length=10, choices=RowStatus.choices, default=RowStatus.NEW, db_column="status"
+    )
     error = models.TextField(blank=True)
     reason = models.TextField(blank=True)
     # No database FK: staging rows are history, and a plain id keeps COPY and deletes cheap.
     matched_transaction_id = models.BigIntegerField(null=True, blank=True)
-    transaction_id = models.BigIntegerField(null=True, blank=True, help_text="The transaction this row created.")
+    # Read `transaction_id` (the manager's): set for imported and merged rows only.
+    staged_transaction_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        db_column="transaction_id",
+        help_text="Reserved by the preview for a new row (nextval of the transactions' sequence), the transaction "
+        "a commit created under it; for a merged row the transaction it was merged into.",
+    )
     # Learned from the household's books (uploads.suggestions) for rows no rule categorises; a plain id like
     # the ones above, checked against the household's categories when the suggestion is accepted.
     suggested_category_id = models.BigIntegerField(null=True, blank=True)
     suggestion_confidence = models.FloatField(null=True, blank=True)
     suggested_payee = models.CharField(max_length=200, blank=True, db_default="")
+
+    objects = StatementImportRowManager()
 
     class Meta:
         ordering = ["line_number", "id"]
@@ -177,7 +235,7 @@ class StatementImportRow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"line {self.line_number}: {self.status}"
+        return f"line {self.line_number}: {getattr(self, 'status', self.staged_status)}"
 
 
 def _nulled_link(to: type[_M]) -> models.ForeignKey[_M | None, _M | None]:

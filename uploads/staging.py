@@ -32,7 +32,8 @@ SKIPPED_PREFIX = "skipped: "
 
 # One statement stages the whole file: number identical rows (so two genuine tram fares on one day both
 # survive), build each row's key, look the keys up, find near matches for the rows that are new, and write
-# every staging row once, in file order, with its final status. The commit then reads the rows in that order.
+# every staging row once, in file order, with its final status and, for a row the commit would import, its
+# transaction's id. The commit then reads the rows in that order and writes none of them back.
 # Only rows whose group key repeats in the file are numbered by a window (found by hashing, no sort of the whole
 # file); every other row is occurrence 1, and the rows stay in file order up to the write.
 STAGE_SQL = """
@@ -102,7 +103,10 @@ WITH grouped AS (
          occurrence, key, status, error, reason, matched_transaction_id, transaction_id)
     SELECT %(household)s, %(import)s, c.line_number, c.date, c.amount, c.payee, c.description, c.bank_id, '',
            c.occurrence, c.key, CASE WHEN near.ordinal IS NULL THEN c.status ELSE 'near_match' END, c.error,
-           coalesce(near.reason, c.reason), coalesce(near.transaction_id, c.known_transaction_id), NULL
+           coalesce(near.reason, c.reason), coalesce(near.transaction_id, c.known_transaction_id),
+           -- The id its transaction gets if the commit imports it (a near match kept as new too): the commit then
+           -- inserts under it and leaves the row as written; the row shows imported once the import is committed.
+           CASE WHEN c.status = 'new' THEN nextval((SELECT pg_get_serial_sequence('ledger_transaction', 'id')::regclass)) END
       FROM classified c
       LEFT JOIN near ON near.ordinal = c.ordinal
      ORDER BY c.ordinal

@@ -179,14 +179,15 @@ def suggest_for_import(*, household_id: int, import_id: int, account_id: int) ->
 
 
 # Runs after the rules: an accepted suggestion fills only a category the rules left empty, and cleans the
-# payee only where no rule set one.
+# payee only where no rule set one. Run inside the commit: its imported rows are the ones still staged new or near
+# match (kept as new), under the transaction ids the preview reserved.
 ACCEPT_SQL = """
 UPDATE ledger_transaction t
    SET category_id = r.suggested_category_id,
        payee = CASE WHEN r.suggested_payee <> '' AND t.payee = r.payee THEN r.suggested_payee ELSE t.payee END,
        updated_at = now()
   FROM uploads_statementimportrow r
- WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status = 'imported'
+ WHERE r.household_id = %(household)s AND r.statement_import_id = %(import)s AND r.status IN ('new', 'near_match')
    AND r.suggested_category_id IS NOT NULL AND (%(accept_all)s OR r.id = ANY(%(accept)s))
    AND t.household_id = %(household)s AND t.id = r.transaction_id AND t.category_id IS NULL
    AND EXISTS (SELECT 1 FROM ledger_category c WHERE c.household_id = %(household)s AND c.id = r.suggested_category_id)

@@ -30,9 +30,11 @@ from uploads.models import (
     ImportedKey,
     ImportStatus,
     ImportTaskState,
+    RowStatus,
     StatementImport,
     StatementImportRow,
     StatementImportTask,
+    row_shows,
 )
 from uploads.services import statement_imports
 
@@ -210,7 +212,7 @@ def test_a_queued_commit_the_service_refuses_fails_its_task_and_leaves_the_impor
     body = client.get(f"/api/v1/imports/{statement_id}/").json()
     assert body["status"] == "previewed" and body["state"] == "previewed"
     assert body["progress"]["state"] == "failed" and "Rows in error" in body["progress"]["error"]
-    error_row = StatementImportRow.objects.get(statement_import_id=statement_id, status="error")
+    error_row = StatementImportRow.objects.get(row_shows(RowStatus.ERROR), statement_import_id=statement_id)
     again = client.post(f"/api/v1/imports/{statement_id}/commit/", {"ignore": [error_row.pk]}, format="json")
     assert again.status_code == 202
     run_worker()

@@ -14,7 +14,7 @@ from ledger.api.serializers import HouseholdOwnedSerializer
 from ledger.models import Account, Transaction
 from uploads import tasks
 from uploads.importers import FORMATS
-from uploads.models import Attachment, StatementImport, StatementImportRow, StatementImportTask
+from uploads.models import Attachment, RowStatus, StatementImport, StatementImportRow, StatementImportTask
 
 
 class AttachmentSerializer(HouseholdOwnedSerializer):
@@ -90,6 +90,9 @@ class ImportRowSerializer(StrictModelSerializer):
     """Amounts shown with the account's decimal places; pass `currency` in the context."""
 
     amount = serializers.SerializerMethodField()
+    # What the row shows (StatementImportRow.objects derives both from the staged row and its import's status).
+    status = serializers.ChoiceField(choices=RowStatus.choices, read_only=True)
+    transaction_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     def get_amount(self, row: StatementImportRow) -> str | None:
         if row.amount is None:

@@ -29,7 +29,7 @@ from ledger.models import Transaction
 from uploads import tasks
 from uploads.api import serializers as s
 from uploads.exports import transactions_csv_response
-from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow
+from uploads.models import Attachment, ImportStatus, RowStatus, StatementImport, StatementImportRow, row_shows
 from uploads.selectors import export_queryset
 from uploads.services import attachments, statement_imports
 
@@ -205,12 +205,12 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         ).order_by("line_number", "id")
         row_status = request.query_params.get("row_status")
         if row_status in RowStatus.values:
-            rows = rows.filter(status=row_status)
+            rows = rows.filter(row_shows(row_status))
         window = list(rows[(page - 1) * size : page * size + 1])
         context = {"currency": statement.account.currency}
         # Listed first: each needs a decision (merge, keep or ignore) before the import can be committed.
         near = StatementImportRow.objects.filter(
-            household_id=statement.household_id, statement_import=statement, status=RowStatus.NEAR_MATCH
+            row_shows(RowStatus.NEAR_MATCH), household_id=statement.household_id, statement_import=statement
         ).order_by("line_number", "id")[:MAX_ROW_PAGE_SIZE]
         return {
             **s.StatementImportSerializer(statement).data,

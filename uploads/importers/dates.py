@@ -11,6 +11,7 @@ Two-digit years: after an apostrophe they are 20xx (Quicken writes 1999 as /99 a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -84,35 +85,39 @@ class DateEvidence:
     month_first_only: int = 0  # second part > 12: only month-day reads it
     dotted: int = 0
 
-    def add(self, raw: str) -> None:
+    def add(self, raw: str, times: int = 1) -> None:
+        """One value seen `times` times."""
         text = raw.strip()
         if not text:
             return
         if _iso(text) is not None:
-            self.dates += 1
-            self.iso += 1
+            self.dates += times
+            self.iso += times
             return
         parts = _numeric(text)
         if parts is not None:
             if (parts.first > 12 and parts.second > 12) or parts.first > 31 or parts.second > 31:
-                self.not_dates += 1
+                self.not_dates += times
                 return
-            self.dates += 1
-            self.numeric += 1
-            self.dotted += "." in text
+            self.dates += times
+            self.numeric += times
+            if "." in text:
+                self.dotted += times
             if parts.first > 12:
-                self.day_first_only += 1
+                self.day_first_only += times
             elif parts.second > 12:
-                self.month_first_only += 1
+                self.month_first_only += times
             return
         if _named(text) is not None:
-            self.dates += 1
+            self.dates += times
             return
-        self.not_dates += 1
+        self.not_dates += times
 
     def add_all(self, values: Iterable[str]) -> DateEvidence:
-        for value in values:
-            self.add(value)
+        # Each distinct value read once: a statement's date column repeats a few thousand dates at most, and a
+        # whole column of 100,000 rows (read when the first rows leave the order open) cost 0.4 s value by value.
+        for value, times in Counter(values).items():
+            self.add(value, times)
         return self
 
     @property

@@ -15,7 +15,7 @@ from financetracker.core.errors import ConflictError
 from ledger.models import Account
 from uploads import files
 from uploads.importers import FORMATS
-from uploads.models import ImportStatus, StatementImport
+from uploads.models import ImportStatus, RowStatus, StatementImport, row_shows
 from uploads.services.statement_imports import (
     UndecidedNearMatchesError,
     statement_import_commit,
@@ -118,12 +118,12 @@ class Command(BaseCommand):
         if statement.status == ImportStatus.FAILED:
             raise CommandError(f"The file could not be imported: {statement.error}")
         counts = preview = statement.counts
-        errors = list(statement.rows.filter(status="error").order_by("line_number")[:20])
+        errors = list(statement.rows.filter(row_shows(RowStatus.ERROR)).order_by("line_number")[:20])
         for row in errors:
             self.stderr.write(f"line {row.line_number}: {row.error}")
         if not options["dry_run"]:
             skipped = (
-                list(statement.rows.filter(status="error").values_list("id", flat=True))
+                list(statement.rows.filter(row_shows(RowStatus.ERROR)).values_list("id", flat=True))
                 if options["skip_errors"]
                 else []
             )
@@ -135,7 +135,7 @@ class Command(BaseCommand):
                     accept_suggestions=options["accept_suggestions"],
                 )
             except UndecidedNearMatchesError:
-                for row in statement.rows.filter(status="near_match").order_by("line_number")[:50]:
+                for row in statement.rows.filter(row_shows(RowStatus.NEAR_MATCH)).order_by("line_number")[:50]:
                     self.stderr.write(f"line {row.line_number}: {row.date} {row.amount} {row.payee} — {row.reason}")
                 raise CommandError(
                     f"Nothing was imported: {preview.get('near_match', 0)} near match(es) need a decision. "
