@@ -145,6 +145,8 @@ def transaction_rows(queryset: QuerySet[Transaction], user: Any) -> QuerySet[Any
 
 _ROW_COLUMNS = ", ".join(f't."{name}"' for name in TRANSACTION_ROW_FIELDS)
 _ORDER_COLUMNS = {"date": 't."date"', "amount": 't."amount"', "id": 't."id"'}
+# TRANSACTION_SEARCH_TEXT (ledger.models), whose trigram index it reads: a term in either text is in this one.
+SEARCH_PREFILTER_SQL = """UPPER((t."payee" || ' ' || t."description")) LIKE UPPER(%s)"""
 _FILTER_SQL = {
     "account": 't."account_id" = %s',
     "household": 't."household_id" = %s',
@@ -161,10 +163,10 @@ _FILTER_SQL = {
     "status": 't."status" = %s',
     # a transaction carries a tag once (transactiontag_household_tx_tag_unique): EXISTS is the ORM's join
     "tag": 'EXISTS(SELECT 1 FROM "ledger_transactiontag" tt WHERE tt."transaction_id" = t."id" AND tt."tag_id" = %s)',
-    # TRANSACTION_SEARCH_TEXT's index as the pre-filter (a term in either text is in the joined one), then
-    # exactly the two icontains conditions the filter always had: the joined text's boundary matches nothing.
+    # The pre-filter on tx_text_upper_trgm_idx, then exactly the two icontains conditions the filter always
+    # had: a term across the joined text's boundary matches nothing.
     "search": (
-        """UPPER((t."payee" || ' ' || t."description")) LIKE UPPER(%s)"""
+        f"{SEARCH_PREFILTER_SQL}"
         ' AND (UPPER(t."payee"::text) LIKE UPPER(%s) OR UPPER(t."description"::text) LIKE UPPER(%s))'
     ),
 }
