@@ -9,7 +9,20 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, TextField, Value
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    Field,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, JSONObject, Now
 
 from financetracker.core.tenancy import household_ids_for, household_roles
@@ -268,7 +281,10 @@ def transaction_page(
     for name in present:
         params.extend(_filter_params(name, filters[name].strip() if name == "search" else filters[name]))
     if position is not None:
-        params.append(Transaction._meta.get_field(ordering[0].lstrip("-")).get_prep_value(position[1]))
+        # The model field's own conversion, as the ORM's `date__lt=position` does (same errors for a forged cursor)
+        field = Transaction._meta.get_field(ordering[0].lstrip("-"))
+        assert isinstance(field, Field)
+        params.append(field.get_prep_value(position[1]))
     if limit is not None:
         params.append(limit)
     if offset:

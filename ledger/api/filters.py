@@ -178,7 +178,7 @@ class TransactionFilter(ShallowCopiedFilters):
         return queryset.filter(Q(payee__icontains=text) | Q(description__icontains=text))
 
 
-_NO_FILES = MultiValueDict()
+_NO_FILES: MultiValueDict[str, Any] = MultiValueDict()
 
 
 @functools.cache

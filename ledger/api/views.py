@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -15,6 +15,7 @@ from rest_framework import filters, generics, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import BasePagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -304,31 +305,40 @@ class TransactionRowsPagination(StableCursorPagination):
     """StableCursorPagination over rows read by ledger.selectors.transaction_page: the same cursor, page and
     links, with the queryset steps of CursorPagination.paginate_queryset (DRF 3.18) as one `fetch`."""
 
+    # The page's ordering. CursorPagination keeps it in `ordering`, which our base declares a string ("-id").
+    row_ordering: tuple[str, ...] = ()
+
+    def _get_position_from_instance(self, instance: Any, ordering: Sequence[str]) -> str:
+        return super()._get_position_from_instance(instance, self.row_ordering or ordering)
+
     def paginate_rows(
         self, fetch: Callable[..., list[dict[str, Any]]], request: Request, view: Any
     ) -> list[dict[str, Any]] | None:
         self.request = request
-        self.page_size = self.get_page_size(request)
-        if not self.page_size:
+        page_size = self.get_page_size(request)
+        if not page_size:
             return None
+        self.page_size = page_size
         self.base_url = request.build_absolute_uri()
-        self.ordering = self.get_ordering(request, _NO_ROWS, view)
+        self.row_ordering = ordering = self.get_ordering(request, _NO_ROWS, view)
         self.cursor = self.decode_cursor(request)
-        offset, reverse, current_position = (0, False, None) if self.cursor is None else self.cursor
-        ordering = _reversed_ordering(self.ordering) if reverse else self.ordering
-        position = None
+        offset, reverse, position = (0, False, None) if self.cursor is None else self.cursor
+        current_position = None if position is None else str(position)  # a string: the stub says int
+        after = None
         if current_position is not None:
-            assert self.cursor is not None
-            # (cursor reversed) XOR (ordering reversed): rows before the position, else after it
-            position = ("<" if self.cursor.reverse != self.ordering[0].startswith("-") else ">", current_position)
-        results = fetch(ordering=ordering, position=position, offset=offset, limit=self.page_size + 1)
-        self.page = results[: self.page_size]
-        has_following_position = len(results) > len(self.page)
-        following_position = (
-            self._get_position_from_instance(results[-1], self.ordering) if has_following_position else None
+            # (cursor reversed) XOR (ordering reversed): the rows before the position, else those after it
+            after = ("<" if reverse != ordering[0].startswith("-") else ">", current_position)
+        results = fetch(
+            ordering=_reversed_ordering(ordering) if reverse else ordering,
+            position=after,
+            offset=offset,
+            limit=page_size + 1,
         )
+        self.page = page = results[:page_size]
+        has_following_position = len(results) > len(page)
+        following_position = self._get_position_from_instance(results[-1], ordering) if has_following_position else None
         if reverse:
-            self.page = list(reversed(self.page))
+            self.page = list(reversed(page))
             self.has_next = (current_position is not None) or (offset > 0)
             self.has_previous = has_following_position
             if self.has_next:
@@ -359,7 +369,7 @@ class TransactionViewSet(HouseholdScopedViewSet):
     model = Transaction
     serializer_class = s.TransactionSerializer
     filterset_class = TransactionFilter
-    pagination_class = TransactionRowsPagination
+    pagination_class: type[BasePagination] | None = TransactionRowsPagination
     ordering_fields = ["date", "amount", "id"]
     ordering = ["-date", "-id"]
 
@@ -381,7 +391,7 @@ class TransactionViewSet(HouseholdScopedViewSet):
         page = paginator.paginate_rows(fetch, request, self)
         if page is None:  # no page size: every row, in the ordering the generic list would apply
             return Response(
-                s.transaction_list_data(fetch(tuple(OrderingFilter().get_ordering(request, _NO_ROWS, self))))
+                s.transaction_list_data(fetch(tuple(OrderingFilter().get_ordering(request, _NO_ROWS, self) or ())))
             )
         return paginator.get_paginated_response(s.transaction_list_data(page))
 

@@ -90,7 +90,7 @@ def searchable(household: Household, outsider_household: Household) -> None:
 
 
 def api_ids(client: APIClient, term: str) -> list[int]:
-    response = client.get("/api/v1/transactions/", {"search": term, "page_size": 500})
+    response = client.get("/api/v1/transactions/", {"search": term, "page_size": "500"})
     assert response.status_code == 200, response.content
     return [row["id"] for row in response.json()["results"]]
 
