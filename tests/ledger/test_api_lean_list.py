@@ -253,3 +253,14 @@ def test_another_households_rows_never_appear(
     assert client_for(owner).get("/api/v1/transactions/").json()["results"] == []
     assert client_for(owner).get(f"/api/v1/transactions/?account={theirs.pk}").json()["results"] == []
     assert len(client_for(outsider).get("/api/v1/transactions/").json()["results"]) == 1
+
+
+@pytest.mark.usefixtures("ids")
+def test_the_browsable_api_renders_the_lean_page_with_its_links_and_filters(
+    owner: User, client_for: Callable[[User], APIClient]
+) -> None:
+    response = client_for(owner).get("/api/v1/transactions/?page_size=2&ordering=amount", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "?cursor=" in page and "page_size=2" in page  # the paginator's next link
+    assert 'name="min_amount"' in page and 'name="search"' in page  # TransactionFilter's form
