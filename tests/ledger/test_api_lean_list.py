@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework import mixins
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -264,3 +266,14 @@ def test_the_browsable_api_renders_the_lean_page_with_its_links_and_filters(
     page = response.content.decode()
     assert "?cursor=" in page and "page_size=2" in page  # the paginator's next link
     assert 'name="min_amount"' in page and 'name="search"' in page  # TransactionFilter's form
+
+
+@pytest.mark.parametrize("zone", ["America/St_Johns", "Asia/Kathmandu", "UTC"])
+def test_timestamps_read_as_the_generic_list_writes_them_in_any_time_zone(
+    owner: User, ids: dict[str, int], zone: str
+) -> None:
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        assert_same_pages(owner, "/api/v1/transactions/?page_size=4")
+        body = json.loads(answer(LEAN, owner, "/api/v1/transactions/")[1])
+    expected_suffix = "Z" if zone == "UTC" else ("-03:30" if zone == "America/St_Johns" else "+05:45")
+    assert all(row["created_at"].endswith(expected_suffix) for row in body["results"])
