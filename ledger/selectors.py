@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import (
     DecimalField,
@@ -20,10 +19,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    TextField,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, JSONObject, Now
+from django.db.models.functions import Coalesce, Now
 
 from financetracker.core.tenancy import household_ids_for, household_roles
 from ledger.models import (
@@ -102,7 +100,7 @@ def transactions_for_list(queryset: QuerySet[Transaction]) -> QuerySet[Transacti
     )
 
 
-# The columns a list row shows, read with .values(): the hot list pages build no model instances.
+# The columns a list row shows (ledger.api.serializers.transaction_list_data): the list builds no model instances.
 TRANSACTION_ROW_FIELDS = (
     "id",
     "household_id",
@@ -119,42 +117,16 @@ TRANSACTION_ROW_FIELDS = (
 )
 
 
-def transaction_rows(queryset: QuerySet[Transaction], user: Any) -> QuerySet[Any]:
-    """`queryset` (already restricted and filtered) as dicts of TRANSACTION_ROW_FIELDS plus `currency`,
-    `split_lines` (each line's category, amount as text and memo, by id) and `tag_ids` (by tag name, id).
-
-    Splits and tags come in the same statement, as correlated arrays restricted like the rows: one round
-    trip for the page instead of three (on a loaded machine each round trip waits for PostgreSQL to be
-    scheduled; bench/README.md). With ORDER BY … LIMIT PostgreSQL evaluates the arrays for the page's rows
-    only, after the sort. Amounts travel as text, so they stay exact."""
-    splits = (
-        Split.objects.restrict(user, "view")
-        .filter(transaction_id=OuterRef("id"))
-        .order_by("id")
-        .values(line=JSONObject(category="category_id", amount=Cast("amount", TextField()), memo="memo"))
-    )
-    tags = (
-        TransactionTag.objects.restrict(user, "view")
-        .filter(transaction_id=OuterRef("id"))
-        .order_by("tag__name", "tag_id")  # Tag's own ordering, as `transaction.tags.all()` has it
-        .values("tag_id")
-    )
-    return queryset.values(
-        *TRANSACTION_ROW_FIELDS,
-        currency=F("account__currency"),
-        split_lines=ArraySubquery(splits),
-        tag_ids=ArraySubquery(tags),
-    )
-
-
 # --- The transaction list as SQL compiled once -------------------------------------------------------------
 
 # The list page is the hottest read and its SQL is small (bench/README.md: 2 statements of ~6 ms against
 # ~20 ms served): building it through the ORM on every request (names_to_path, setup_joins, a JSONObject and
-# two ArraySubquery per page) cost more than running it. The statement below is transaction_rows() over the
-# restricted queryset with TransactionFilter applied, written out once per shape (which filters, ordering,
-# cursor, number of households) and cached; each request only binds its values.
-# tests/ledger/test_api_lean_list.py holds it equal to the ORM's answer for every filter.
+# two ArraySubquery per page) cost more than running it. The statement below is the restricted queryset with
+# TransactionFilter applied, ordered and sliced as the cursor says, with each row's account currency, split
+# lines (amounts as text, so they stay exact) and tag ids read by correlated subqueries that PostgreSQL runs
+# above the Sort/Limit, once per row shown. It is written out once per shape (which filters, ordering, cursor,
+# number of households) and cached; each request only binds its values. tests/ledger/test_api_lean_list.py
+# holds the answers equal to DRF's generic list over the same declarations, for every filter.
 
 # The two timestamps travel as fixed-format UTC text and are parsed by datetime.fromisoformat: the driver's
 # time-zone-aware timestamptz loader (Django's, in Python) was a third of the page's fetch.
@@ -264,9 +236,11 @@ def transaction_page(
     offset: int = 0,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of transaction_rows(TransactionFilter(filters).qs.order_by(*ordering)) that `user` may see, as
-    its dicts: `filters` are the filter's cleaned values (ledger.api.filters.transaction_filter_values),
-    `position` is the cursor's ("<" or ">", value) on ordering[0], then OFFSET `offset` LIMIT `limit`.
+    """The rows of TransactionFilter(filters).qs.order_by(*ordering) that `user` may see, as dicts of
+    TRANSACTION_ROW_FIELDS plus `currency`, `split_lines` (each line's category, amount as text and memo, by id)
+    and `tag_ids` (by tag name, id). `filters` are the filter's cleaned values
+    (ledger.api.filters.transaction_filter_values), `position` is the cursor's ("<" or ">", value) on
+    ordering[0], then OFFSET `offset` LIMIT `limit`.
 
     Scoped by the households restrict() would allow for each of the three tables; none: no rows, no query."""
     allowed = tuple(household_ids_for(user, "view", model) for model in (Transaction, Split, TransactionTag))

@@ -195,8 +195,8 @@ def _datetime_formatter() -> Callable[[datetime], str | None]:
 
 
 def transaction_list_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What `TransactionSerializer(many=True).data` gives for these rows, built from the `.values()` dicts
-    of `ledger.selectors.transaction_rows` (their splits and tags included).
+    """What `TransactionSerializer(many=True).data` gives for these rows, built from the dicts of
+    `ledger.selectors.transaction_page` (their splits and tags included).
 
     The list pages are the hottest read: a DRF field per value per row cost more than the SQL behind
     them. TransactionSerializer stays the schema and the write path; tests/ledger/test_api_lean_list.py
