@@ -155,7 +155,8 @@ class TransactionStatus(models.TextChoices):
 # still applies on_delete.
 
 
-# UPPER(payee || ' ' || description), written as the search's SQL writes it so PostgreSQL matches the index.
+# UPPER(payee || ' ' || description), written as the search's SQL writes it so PostgreSQL matches the index
+# (ledger.selectors.SEARCH_PREFILTER_SQL). Keep the keyword order: migration 0009's copy must compare equal.
 TRANSACTION_SEARCH_TEXT = Upper(Func(F("payee"), Value(" "), F("description"), function="", arg_joiner=" || "))
 
 
