@@ -138,8 +138,6 @@ _ROW_COLUMNS = ", ".join(
     for name in TRANSACTION_ROW_FIELDS
 )
 _ORDER_COLUMNS = {"date": 't."date"', "amount": 't."amount"', "id": 't."id"'}
-# TRANSACTION_SEARCH_TEXT (ledger.models), whose trigram index it reads: a term in either text is in this one.
-SEARCH_PREFILTER_SQL = """UPPER((t."payee" || ' ' || t."description")) LIKE UPPER(%s)"""
 _FILTER_SQL = {
     "account": 't."account_id" = %s',
     "household": 't."household_id" = %s',
@@ -156,12 +154,8 @@ _FILTER_SQL = {
     "status": 't."status" = %s',
     # a transaction carries a tag once (transactiontag_household_tx_tag_unique): EXISTS is the ORM's join
     "tag": 'EXISTS(SELECT 1 FROM "ledger_transactiontag" tt WHERE tt."transaction_id" = t."id" AND tt."tag_id" = %s)',
-    # The pre-filter on tx_text_upper_trgm_idx, then exactly the two icontains conditions the filter always
-    # had: a term across the joined text's boundary matches nothing.
-    "search": (
-        f"{SEARCH_PREFILTER_SQL}"
-        ' AND (UPPER(t."payee"::text) LIKE UPPER(%s) OR UPPER(t."description"::text) LIKE UPPER(%s))'
-    ),
+    # icontains on either column, as Django writes it: the trigram indexes on UPPER(payee), UPPER(description)
+    "search": '(UPPER(t."payee"::text) LIKE UPPER(%s) OR UPPER(t."description"::text) LIKE UPPER(%s))',
 }
 _UNCATEGORIZED_SQL = (
     't."category_id" IS NULL AND NOT EXISTS(SELECT 1 FROM "ledger_split" s WHERE s."transaction_id" = t."id")'
@@ -223,7 +217,7 @@ def _filter_params(name: str, value: Any) -> list[Any]:
         return [int(value)] * 4
     if name == "search":
         pattern = f"%{connection.ops.prep_for_like_query(value)}%"  # what icontains binds
-        return [pattern] * 3
+        return [pattern] * 2
     return [value]
 
 

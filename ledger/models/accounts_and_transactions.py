@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import F, Func, Q, Value
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Upper
 
 from financetracker.core.money import (
@@ -155,11 +155,6 @@ class TransactionStatus(models.TextChoices):
 # still applies on_delete.
 
 
-# UPPER(payee || ' ' || description), written as the search's SQL writes it so PostgreSQL matches the index
-# (ledger.selectors.SEARCH_PREFILTER_SQL). Keep the keyword order: migration 0009's copy must compare equal.
-TRANSACTION_SEARCH_TEXT = Upper(Func(F("payee"), Value(" "), F("description"), function="", arg_joiner=" || "))
-
-
 class Transaction(HouseholdOwned):
     household = models.ForeignKey(
         Household, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
@@ -223,9 +218,6 @@ class Transaction(HouseholdOwned):
             # indexes are on UPPER(col) — an index on the bare column would never be used.
             GinIndex(OpClass(Upper("payee"), name="gin_trgm_ops"), name="tx_payee_upper_trgm_idx"),
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="tx_description_upper_trgm_idx"),
-            # The API's ?search=: one scan of one index as the pre-filter (a term in either text is in this one),
-            # the exact two-column condition as the recheck (ledger.selectors.transaction_page).
-            GinIndex(OpClass(TRANSACTION_SEARCH_TEXT, name="gin_trgm_ops"), name="tx_text_upper_trgm_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
-"""?search= reads one trigram index over UPPER(payee || ' ' || description) as a pre-filter and keeps the
-exact match it always had as the recheck: the term, taken literally, in the payee or in the description
-(Django's icontains on either column). These tests hold the API to that reference on inputs where a
-pre-filter could go wrong, and hold the SQL to the index's expression."""
+"""?search= matches the term, taken literally, in the payee or in the description (Django's icontains on
+either column), now from SQL the list writes itself (ledger.selectors.transaction_page). These tests hold
+the API to that reference on the inputs hand-written SQL, or a pre-filter over the joined texts, could get
+wrong: a term across the payee/description boundary, LIKE's wildcards and escape, case mapping outside
+ASCII, combining accents, the longest term the filter takes."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ import datetime
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.db.models import Q
 from rest_framework.test import APIClient
 
 from ledger.models import Household, Transaction, User
-from ledger.selectors import SEARCH_PREFILTER_SQL
 from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import transaction_create
 
@@ -116,7 +115,7 @@ def test_search_matches_exactly_what_it_matched_before(
 def test_a_term_across_the_payee_and_the_description_matches_nothing(
     owner: User, household: Household, client_for: Callable[[User], APIClient]
 ) -> None:
-    # The index holds "BAKERY MAIN STREET", so the pre-filter lets the row through; the recheck drops it.
+    # The joined text "Bakery Main street" holds the term; neither column does.
     assert Transaction.objects.filter(household=household, payee="Bakery", description="Main street").exists()
     client = client_for(owner)
     assert api_ids(client, "ery Mai") == []
@@ -149,15 +148,3 @@ def test_another_households_rows_never_match(
 ) -> None:
     mine, theirs = api_ids(client_for(owner), "bakery"), api_ids(client_for(outsider), "bakery")
     assert len(mine) == len(theirs) == 1 and mine != theirs
-
-
-def test_the_pre_filter_is_the_expression_the_trigram_index_holds(searchable: None) -> None:
-    # With sequential and plain index scans ruled out only a bitmap scan of an index on exactly this
-    # expression can serve the condition: a pre-filter written differently would fall back to a seq scan.
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        explain = f"EXPLAIN SELECT t.id FROM ledger_transaction t WHERE {SEARCH_PREFILTER_SQL}"  # noqa: S608 - a constant
-        cursor.execute(explain, ["%bakery%"])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Bitmap Index Scan on tx_text_upper_trgm_idx" in plan, plan
