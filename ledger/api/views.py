@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -12,12 +14,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import filters, generics, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import BasePagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from financetracker.authenticated import AuthenticatedRequest
+from financetracker.core.api.pagination import StableCursorPagination
 from financetracker.core.api.permissions import ensure_can_write, ensure_owner
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from financetracker.core.money import format_amount
@@ -26,13 +31,13 @@ from ledger.api import filters as ledger_filters
 from ledger.api import invitations as inv
 from ledger.api import serializers as s
 from ledger.api.audit import AuditEntrySerializer, audit_entries_for
-from ledger.api.filters import TransactionFilter
+from ledger.api.filters import TransactionFilter, transaction_filter_values
 from ledger.models import Account, AuditEntry, Category, Household, Invitation, Membership, Tag, Transaction, Transfer
 from ledger.selectors import (
     account_balance_as_of,
     accounts_with_balance,
     invitations_sent,
-    transaction_rows,
+    transaction_page,
     transactions_for_list,
 )
 from ledger.services import accounts_categories_tags as account_services
@@ -296,10 +301,75 @@ def _split_lines(splits: list[dict[str, Any]] | None) -> list[tx_services.SplitL
     ]
 
 
+class TransactionRowsPagination(StableCursorPagination):
+    """StableCursorPagination over rows read by ledger.selectors.transaction_page: the same cursor, page and
+    links, with the queryset steps of CursorPagination.paginate_queryset (DRF 3.18) as one `fetch`."""
+
+    # The page's ordering. CursorPagination keeps it in `ordering`, which our base declares a string ("-id").
+    row_ordering: tuple[str, ...] = ()
+
+    def _get_position_from_instance(self, instance: Any, ordering: Sequence[str]) -> str:
+        return super()._get_position_from_instance(instance, self.row_ordering or ordering)
+
+    def paginate_rows(
+        self, fetch: Callable[..., list[dict[str, Any]]], request: Request, view: Any
+    ) -> list[dict[str, Any]] | None:
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        self.page_size = page_size
+        self.base_url = request.build_absolute_uri()
+        self.row_ordering = ordering = self.get_ordering(request, _NO_ROWS, view)
+        self.cursor = self.decode_cursor(request)
+        offset, reverse, position = (0, False, None) if self.cursor is None else self.cursor
+        current_position = None if position is None else str(position)  # a string: the stub says int
+        after = None
+        if current_position is not None:
+            # (cursor reversed) XOR (ordering reversed): the rows before the position, else those after it
+            after = ("<" if reverse != ordering[0].startswith("-") else ">", current_position)
+        results = fetch(
+            ordering=_reversed_ordering(ordering) if reverse else ordering,
+            position=after,
+            offset=offset,
+            limit=page_size + 1,
+        )
+        self.page = page = results[:page_size]
+        has_following_position = len(results) > len(page)
+        following_position = self._get_position_from_instance(results[-1], ordering) if has_following_position else None
+        if reverse:
+            self.page = list(reversed(page))
+            self.has_next = (current_position is not None) or (offset > 0)
+            self.has_previous = has_following_position
+            if self.has_next:
+                self.next_position = current_position
+            if self.has_previous:
+                self.previous_position = following_position
+        else:
+            self.has_next = has_following_position
+            self.has_previous = (current_position is not None) or (offset > 0)
+            if self.has_next:
+                self.next_position = following_position
+            if self.has_previous:
+                self.previous_position = current_position
+        if (self.has_previous or self.has_next) and self.template is not None:
+            self.display_page_controls = True
+        return self.page
+
+
+# OrderingFilter.get_ordering takes a queryset it reads only when a view declares no ordering_fields.
+_NO_ROWS = Transaction.objects.none()
+
+
+def _reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(field[1:] if field.startswith("-") else f"-{field}" for field in ordering)
+
+
 class TransactionViewSet(HouseholdScopedViewSet):
     model = Transaction
     serializer_class = s.TransactionSerializer
     filterset_class = TransactionFilter
+    pagination_class: type[BasePagination] | None = TransactionRowsPagination
     ordering_fields = ["date", "amount", "id"]
     ordering = ["-date", "-id"]
 
@@ -310,14 +380,20 @@ class TransactionViewSet(HouseholdScopedViewSet):
         return transactions_for_list(Transaction.objects.filter(pk=pk)).get()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The same rows, filters, ordering and cursor as the generic list, read as .values() dicts (splits
-        # and tags in the same statement) and shaped without a serializer per row (s.transaction_list_data);
-        # the schema still comes from TransactionSerializer.
-        queryset = self.filter_queryset(self.model.objects.restrict(request.user, "view"))
-        rows = transaction_rows(queryset, request.user)
-        page = self.paginate_queryset(rows)
-        data = s.transaction_list_data(list(rows) if page is None else page)
-        return Response(data) if page is None else self.get_paginated_response(data)
+        # The rows, filters, ordering and cursor of the generic list (filter_queryset, then paginate_queryset),
+        # read by one statement compiled once per shape (ledger.selectors.transaction_page) from the query
+        # string cleaned by TransactionFilter's own fields, and shaped without a serializer per row
+        # (s.transaction_list_data); the schema still comes from TransactionSerializer and TransactionFilter.
+        filters = transaction_filter_values(request.query_params)
+        fetch = functools.partial(transaction_page, request.user, filters)
+        paginator = self.paginator
+        assert isinstance(paginator, TransactionRowsPagination)  # pagination_class
+        page = paginator.paginate_rows(fetch, request, self)
+        if page is None:  # no page size: every row, in the ordering the generic list would apply
+            return Response(
+                s.transaction_list_data(fetch(tuple(OrderingFilter().get_ordering(request, _NO_ROWS, self) or ())))
+            )
+        return paginator.get_paginated_response(s.transaction_list_data(page))
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from ledger.models import Household, User
+from ledger.models import Account, Category, Household, Tag, User
 from ledger.services import accounts_categories_tags as account_services
 from ledger.services import households
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
@@ -37,7 +37,8 @@ EXPECTED_QUERIES = {
     "categories": PER_REQUEST + 1,
     # 2. tags
     "tags": PER_REQUEST + 1,
-    # 2. transactions with their account's currency, their splits and their tags (arrays in the same statement)
+    # 2. transactions with their account's currency, their splits and their tags (arrays in the same statement),
+    #    whatever the filters and the search (one statement compiled once per shape: ledger.selectors)
     "transactions": PER_REQUEST + 1,
     # 2. transfers  3. their two sides with accounts (prefetch)
     "transfers": PER_REQUEST + 2,
@@ -69,6 +70,7 @@ def add_rows(resource: str, household: Household, owner: User, count: int, start
                 account=checking,
                 date=DAY - datetime.timedelta(days=index),
                 amount="-3.00",
+                payee=f"Payee {index}",
                 tags=[tag],
                 splits=[
                     SplitLine(category=food, amount=Decimal("-1.00")),
@@ -119,3 +121,38 @@ def test_a_filtered_transaction_list_costs_the_same(
     with django_assert_num_queries(EXPECTED_QUERIES["transactions"]):
         response = client.get("/api/v1/transactions/?min_amount=-10&status=cleared&ordering=amount&page_size=5")
     assert response.status_code == 200
+
+
+def test_every_filter_and_search_together_cost_the_same(
+    owner: User, household: Household, client_for: Callable[[User], APIClient], django_assert_num_queries: Any
+) -> None:
+    client = client_for(owner)
+    add_rows("transactions", household, owner, count=12, start=0)
+    account = Account.objects.filter(household=household).order_by("id").first()
+    category = Category.objects.filter(household=household).order_by("id").first()
+    tag = Tag.objects.filter(household=household).order_by("id").first()
+    assert account and category and tag
+    client.get("/api/v1/households/")
+    filters = (
+        f"account={account.pk}&household={household.pk}&category={category.pk}&uncategorized=false"
+        f"&date_after=2023-01-01&date_before=2024-12-31&min_amount=-10&max_amount=0&status=cleared&tag={tag.pk}"
+    )
+    for query in (filters, "search=payee", f"{filters}&search=payee&ordering=-amount"):
+        with django_assert_num_queries(EXPECTED_QUERIES["transactions"]):
+            response = client.get(f"/api/v1/transactions/?{query}&page_size=5")
+        assert response.status_code == 200 and len(response.json()["results"]) == 5
+        with django_assert_num_queries(EXPECTED_QUERIES["transactions"]):
+            assert client.get(response.json()["next"]).status_code == 200
+
+
+def test_a_person_in_no_household_gets_no_transactions_and_no_page_query(
+    owner: User, household: Household, client_for: Callable[[User], APIClient], django_assert_num_queries: Any
+) -> None:
+    add_rows("transactions", household, owner, count=3, start=0)
+    households.household_delete(household=household)
+    client = client_for(owner)
+    client.get("/api/v1/households/")
+    # 1. the token and memberships (none): nothing to read the page from
+    with django_assert_num_queries(PER_REQUEST):
+        response = client.get("/api/v1/transactions/?search=a")
+    assert response.status_code == 200 and response.json()["results"] == []
