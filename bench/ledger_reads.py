@@ -36,6 +36,7 @@ from django.db.models import Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from financetracker.core.maintenance import merge_gin_pending_lists  # noqa: E402
 from ledger.models import Account, Category, Household, Tag, Transaction, User  # noqa: E402
 from ledger.services.accounts_categories_tags import account_create, category_create, tag_create  # noqa: E402
 from ledger.services.tokens import api_token_create  # noqa: E402
@@ -53,6 +54,7 @@ def seed(rows: int) -> tuple[User, Household]:
         existing = Transaction.objects.filter(household=household).count()
         if existing >= rows:
             print(f"reusing {existing:,} transactions")
+            merge_gin_pending_lists()  # a no-op, unless it was seeded before seed() merged them as below
             return user, household
         print(f"found {existing:,} transactions, wanted {rows:,}: re-seeding")
         from ledger.services.households import household_delete
@@ -121,6 +123,7 @@ def seed(rows: int) -> tuple[User, Household]:
             [tags[0].pk, household.pk, TAG_EVERY],
         )
         cursor.execute("ANALYZE")
+    merge_gin_pending_lists()  # as the app does after its own bulk writes (financetracker/core/maintenance.py)
     print(f"seeded {rows:,} transactions in {time.perf_counter() - t0:.1f} s")
     return user, household
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from financetracker.core.maintenance import merge_gin_pending_lists
 from financetracker.core.registries import demo_seeders
 from ledger.admin.scoping import household_members_group
 from ledger.models import (
@@ -393,3 +394,4 @@ def _analyze_seeded_tables() -> None:
     apps' seeders (demo_seeders) filled tables this module does not know."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    merge_gin_pending_lists()  # the search's trigram indexes hold the demo's rows unmerged otherwise

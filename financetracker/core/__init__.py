@@ -5,6 +5,7 @@ What belongs here (and only this):
 - `tenancy`: the one restriction mechanism — roles, policies, `may`, `HouseholdQuerySet.restrict`, `GlobalQuerySet`
   for shared reference data, the abstract `HouseholdOwned` base;
 - `money` (currencies, exact amounts, display) and `dates` (the accepted date range);
+- `maintenance` (upkeep after bulk writes that autovacuum would otherwise owe: GIN pending lists);
 - `errors` (`ConflictError`), `request_context` (request id, user and household bound to logs and audit);
 - `metrics` (every business metric, whichever app counts it) and `registries` (the declared cross-app hooks,
   filled in each app's `AppConfig.ready()`);

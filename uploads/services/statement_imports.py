@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from financetracker.core import metrics
 from financetracker.core.errors import ConflictError
+from financetracker.core.maintenance import merge_gin_pending_lists
 from financetracker.core.money import currency_exponent
 from ledger.audit import audit_record_import
 from ledger.models import Account, TransactionStatus, User
@@ -230,6 +231,9 @@ def _analyze_after_commit(grown: dict[str, int]) -> None:
                         cursor.execute(_ANALYZE_SQL[table])
         except DatabaseError:  # statistics are an optimisation; the import itself has committed
             pass
+        if "ledger_transaction" in tables:
+            # The import's rows sit in the trigram indexes' pending lists, which every search would scan.
+            merge_gin_pending_lists(["ledger_transaction"])
 
     transaction.on_commit(analyze)
 
