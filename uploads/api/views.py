@@ -3,7 +3,7 @@ and exports. Every view starts from a household-restricting queryset; another ho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote
 
 from django.conf import settings
@@ -40,10 +40,17 @@ ROW_PAGE_SIZE = 100
 MAX_ROW_PAGE_SIZE = 1000
 
 
-def _declared_size(request: Request, upload: Any) -> int | None:
+class UploadedFile(TypedDict):
+    upload: Any
+    original_name: str
+    declared_size: int | None
+
+
+def _uploaded(upload: Any) -> UploadedFile:
+    """What both upload services take of a multipart file: the file, its name and its declared size."""
     # The multipart part's size; a body Content-Length larger than the limit is refused the same way.
     size = getattr(upload, "size", None)
-    return int(size) if size is not None else None
+    return {"upload": upload, "original_name": upload.name or "", "declared_size": None if size is None else int(size)}
 
 
 # Room for the multipart envelope and the other form fields around the file.
@@ -92,9 +99,7 @@ class AttachmentViewSet(HouseholdScopedViewSet):
         try:
             attachment = attachments.attachment_create(
                 household=household,
-                upload=upload,
-                original_name=upload.name or "",
-                declared_size=_declared_size(request, upload),
+                **_uploaded(upload),
                 transaction_obj=data.get("transaction"),
                 user=self.request.user,
             )
@@ -168,9 +173,7 @@ class StatementImportViewSet(HouseholdScopedViewSet):
         upload = data["file"]
         statement = statement_imports.statement_import_upload(
             account=account,
-            upload=upload,
-            original_name=upload.name or "",
-            declared_size=_declared_size(request, upload),
+            **_uploaded(upload),
             format=data.get("format"),
             mapping=data.get("mapping"),
             profile=data.get("profile"),
