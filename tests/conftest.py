@@ -33,6 +33,29 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 raise pytest.UsageError(f"CI=true but {name} is not set: the suite needs real services.")
 
 
+# The files whose tests take the longest (the CI run's --durations), slowest first. They run before everything
+# else, so under `-n auto --dist worksteal` (dev.py test) one worker starts on them while the other works through
+# the many short tests and then takes the short tests left behind them: nobody starts a two-minute test with
+# the rest of the suite done. A file's tests stay together (a worker sets up its module fixtures once, and the
+# fault tests' template cluster is migrated by one worker, not both). A file missing here only runs later.
+SLOWEST_FIRST = (
+    "tests/reference/test_figures_match_reference.py",
+    "tests/reference/test_schedules_and_reconciliation.py",
+    "tests/hardening/test_schemathesis.py",
+    "tests/faults/",
+    "tests/walls/test_admin_matrix.py",
+    "tests/walls/test_api_matrix.py",
+    "tests/test_admin_personas.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(SLOWEST_FIRST) if item.nodeid.startswith(prefix)), len(SLOWEST_FIRST))
+
+    items.sort(key=rank)  # stable: the order inside each file, and of all other tests, is kept
+
+
 def require_tool(program: str, *, install_hint: str) -> str:
     """The path of an external program a test needs (Chromium, kubectl).
 
