@@ -138,13 +138,13 @@ def build(plan: Plan, owner: User) -> Built:
     books = model.Books(base=plan.base, start_day=plan.start_day)
     categories: dict[str, Category] = {}
     for level in (False, True):  # parents first: the children's rows name them
-        rows = [
+        made = [
             (key, Category(household=household, name=name, kind=kind, parent=categories[parent] if parent else None))
             for key, name, kind, parent in CATEGORIES
             if (parent is not None) == level
         ]
-        Category.objects.bulk_create([category for _key, category in rows])
-        categories.update(rows)
+        Category.objects.bulk_create([category for _key, category in made])
+        categories.update(made)
     for key, name, kind, parent in CATEGORIES:
         category = categories[key]
         books.categories[category.pk] = model.Category(
