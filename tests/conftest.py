@@ -132,8 +132,8 @@ def live_server(live_server: Any) -> Any:
     """pytest-django's live server, answering with TCP_NODELAY on each connection, as Gunicorn does in production.
 
     Django's test server writes a response's status line, headers and body in separate small sends; with Nagle's
-    algorithm on, each send after the first waits for the client's delayed ACK, about 40 ms: nine requests in
-    ten of that server's time was that wait (schemathesis's time budget ran out before its fuzzing phase)."""
+    algorithm on, each send after the first waits for the client's delayed ACK, about 40 ms: a small API request
+    took 49 ms, 5 ms without it (schemathesis's time-bounded passes spent most of their budget waiting)."""
     server = live_server.thread.httpd
     accept = server.get_request
 
