@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
-from django.db import models
-from django.test import Client
+from django.db import models, transaction
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from budgets.services.budget_lines import budget_set
 from budgets.services.schedules import scheduled_create
-from ledger.models import Household, User
+from ledger.models import Household, Role, User
 from ledger.rules import rule_create
+from ledger.services.households import household_delete, membership_set
 from ledger.services.transactions import transaction_create
-from tests.factories import books_for
+from tests.conftest import check_deferred_constraints
+from tests.factories import UserFactory, books_for, staff_member
 from uploads.services.attachments import attachment_create
 from uploads.services.statement_imports import csv_profile_save, statement_import_upload
 
@@ -73,9 +78,21 @@ ADD_PAGE_STATUS: dict[str, tuple[int, int, int, int]] = {
 HOUSEHOLD_RULE = (200, 200, 403, 200)
 
 
-@pytest.fixture
-def outsider_rows(outsider_household: Household, outsider: User, uploads_in_tmp: None) -> None:
+def make_personas() -> dict[str, User]:
+    """The four personas of tests/conftest.py `personas`, made the same way (sign-up, roles, admin access)."""
+    owner, editor, viewer, outsider = (UserFactory(username=name) for name in ("olivia", "eddie", "vera", "oscar"))
+    household = Household.objects.get(memberships__user=owner)
+    membership_set(household=household, user=editor, role=Role.EDITOR)
+    membership_set(household=household, user=viewer, role=Role.VIEWER)
+    for person in (owner, editor, viewer, outsider):
+        staff_member(person)
+    household_delete(household=Household.objects.get(memberships__user=viewer, memberships__role=Role.OWNER))
+    return {"owner": owner, "editor": editor, "viewer": viewer, "outsider": outsider}
+
+
+def make_outsider_rows(outsider: User) -> None:
     """A row of every kind in the outsider's household, each named with SECRET."""
+    outsider_household = Household.objects.get(memberships__user=outsider, memberships__role=Role.OWNER)
     books = books_for(outsider_household, prefix=SECRET)
     transaction_create(
         account=books.checking, date=datetime.date(2024, 3, 2), amount="-9.00", payee=SECRET, category=books.rent
@@ -100,6 +117,30 @@ def outsider_rows(outsider_household: Household, outsider: User, uploads_in_tmp:
         account=books.checking, upload=io.BytesIO(b"Date,Payee,Amount\n"), original_name=f"{SECRET}.csv"
     )
     csv_profile_save(account=books.checking, name=f"{SECRET} profile", mapping={})
+
+
+@pytest.fixture(scope="module")
+def personas(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, User]]:
+    """The personas and the outsider's rows, made once for this module: its tests only open pages.
+
+    Made in a transaction of their own that is rolled back after the module's last test; each test runs in a
+    savepoint inside it (the `db` fixture), so what a page view writes (a session, a last login) is undone
+    after every test as before. Replaces, for this module, tests/conftest.py `personas` (made per test)."""
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("uploads")), "base_url": None},
+        },
+    }
+    with django_db_blocker.unblock(), override_settings(STORAGES=storages), transaction.atomic():
+        people = make_personas()
+        make_outsider_rows(people["outsider"])
+        check_deferred_constraints()
+        yield people
+        transaction.set_rollback(True)
 
 
 def test_the_matrix_covers_every_apps_admin() -> None:
@@ -137,7 +178,7 @@ def test_every_persona_opens_every_add_page_as_their_role_allows(
 
 @pytest.mark.parametrize("model", REGISTERED, ids=label)
 def test_no_members_changelist_shows_anything_of_another_household(
-    client: Client, personas: dict[str, User], outsider_rows: None, model: type[models.Model]
+    client: Client, personas: dict[str, User], model: type[models.Model]
 ) -> None:
     for persona in ("owner", "editor", "viewer"):
         client.force_login(personas[persona])
@@ -149,9 +190,7 @@ def test_no_members_changelist_shows_anything_of_another_household(
         assert "oscar" not in page, persona  # not even the outsider's username
 
 
-def test_the_outsiders_rows_exist_and_show_on_their_own_pages(
-    client: Client, personas: dict[str, User], outsider_rows: None
-) -> None:
+def test_the_outsiders_rows_exist_and_show_on_their_own_pages(client: Client, personas: dict[str, User]) -> None:
     # The negative test above is only as good as the rows it looks for: the outsider sees them all.
     client.force_login(personas["outsider"])
     hidden = [

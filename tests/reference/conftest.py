@@ -5,9 +5,14 @@ property, about a minute on an idle 2-core machine. `HYPOTHESIS_PROFILE=long` is
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
+from rest_framework.test import APIClient
+
+from ledger.models import User
 
 _COMMON: dict[str, Any] = {
     "deadline": None,
@@ -24,3 +29,10 @@ settings.register_profile(
 )
 settings.register_profile("long", max_examples=10_000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def owner_client(owner: User, client_for: Callable[[User], APIClient]) -> APIClient:
+    """The owner's client with a real bearer token, made once per test function: a fixture is not set up
+    again for each hypothesis example (called in the test's body, the token was one more row per example)."""
+    return client_for(owner)

@@ -127,10 +127,8 @@ def check_net_worth(client: APIClient, built: Built) -> None:
 
 
 @given(plan=plans())
-def test_balances_and_reports_equal_the_reference(
-    owner: User, client_for: Callable[[User], APIClient], plan: Plan
-) -> None:
-    client = client_for(owner)
+def test_balances_and_reports_equal_the_reference(owner: User, owner_client: APIClient, plan: Plan) -> None:
+    client = owner_client
 
     def check(built: Built) -> None:
         check_balances(client, built)

@@ -93,8 +93,8 @@ def admin_call(
     client.cookies.pop("messages", None)  # a message left by the previous call would show on this page
     data = {key: resolve(value, seeded, missing) for key, value in page.data.items()}
     if method == "get":
-        return call(lambda: client.get(url), options.get("watch"))
-    return call(lambda: client.post(url, data), options.get("watch"))
+        return call(lambda: client.get(url), options.get("watch"), options.get("baseline"))
+    return call(lambda: client.post(url, data), options.get("watch"), options.get("baseline"))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -106,6 +106,7 @@ def test_admin_matrix(world: World, persona: str) -> None:
     role = ROLE[persona]
     home, other = world.home_of(persona), world.other_of(persona)
     failures: list[str] = []
+    baseline = world.fingerprints()
 
     for name, page in sorted(ADMIN.items()):
         is_action = ":" in name and name not in VARIANTS
@@ -114,7 +115,7 @@ def test_admin_matrix(world: World, persona: str) -> None:
                 continue
             what = f"{persona} {method.upper()} {name}"
             watch = home.household.pk if home is not None else world.ours.household.pk
-            answer = admin_call(client, method, name, page, home, watch=watch)
+            answer = admin_call(client, method, name, page, home, watch=watch, baseline=baseline)
             if found := leaked(answer, world, persona):
                 failures.append(f"{what}: shows another household's {found}")
             if not allowed(access, role, method, answer.status, is_action, page.ok):
@@ -126,7 +127,7 @@ def test_admin_matrix(world: World, persona: str) -> None:
                 failures.append(f"{what}: a refused or read-only call changed the books")
             if not refers_to_rows(page):
                 continue
-            theirs = admin_call(client, method, name, page, other, watch=other.household.pk)
+            theirs = admin_call(client, method, name, page, other, watch=other.household.pk, baseline=baseline)
             missing = admin_call(client, method, name, page, other, missing=True)
             if found := leaked(theirs, world, persona):
                 failures.append(f"{what} on another household's row: shows its {found}")
@@ -140,6 +141,7 @@ def test_admin_matrix(world: World, persona: str) -> None:
             if theirs.changed:
                 failures.append(f"{what} changed another household's books")
     assert not failures, "\n".join(failures)
+    assert world.fingerprints() == baseline, "a call's writes outlived its savepoint"
 
 
 def test_logging_out_of_the_admin_ends_the_session(world: World) -> None:

@@ -106,6 +106,7 @@ def test_api_matrix(world: World, persona: str) -> None:
     home = world.home_of(persona)
     other = world.other_of(persona)
     failures: list[str] = []
+    baseline = world.fingerprints()
 
     def check(what: str, answer: Answer) -> None:
         if found := leaked(answer, world, persona):
@@ -119,7 +120,9 @@ def test_api_matrix(world: World, persona: str) -> None:
             if entry.obj not in (None, "rate") or entry.scope is not None:
                 # A row of the persona's household (none for anonymous).
                 url = url_of(route, entry, home, world)
-                answer = api_call(client, method, url, body_home, watch=home.household.pk if home else None)
+                answer = api_call(
+                    client, method, url, body_home, watch=home.household.pk if home else None, baseline=baseline
+                )
                 check(what, answer)
                 if not allowed(access, role, method, answer.status):
                     failures.append(f"{what} on its own household's row: {answer.status} {answer.body[:200]}")
@@ -127,7 +130,7 @@ def test_api_matrix(world: World, persona: str) -> None:
                     failures.append(f"{what}: a refused or read-only call changed the books")
                 # Another household's row answers as a missing one, and changes nothing.
                 there = url_of(route, entry, other, world)
-                theirs = api_call(client, method, there, body_home, watch=other.household.pk)
+                theirs = api_call(client, method, there, body_home, watch=other.household.pk, baseline=baseline)
                 missing = api_call(client, method, url_of(route, entry, None, world, missing=True), body_home)
                 check(what, theirs)
                 assert_same(
@@ -144,7 +147,7 @@ def test_api_matrix(world: World, persona: str) -> None:
             else:
                 url = url_of(route, entry, home, world)
                 watched = home.household.pk if home is not None and role == "viewer" else other.household.pk
-                answer = api_call(client, method, url, body_home, watch=watched)
+                answer = api_call(client, method, url, body_home, watch=watched, baseline=baseline)
                 check(what, answer)
                 if not allowed(access, role, method, answer.status):
                     failures.append(f"{what}: {answer.status} {answer.body[:200]}")
@@ -152,7 +155,9 @@ def test_api_matrix(world: World, persona: str) -> None:
                     failures.append(f"{what} changed books it may not change")
                 for field_name, key in entry.body.items() if method == "post" else ():
                     ids = [other.ids[key], MISSING_ID]
-                    theirs = api_call(client, method, url, {field_name: ids[0]}, watch=other.household.pk)
+                    theirs = api_call(
+                        client, method, url, {field_name: ids[0]}, watch=other.household.pk, baseline=baseline
+                    )
                     missing = api_call(client, method, url, {field_name: ids[1]})
                     check(what, theirs)
                     assert_same(theirs, missing, ids, f"{what} with {field_name}=<another household's>")
@@ -173,3 +178,4 @@ def test_api_matrix(world: World, persona: str) -> None:
                     if page.status >= 500:
                         failures.append(f"{what} as HTML: {page.status}")
     assert not failures, "\n".join(failures)
+    assert world.fingerprints() == baseline, "a call's writes outlived its savepoint"

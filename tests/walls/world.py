@@ -177,6 +177,10 @@ class World:
     def other_of(self, persona: str) -> Seeded:
         return self.ours if persona == "outsider" else self.theirs
 
+    def fingerprints(self) -> dict[int, dict[str, str]]:
+        """Both households' fingerprints: the baseline a run of rolled-back calls compares against (probe.call)."""
+        return {seeded.household.pk: fingerprint(seeded.household.pk) for seeded in (self.ours, self.theirs)}
+
 
 PERSONAS = ("anonymous", "owner", "editor", "viewer", "outsider")
 
