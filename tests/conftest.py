@@ -156,18 +156,21 @@ def household(owner: User) -> Household:
     return Household.objects.get(memberships__user=owner)
 
 
+def _member(household: Household, username: str, role: Role) -> User:
+    """A new person (with the personal household sign-up gives everyone) who is also `role` in `household`."""
+    user = UserFactory(username=username)
+    membership_set(household=household, user=user, role=role)
+    return user
+
+
 @pytest.fixture
 def editor(household: Household) -> User:
-    user = UserFactory(username="eddie")
-    membership_set(household=household, user=user, role=Role.EDITOR)
-    return user
+    return _member(household, "eddie", Role.EDITOR)
 
 
 @pytest.fixture
 def viewer(household: Household) -> User:
-    user = UserFactory(username="vera")
-    membership_set(household=household, user=user, role=Role.VIEWER)
-    return user
+    return _member(household, "vera", Role.VIEWER)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ again without a restart and the login throttle keeps counting (in PostgreSQL).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -78,50 +78,33 @@ def assert_after_return(stack: Stack, staying: requests.Session, leaving: reques
     assert not browsable_api_signed_in(base, leaving)
 
 
-def test_redis_cut_off_then_reachable_again(stack: Stack) -> None:
-    """The case cached_db sessions got wrong: the logout's cache delete is lost, Redis still holds the
-    session when it is reachable again, and served it: the logged-out cookie came back to life."""
-    base = stack.base
-    staying, leaving = admin_session(base), admin_session(base)
-    token = api_token(base)
-    assert signed_in(base, staying) and signed_in(base, leaving)
-    old_cookie = replaying(base, leaving)
-    stack.relay.cut()
-    try:
-        assert_outage_behaviour(stack, staying, leaving, token)
-        assert not signed_in(base, old_cookie)
-    finally:
-        stack.relay.heal()
-    assert_after_return(stack, staying, old_cookie)
+# Each way Redis can go away, and how it comes back: reachable again with everything it held (the case
+# cached_db sessions got wrong: the logout's cache delete is lost, Redis still holds the session when it is
+# reachable again, and served it, so the logged-out cookie came back to life), resumed after a pause, or
+# restarted empty.
+OUTAGES: dict[str, tuple[Callable[[Stack], None], Callable[[Stack], None]]] = {
+    "cut_off_then_reachable_again": (lambda stack: stack.relay.cut(), lambda stack: stack.relay.heal()),
+    "paused_then_resumed": (lambda stack: stack.redis.pause(), lambda stack: stack.redis.resume()),
+    "lost_then_back_empty": (lambda stack: stack.redis.kill(), lambda stack: stack.redis.start()),
+}
 
 
-def test_redis_paused_then_resumed(stack: Stack) -> None:
+@pytest.mark.parametrize("outage", OUTAGES)
+def test_redis_goes_away_and_comes_back(stack: Stack, outage: str) -> None:
+    go_away, come_back = OUTAGES[outage]
     base = stack.base
     staying, leaving = admin_session(base), admin_session(base)
     token = api_token(base)
     # Both sessions have been read (and, with a cache-backed engine, cached) while Redis was up.
     assert signed_in(base, staying) and signed_in(base, leaving)
     old_cookie = replaying(base, leaving)
-    stack.redis.pause()
+    go_away(stack)
     try:
         assert_outage_behaviour(stack, staying, leaving, token)
+        assert not signed_in(base, old_cookie)
         assert admin_session(base) is not None  # signing in works during the outage
     finally:
-        stack.redis.resume()
-    assert_after_return(stack, staying, old_cookie)
-
-
-def test_redis_lost_then_back_empty(stack: Stack) -> None:
-    base = stack.base
-    staying, leaving = admin_session(base), admin_session(base)
-    token = api_token(base)
-    assert signed_in(base, staying) and signed_in(base, leaving)
-    old_cookie = replaying(base, leaving)
-    stack.redis.kill()
-    try:
-        assert_outage_behaviour(stack, staying, leaving, token)
-    finally:
-        stack.redis.start()
+        come_back(stack)
     assert_after_return(stack, staying, old_cookie)
 
 
