@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import django_filters
@@ -113,17 +114,7 @@ class FormlessFilterBackend(ScopedFilterBackend):
         filters = self._filters(filterset_class, queryset)
         if filters is None:
             return super().filter_queryset(request, queryset, view)
-        data = request.query_params
-        cleaned: dict[str, Any] = {}
-        errors = ErrorDict()
-        for name, filter_ in filters.items():
-            field = filter_.field
-            try:
-                cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
-            except ValidationError as error:
-                errors[name] = ErrorList(error.error_list)
-        if errors:
-            raise translate_validation(errors)
+        cleaned = clean_query_string(((name, filter_.field) for name, filter_ in filters.items()), request.query_params)
         queryset = queryset.all()
         for name, value in cleaned.items():
             queryset = filters[name].filter(queryset, value)
@@ -188,15 +179,12 @@ def _transaction_filter_fields() -> tuple[tuple[str, forms.Field], ...]:
     return tuple(TransactionFilter().form.fields.items())
 
 
-def transaction_filter_values(data: QueryDict) -> dict[str, Any]:
-    """The query string cleaned as TransactionFilter's form cleans it: each field's widget reads the value,
-    the field cleans it, and any errors are raised as DjangoFilterBackend raises them (the same 400 body).
-
-    The list reads these values into one statement (ledger.selectors.transaction_page) instead of filtering
-    a queryset; TransactionFilter stays the declaration the schema and the browsable API are built from."""
+def clean_query_string(fields: Iterable[tuple[str, forms.Field]], data: QueryDict) -> dict[str, Any]:
+    """The query string cleaned as a FilterSet's form cleans it: each field's widget reads the value, the
+    field cleans it, and any errors are raised as DjangoFilterBackend raises them (the same 400 body)."""
     values: dict[str, Any] = {}
     errors = ErrorDict()
-    for name, field in _transaction_filter_fields():
+    for name, field in fields:
         try:
             values[name] = field.clean(field.widget.value_from_datadict(data, _NO_FILES, name))
         except ValidationError as error:
@@ -204,3 +192,10 @@ def transaction_filter_values(data: QueryDict) -> dict[str, Any]:
     if errors:
         raise translate_validation(errors)
     return values
+
+
+def transaction_filter_values(data: QueryDict) -> dict[str, Any]:
+    """The query string cleaned as TransactionFilter's form cleans it. The list reads these values into one
+    statement (ledger.selectors.transaction_page) instead of filtering a queryset; TransactionFilter stays the
+    declaration the schema and the browsable API are built from."""
+    return clean_query_string(_transaction_filter_fields(), data)
