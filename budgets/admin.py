@@ -112,7 +112,8 @@ class BudgetAdmin(HouseholdScopedAdmin):
             if not self.has_view_permission(request):
                 raise PermissionDenied
             households, household = _household_choice(request)
-            context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+            # No `opts`: unfold's header would then read "Budgets and planning > Budgets" above a report.
+            context = {**self.admin_site.each_context(request), "content_title": "Reports"}
             return admin_reports.report_view(
                 request, report, households=households, household=household, context=context
             )

@@ -22,6 +22,8 @@ class Entry:
     model: str | None = None  # "app_label.ModelName": its changelist
     url_name: str | None = None  # an admin URL name, opened to whoever may view `model_for_permission`
     model_for_permission: str | None = None
+    # The entry stands for every page beside its link (the reports: one entry, a page per report).
+    covers_siblings: bool = False
 
 
 GROUPS: tuple[tuple[str, tuple[Entry, ...]], ...] = (
@@ -30,7 +32,11 @@ GROUPS: tuple[tuple[str, tuple[Entry, ...]], ...] = (
         (
             Entry("Dashboard", "dashboard", url_name="admin:budgets_dashboard", model_for_permission="budgets.Budget"),
             Entry(
-                "Reports", "monitoring", url_name="admin:budgets_report_cashflow", model_for_permission="budgets.Budget"
+                "Reports",
+                "monitoring",
+                url_name="admin:budgets_report_cashflow",
+                model_for_permission="budgets.Budget",
+                covers_siblings=True,
             ),
         ),
     ),
@@ -104,15 +110,30 @@ def _link(entry: Entry) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
 
+def _section(entry: Entry, link: str) -> str:
+    """The paths the entry stands for: its link and below, or its link's folder for `covers_siblings`."""
+    return link.rstrip("/").rsplit("/", 1)[0] + "/" if entry.covers_siblings else link
+
+
 def navigation(request: HttpRequest) -> list[dict[str, Any]]:
-    """UNFOLD["SIDEBAR"]["navigation"]: called on every admin page with the request."""
-    groups = []
+    """UNFOLD["SIDEBAR"]["navigation"]: called on every admin page with the request.
+
+    One entry is marked active, the one whose section is the longest start of the path: unfold's own rule
+    (the link anywhere in the path) also lit "Budgets" on the dashboard, the budget month and the reports,
+    whose pages live below the budget admin's URL."""
+    groups: list[dict[str, Any]] = []
     for title, entries in GROUPS:
-        items = [
-            {"title": entry.title, "icon": entry.icon, "link": _link(entry)}
+        items: list[dict[str, Any]] = [
+            {"title": entry.title, "icon": entry.icon, "link": link, "section": _section(entry, link)}
             for entry in entries
             if _may_open(request, entry)
+            for link in [_link(entry)]
         ]
         if items:
             groups.append({"title": title, "separator": True, "collapsible": False, "items": items})
+    sections = [item["section"] for group in groups for item in group["items"]]
+    current = max((section for section in sections if request.path.startswith(section)), key=len, default=None)
+    for group in groups:
+        for item in group["items"]:
+            item["active"] = item.pop("section") == current
     return groups

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import unfold
 from django.test import Client
+from django.urls import reverse
 
 from ledger.models import User
 from tests.factories import staff_client, staff_member
@@ -88,3 +89,38 @@ def test_every_sidebar_entry_opens_for_a_household_owner(personas: dict[str, Use
     assert len(links) >= len(GROUPS) + 8
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+@pytest.mark.django_db
+def test_the_sidebar_marks_exactly_the_entry_of_the_page(personas: dict[str, User]) -> None:
+    """Generated from the navigation: on each entry's own page that entry alone is active, and so it is on
+    the pages below it (a change form) and, for the reports, on every report's page."""
+    from django.test import RequestFactory
+
+    from budgets.admin_reports import REPORTS
+    from financetracker.admin_navigation import navigation
+
+    owner = personas["owner"]
+
+    def active_on(path: str) -> list[str]:
+        request = RequestFactory().get(path)
+        request.user = owner
+        return [item["title"] for group in navigation(request) for item in group["items"] if item["active"]]
+
+    request = RequestFactory().get("/admin/")
+    request.user = owner
+    entries = [(item["title"], item["link"]) for group in navigation(request) for item in group["items"]]
+    for title, link in entries:
+        assert active_on(link) == [title], link
+    assert active_on("/admin/") == []
+    assert active_on(reverse("admin:budgets_budget_change", args=[1])) == ["Budgets"]
+    for key in REPORTS:
+        assert active_on(reverse(f"admin:budgets_report_{key}")) == ["Reports"], key
+
+
+@pytest.mark.django_db
+def test_a_report_page_is_headed_reports_not_the_budget_admin(personas: dict[str, User]) -> None:
+    client = Client()
+    client.force_login(personas["owner"])
+    page = client.get(reverse("admin:budgets_report_net_worth")).content.decode()
+    assert "Budgets and planning" not in page  # unfold's header of the budget admin (app, then model)
