@@ -100,6 +100,37 @@ def test_backup_prunes_old_and_partial_files_before_dumping_and_writes_balances(
     assert dump.with_suffix(".sha256").read_text().count("financetracker-") == 2
 
 
+def test_backup_succeeds_when_the_snapshot_session_exits_before_the_script_waits_for_it(
+    databases: tuple[str, str], tmp_path: Path
+) -> None:
+    # bash unsets a coprocess's NAME_PID once it has been reaped; on a busy machine psql can exit after
+    # `\\q` before the script reaches `wait` (CI saw "SNAP_PID: unbound variable"). A pause forces that order.
+    source, _ = databases
+    lines = (BACKUP / "backup.sh").read_text().splitlines(keepends=True)
+    (wait_line,) = [index for index, line in enumerate(lines) if line.startswith("wait ")]
+    slow = tmp_path / "slow-backup.sh"
+    slow.write_text("".join([*lines[:wait_line], "sleep 0.5\n", *lines[wait_line:]]))
+    backups = tmp_path / "backups"
+    backups.mkdir()
+
+    result = subprocess.run(
+        ["bash", str(slow)],
+        env={
+            **os.environ,
+            "BACKUP_SCRIPTS": str(BACKUP),
+            "BACKUP_DIR": str(backups),
+            "BACKUP_DATABASE_URL": server_url(source),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert len(list(backups.glob("financetracker-*.dump"))) == 1
+
+
 def test_a_failed_dump_leaves_no_partial_file_behind(databases: tuple[str, str], tmp_path: Path) -> None:
     result = run_script("backup.sh", BACKUP_DIR=str(tmp_path), BACKUP_DATABASE_URL=server_url("ft_no_such_database"))
     assert result.returncode != 0

@@ -11,15 +11,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict
 
 from tests.ops.conftest import sample_value
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUESTS = 24
+# Two workers of two threads each (the fixture): a burst of six holds more threads than one worker has.
+BURST = 6
+SLOW_REQUEST_PAUSE = 0.3
+HEALTHZ_COUNTER = "django_http_responses_total_by_status_view_method_total"
 
 
 def free_port() -> int:
@@ -82,19 +88,54 @@ def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
             process.wait(timeout=10)
 
 
+def slow_healthz(address: tuple[str, int]) -> int:
+    """One /healthz whose headers arrive in two parts: gthread hands a connection to a thread when its first
+    bytes arrive, so the request holds that thread for the pause."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(SLOW_REQUEST_PAUSE)
+        sock.sendall(b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def healthz_served_by_worker(multiproc_dir: Path) -> Counter[str]:
+    """Each worker's own count of /healthz responses, read from the file that worker writes."""
+    served: Counter[str] = Counter()
+    for path in multiproc_dir.glob("counter_*.db"):
+        pid = path.stem.rsplit("_", 1)[-1]
+        for key, value, _timestamp in MmapedDict(str(path), read_mode=True).read_all_values():
+            _metric, sample, labels, _help = json.loads(key)
+            if sample == HEALTHZ_COUNTER and labels.get("view") == "healthz":
+                served[pid] += int(value)
+    return served
+
+
 def test_metrics_sum_the_counters_of_every_worker(gunicorn: tuple[str, Path, Path]) -> None:
     base, multiproc_dir, _log = gunicorn
-    before = sample_value(
-        get(f"{base}/metrics")[1], "django_http_responses_total_by_status_view_method_total", view="healthz"
-    )
-    for _ in range(REQUESTS):
-        assert get(f"{base}/healthz")[0] == 200
+    host, port = base.removeprefix("http://").split(":")
+    before_page = sample_value(get(f"{base}/metrics")[1], HEALTHZ_COUNTER, view="healthz")
+    before = healthz_served_by_worker(multiproc_dir)
+    # Sequential requests may all land on one worker (whichever the kernel wakes), and the second worker
+    # may still be loading Django. Bursts of more slow requests than one worker has threads: a worker
+    # whose threads are all busy stops listening, so once both are up both serve.
+    sent = 0
+    deadline = time.monotonic() + 20
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        while True:
+            statuses = list(pool.map(lambda _: slow_healthz((host, int(port))), range(BURST)))
+            assert statuses == [200] * BURST
+            sent += BURST
+            served = healthz_served_by_worker(multiproc_dir) - before
+            if len(served) >= 2 or time.monotonic() > deadline:
+                break
+    # Both workers served some and wrote their own files; the page is their sum (no per-process python_*).
+    assert len(served) >= 2, (served, sorted(multiproc_dir.iterdir()))
+    assert sum(served.values()) == sent
     page = get(f"{base}/metrics")[1]
-    after = sample_value(page, "django_http_responses_total_by_status_view_method_total", view="healthz")
-    assert after - before == REQUESTS
-    # Both workers write their own files, and the page is their sum (no per-process python_* metrics).
-    pids = {path.stem.rsplit("_", 1)[-1] for path in multiproc_dir.glob("*.db")}
-    assert len(pids) >= 2, sorted(multiproc_dir.iterdir())
+    assert sample_value(page, HEALTHZ_COUNTER, view="healthz") - before_page == sent
     assert "python_gc_objects_collected_total" not in page
 
 

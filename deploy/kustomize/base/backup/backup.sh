@@ -27,6 +27,8 @@ trap 'rm -f "$base.dump.partial" "$base.balances.partial"' EXIT
 
 # One session holds a repeatable-read snapshot open; the balances and pg_dump both read it.
 coproc SNAP { psql -X -q -A -t -v ON_ERROR_STOP=1 --dbname="$url"; }
+# bash unsets SNAP_PID once the coprocess has exited, which it may do before `wait` runs: keep the pid.
+snap_pid=$SNAP_PID
 printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;' 'SELECT pg_export_snapshot();' >&"${SNAP[1]}"
 read -r snapshot <&"${SNAP[0]}"
 echo "snapshot $snapshot"
@@ -35,7 +37,7 @@ read -r marker <&"${SNAP[0]}"
 [[ $marker == balances-written ]] || { echo "balances query failed: $marker" >&2; exit 1; }
 pg_dump --format=custom --no-owner --snapshot="$snapshot" --dbname="$url" --file="$base.dump.partial"
 printf '%s\n' 'COMMIT;' '\q' >&"${SNAP[1]}"
-wait "$SNAP_PID"
+wait "$snap_pid"
 
 pg_restore --list "$base.dump.partial" >/dev/null
 mv "$base.balances.partial" "$base.balances"
