@@ -328,12 +328,13 @@ class TransactionRowsPagination(StableCursorPagination):
         if current_position is not None:
             # (cursor reversed) XOR (ordering reversed): the rows before the position, else those after it
             after = ("<" if reverse != ordering[0].startswith("-") else ">", current_position)
-        results = fetch(
-            ordering=_reversed_ordering(ordering) if reverse else ordering,
-            position=after,
-            offset=offset,
-            limit=page_size + 1,
-        )
+        with self.position_of_the_ordering_field():
+            results = fetch(
+                ordering=_reversed_ordering(ordering) if reverse else ordering,
+                position=after,
+                offset=offset,
+                limit=page_size + 1,
+            )
         self.page = page = results[:page_size]
         has_following_position = len(results) > len(page)
         following_position = self._get_position_from_instance(results[-1], ordering) if has_following_position else None
@@ -449,6 +450,8 @@ class TransferViewSet(HouseholdScopedViewSet):
 
     model = Transfer
     serializer_class = s.TransferSerializer
+    # Not the serializer's fields (OrderingFilter's default): a pair's amount and date are its sides', not columns.
+    ordering_fields = ["id"]
     ordering = ["-id"]
     http_method_names = ["get", "post", "delete", "head", "options"]
     filterset_fields = ["household"]
