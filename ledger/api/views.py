@@ -49,6 +49,8 @@ from ledger.services import transactions as tx_services
 class HouseholdViewSet(HouseholdScopedViewSet):
     model = Household
     serializer_class = s.HouseholdSerializer
+    # Not the serializer's fields (OrderingFilter's default): `members` orders by the memberships, one row each.
+    ordering_fields = ["name", "id"]
     ordering = ["id"]
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
