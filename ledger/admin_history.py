@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from financetracker.core.money import display_amount
-from ledger.audit import object_type_of
+from ledger.audit import household_of, object_type_of
 from ledger.models import AuditEntry
 
 
@@ -35,8 +35,12 @@ class AuditHistoryAdminMixin:
             return admin._get_obj_does_not_exist_redirect(request, model._meta, object_id)
         if not admin.has_view_or_change_permission(request, obj):
             raise PermissionDenied
+        # Filed under the object's own household, as the API's history reads them: ids are never reused today,
+        # but the page must not rest on that (and the household leads the entries' index).
         entries = (
-            AuditEntry.objects.filter(object_type=object_type_of(model), object_id=obj.pk)
+            AuditEntry.objects.filter(
+                household_id=household_of(obj), object_type=object_type_of(model), object_id=obj.pk
+            )
             .select_related("actor")
             .order_by("-at", "-id")[: self.audit_history_limit]
         )

@@ -187,7 +187,7 @@ def audit_record_many(
         entries.append(
             _entry(
                 action=action,
-                household_id=_household_of(instance),
+                household_id=household_of(instance),
                 object_type=object_type_of(instance),
                 object_id=instance.pk,
                 object_repr=str(instance),
@@ -312,11 +312,12 @@ def _audit_row(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry | None:
-    household_id = _household_of(instance)
+    household_id = household_of(instance)
     return audit_record(
         action=action, instance=instance, household_id=household_id, before=before, after=after, actor=actor
     )
 
 
-def _household_of(instance: models.Model) -> int | None:
+def household_of(instance: models.Model) -> int | None:
+    """The household an entry about `instance` is filed under (None for data every household shares)."""
     return instance.pk if isinstance(instance, Household) else getattr(instance, "household_id", None)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.test import Client
 
 from ledger.models import (
+    AuditEntry,
     Household,
     Rule,
     Transaction,
     TransactionStatus,
     User,
 )
-from tests.factories import Books, staff_member
+from ledger.models.audit import AuditAction
+from tests.factories import Books, HouseholdFactory, staff_member
 from tests.ledger.back_office import admin_url, login, messages_of, messages_of_action, reconciled_transaction
 
 # --- rules and history -------------------------------------------------------------------------------
@@ -70,6 +72,24 @@ def test_history_pages_are_scoped(
     response = login(client, personas["viewer"]).get(admin_url("transaction", "history", purchase.pk))
     assert response.status_code == 200
     assert "Corner shop" in response.content.decode()
+
+
+def test_a_history_page_shows_only_entries_filed_under_the_objects_household(
+    client: Client, personas: dict[str, User], purchase: Transaction
+) -> None:
+    # An entry of another household naming the same object id (ids are never reused today; the page must
+    # not rest on it): its request id and values stay out of this household's history.
+    AuditEntry.objects.create(
+        household=HouseholdFactory(),
+        action=AuditAction.UPDATE,
+        object_type="ledger.transaction",
+        object_id=purchase.pk,
+        request_id="other-household-request",
+        changes={"payee": ["Their shop", "Their other shop"]},
+    )
+    page = login(client, personas["viewer"]).get(admin_url("transaction", "history", purchase.pk)).content.decode()
+    assert "Corner shop" in page
+    assert "other-household-request" not in page and "Their shop" not in page
 
 
 def test_owner_deletes_a_whole_household_reconciled_history_included(
