@@ -182,7 +182,7 @@ def delimiter_of(lines: list[str]) -> tuple[str, float]:
     return best, min(best_score, 1.0)
 
 
-def _looks_like_data(row: list[str]) -> bool:
+def looks_like_data(row: list[str]) -> bool:
     evidence = DateEvidence().add_all(row)
     return evidence.dates >= 1 and any(is_amount(cell) or is_amount(cell, ",") for cell in row if cell.strip())
 
@@ -194,7 +194,7 @@ def header_index(rows: list[list[str]]) -> int | None:
         if len(cells) < 2 or DateEvidence().add_all(cells).dates:
             continue
         following = next((other for other in rows[index + 1 :] if any(cell.strip() for cell in other)), None)
-        if following is not None and _looks_like_data(following) and len(following) >= len(cells):
+        if following is not None and looks_like_data(following) and len(following) >= len(cells):
             return index
     return None
 
@@ -315,6 +315,18 @@ def detect_columns(header: list[str] | None, rows: list[list[str]], decimal: str
     if payee is None and descriptions and not _VWZ.match(names[descriptions[0]]):
         # No payee column: the description is what identifies the other party.
         found.columns["payee"] = descriptions.pop(0)
+    if header is None and payee is None and not descriptions:
+        # Nothing names the text columns: the first is the payee, the rest the description, so no text is lost.
+        texts = [
+            index
+            for index in range(width)
+            if index not in taken
+            and index not in date_columns
+            and values[index]
+            and not all(is_amount(value, decimal) for value in values[index])
+        ]
+        if texts:
+            found.columns["payee"], descriptions = texts[0], texts[1:]
     found.columns["description"] = descriptions
     bank_id = _pick(names, _BANK_ID_NAMES, set(range(width)) - taken - set(descriptions))
     if bank_id is not None and len(set(values[bank_id])) == len(values[bank_id]):

@@ -2,8 +2,9 @@
 
 A mapping (saved per account as a CsvProfile) has these keys, all optional — what is missing is detected
 (uploads.importers.csvdetect):
-    delimiter ("," ";" "\\t" "|"), has_header (default: detected, else true), skip_rows (lines before the
-    header; default: metadata lines before the header are detected and reported as skipped), encoding,
+    delimiter ("," ";" "\\t" "|"), has_header (default: detected; a first line with a date and an amount is
+    data), skip_rows (lines before the header; default: metadata lines before the header are detected and
+    reported as skipped), encoding,
     date, amount, debit, credit, direction, payee, description, bank_id — a header name or a 0-based column
     index (description may be a list, joined with spaces),
     direction_out / direction_in (the direction column's values meaning money out / in; defaults cover
@@ -32,6 +33,7 @@ from uploads.importers.csvdetect import (
     delimiter_of,
     detect_columns,
     header_index,
+    looks_like_data,
 )
 from uploads.importers.dates import ORDERS, DateEvidence, FlexibleDateReader
 
@@ -94,6 +96,15 @@ def resolve_mapping(mapping: dict[str, Any], header: list[str] | None, sample: l
         raise ImportFileError(f"No column holds dates: map the date column (columns: {names}).")
     if "amount" not in columns and not ("debit" in columns or "credit" in columns):
         raise ImportFileError("Map an amount column, or debit and credit columns.")
+    if header is None and not given and "amount" in columns and "direction" not in columns:
+        # No header names the column and no value carries a sign: money out and money in cannot be told apart
+        # (a headerless card statement lists charges unsigned), so the person says which column is what.
+        signs = [_cell(row, columns["amount"]).strip() for row in sample]
+        if not any(value.startswith(("-", "+", "(")) or value.endswith("-") for value in signs):
+            raise ImportFileError(
+                "The file has no header row and its amounts carry no sign: map the amount column "
+                "(or the debit and credit columns, or a direction column)."
+            )
     amount_samples = [
         row[index]
         for row in sample
@@ -148,7 +159,9 @@ def _header_position(mapping: dict[str, Any], rows: list[list[str]]) -> int | No
     found = header_index(rows)
     if found is not None:
         return found
-    return next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    first = next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    # A first row with a date and an amount is a transaction, not a header: the file has none.
+    return None if first is None or looks_like_data(rows[first]) else first
 
 
 def _data_rows(header: list[str] | None, rows: list[list[str]]) -> list[list[str]]:
