@@ -112,6 +112,8 @@ _PAYEE_NAMES = (
     "name / description",
     "payee name",
     "to",
+    "naam tegenpartij",
+    "handelaar",
 )
 _DESCRIPTION_NAMES = (
     "description",
@@ -136,6 +138,8 @@ _DESCRIPTION_NAMES = (
     "description 1",
     "description 2",
     "description 3",
+    "transaktionsbeschreibung",
+    "toelichting",
 )
 _BANK_ID_NAMES = (
     "transaction id",
@@ -151,7 +155,8 @@ _NOT_AMOUNT = re.compile(
     r"balance|saldo|kontostand|solde|bilanz|running|rate|kurs|original|converted|fee|tax|refund|"
     r"shipping|gift|number|^#$|^no\.?$|^nr\.?$|\bid\b|iban|account|konto|card|check|cheque|time|zeit",
 )
-_VWZ = re.compile(r"^vwz\s*\d+$|^verwendungszweck\s*\d+$")
+# Numbered description columns, all kept: "VWZ 1", "Verwendungszweck 2", Rabobank's "Omschrijving-1".
+_VWZ = re.compile(r"^(?:vwz|verwendungszweck|omschrijving)[\s-]*\d+$")
 
 
 def _name(header: str) -> str:
