@@ -96,7 +96,10 @@ def _party(details: Element, indicator: str) -> str:
 
 
 def _remittance(detail: Element) -> str:
-    return " ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd"))
+    # The structured creditor reference (RF, QR/ESR, OCR) is often a payment's only text: kept after the lines.
+    parts = [(line.text or "").strip() for line in _findall(detail, "RmtInf/Ustrd")]
+    parts += [_text(structured, "CdtrRefInf/Ref") for structured in _findall(detail, "RmtInf/Strd")]
+    return " ".join(part for part in parts if part)
 
 
 def _detail_amount(detail: Element, indicator: str) -> Decimal | None:
