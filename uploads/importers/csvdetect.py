@@ -320,8 +320,9 @@ def detect_columns(header: list[str] | None, rows: list[list[str]], decimal: str
     if payee is None and descriptions and not _VWZ.match(names[descriptions[0]]):
         # No payee column: the description is what identifies the other party.
         found.columns["payee"] = descriptions.pop(0)
-    if header is None and payee is None and not descriptions:
-        # Nothing names the text columns: the first is the payee, the rest the description, so no text is lost.
+    if "payee" not in found.columns and not descriptions and (header is None or found.confidence.get("date", 0) < 0.8):
+        # Nothing names the text columns (no header, or a first line that names not even the date, like an
+        # account line): the first is the payee, the rest the description, so no text is lost.
         texts = [
             index
             for index in range(width)
