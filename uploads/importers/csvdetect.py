@@ -192,12 +192,23 @@ def looks_like_data(row: list[str]) -> bool:
     return evidence.dates >= 1 and any(is_amount(cell) or is_amount(cell, ",") for cell in row if cell.strip())
 
 
+def _names_date_and_amount(row: list[str]) -> bool:
+    names = [_name(cell) for cell in row]
+    return any(name in _DATE_NAMES or "date" in name or "datum" in name for name in names) and any(
+        name in _AMOUNT_NAMES or "amount" in name or "betrag" in name for name in names
+    )
+
+
 def header_index(rows: list[list[str]]) -> int | None:
-    """The header: the first row of text cells that data rows (a date and an amount) follow."""
+    """The header: the first row of text cells that data rows (a date and an amount) follow; or, before it, a
+    row naming a date and an amount column with data further on (a card statement lists its pending rows,
+    dated "Pending", between the header and the booked ones)."""
     for index, row in enumerate(rows[:40]):
         cells = [cell for cell in row if cell.strip()]
         if len(cells) < 2 or DateEvidence().add_all(cells).dates:
             continue
+        if _names_date_and_amount(cells) and any(looks_like_data(other) for other in rows[index + 1 : 40]):
+            return index
         following = next((other for other in rows[index + 1 :] if any(cell.strip() for cell in other)), None)
         if following is not None and looks_like_data(following) and len(following) >= len(cells):
             return index

@@ -13,7 +13,8 @@ A mapping (saved per account as a CsvProfile) has these keys, all optional — w
     whole column), decimal ("." or ","; default: from the amounts).
 
 Rows after the data that are not transactions (a totals line, the header repeated, a closing balance) are
-reported as skipped, not errors; a row without a readable date between data rows is an error.
+reported as skipped, not errors; a row without a readable date between data rows is an error. A row dated
+"Pending" is not booked yet: skipped, and said so.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from uploads.importers.dates import ORDERS, DateEvidence, FlexibleDateReader
 _SAMPLE_ROWS = 200
 _HEAD_LINES = 40
 _DECIMAL_FIELDS = ("amount", "debit", "credit")
+# What a card statement writes in the date column of a transaction not yet booked.
+_PENDING = {"pending", "vorgemerkt", "in behandeling", "en cours"}
 
 
 def _column_index(reference: Any, header: list[str] | None, field: str) -> int:
@@ -258,6 +261,9 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
     out_values = {value.strip().lower() for value in mapping.get("direction_out") or DIRECTION_OUT}
     in_values = {value.strip().lower() for value in mapping.get("direction_in") or DIRECTION_IN}
     normal_header = [cell.strip().lower() for cell in header] if header else None
+    # A direction column that only ever marks one side ("CR" on a card's payments) means the other when blank.
+    marked = {_cell(row, direction_index).strip().lower() for _line, row in body} - {""}
+    blank_is_out, blank_is_in = bool(marked) and marked <= in_values, bool(marked) and marked <= out_values
 
     def build(line_number: int, row: list[str]) -> ParsedRow:
         parsed = ParsedRow(line_number=line_number)
@@ -267,9 +273,9 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
                 amount = parse_decimal(_cell(row, amount_index), decimal_separator=decimal)
                 if direction_index is not None:
                     sign = _cell(row, direction_index).strip().lower()
-                    if sign in out_values:
+                    if sign in out_values or (not sign and blank_is_out):
                         amount = -abs(amount)
-                    elif sign in in_values:
+                    elif sign in in_values or (not sign and blank_is_in):
                         amount = abs(amount)
                     else:
                         raise ValueError(f"direction {sign!r} is neither money out nor money in")
@@ -315,6 +321,9 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
             and [cell.strip().lower() for cell in row] == normal_header
         ):
             yield ParsedRow(line_number=line_number, skip="the header repeated")
+            continue
+        if _cell(row, date_index).strip().lower() in _PENDING:
+            yield ParsedRow(line_number=line_number, skip="a pending transaction, not yet booked")
             continue
         parsed = build(line_number, row)
         if parsed.error and not DateEvidence().add_all([_cell(row, date_index)]).dates:
