@@ -14,7 +14,8 @@ A mapping (saved per account as a CsvProfile) has these keys, all optional — w
 
 Rows after the data that are not transactions (a totals line, the header repeated, a closing balance) are
 reported as skipped, not errors; a row without a readable date between data rows is an error. A row dated
-"Pending" is not booked yet: skipped, and said so.
+"Pending" is not booked yet: skipped, and said so. A line with only text (no date, no amount) after a
+transaction continues its description.
 """
 
 from __future__ import annotations
@@ -297,6 +298,14 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
     # Rows whose date cell holds no date at all are held back: followed by more data they are errors, at the
     # end of the file they are a footer (totals, closing balance) and reported as skipped.
     held: list[ParsedRow] = []
+    # The last data row waits for the next line: one with only text (no date, no amount) continues its
+    # description (OCBC writes the merchant on the line below), rather than being an error row of its own.
+    kept: list[ParsedRow] = []
+    amount_indexes = [index for index in (amount_index, debit_index, credit_index) if index is not None]
+
+    def continues(row: list[str]) -> bool:
+        return not _cell(row, date_index).strip() and not any(_cell(row, index).strip() for index in amount_indexes)
+
     replay = iter(body)
     while True:
         record = next(replay, None)
@@ -308,6 +317,8 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
             except StopIteration:
                 break
             except csv.Error as error:
+                yield from kept
+                kept = []
                 yield ParsedRow(line_number=reader.line_num + line_offset, error=f"unreadable CSV: {error}")
                 previous_end = reader.line_num + line_offset
                 continue
@@ -315,23 +326,32 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
             line_number, previous_end = previous_end + 1, reader.line_num + line_offset
         if not any(cell.strip() for cell in row):
             continue
+        if kept and not held and continues(row):
+            more = " ".join(cell for cell in row if cell.strip())
+            kept[0].description = clip(f"{kept[0].description} {more}", 500)
+            continue
         if (
             normal_header is not None
             and row[0].strip().lower() == normal_header[0]
             and [cell.strip().lower() for cell in row] == normal_header
         ):
+            yield from kept
+            kept = []
             yield ParsedRow(line_number=line_number, skip="the header repeated")
             continue
         if _cell(row, date_index).strip().lower() in _PENDING:
+            yield from kept
+            kept = []
             yield ParsedRow(line_number=line_number, skip="a pending transaction, not yet booked")
             continue
         parsed = build(line_number, row)
         if parsed.error and not DateEvidence().add_all([_cell(row, date_index)]).dates:
             held.append(parsed)
             continue
+        yield from kept
         yield from held
-        held = []
-        yield parsed
+        held, kept = [], [parsed]
+    yield from kept
     for trailing in held:
         trailing.error, trailing.skip = "", "after the data: not a transaction (a totals or footer line)"
         trailing.date = trailing.amount = None
