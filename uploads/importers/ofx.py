@@ -39,6 +39,11 @@ _DTPOSTED = re.compile(rb"<DTPOSTED>\s*(\d{8})", re.IGNORECASE)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _LEAF = re.compile(r"<([A-Za-z0-9.]+)>([^<]*)")
 _LEADING_JUNK = re.compile(rb"^(?:\xef\xbb\xbf)?\s+")
+# The bank's answer to the download request, when it is an error rather than a statement.
+_ERROR_STATUS = re.compile(
+    rb"<STATUS>\s*<CODE>\s*(\d+)\s*(?:</CODE>)?\s*<SEVERITY>\s*ERROR\s*(?:</SEVERITY>)?\s*(?:<MESSAGE>\s*([^<]*))?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -64,6 +69,13 @@ def parse_ofx(stream: IO[bytes]) -> Iterator[ParsedRow]:
     if len(rows) != len(blocks):  # pragma: no cover - both readers make one row per aggregate; a guard for changes
         raise ImportFileError(f"The file holds {len(blocks)} transactions but {len(rows)} were read.")
     if not rows and not _has_statement(upper):
+        status = _ERROR_STATUS.search(raw)
+        if status is not None:
+            said = status.group(2).decode("ascii", errors="replace").strip() if status.group(2) else ""
+            raise ImportFileError(
+                "The OFX file holds no bank or credit card statement: the bank answered with error "
+                f"{status.group(1).decode('ascii')}{f' ({said})' if said else ''}."
+            )
         raise ImportFileError("The OFX file holds no bank or credit card statement.")
     yield from rows
 
