@@ -168,6 +168,16 @@ def test_it_refuses_xml_with_entities(name):
         rows("camt", name)
 
 
+def test_a_camt_file_with_entries_of_several_accounts_is_refused_not_mixed_into_one():
+    # genkgo's two-statement file is of one account (both read); with the second statement's IBAN changed, two.
+    data = (Path(__file__).parent / "corpus" / "camt" / "genkgo-camt053.v2.multi.statement.xml").read_bytes()
+    assert len(list(parse_statement("camt", io.BytesIO(data)))) == 2
+    first, second = data.split(b"</Stmt>", 1)
+    other = first + b"</Stmt>" + second.replace(b"<IBAN>NL26VAYB8060476890<", b"<IBAN>NL69INGB0123456789<", 1)
+    with pytest.raises(ImportFileError, match=r"several accounts \(NL26VAYB8060476890, NL69INGB0123456789\)"):
+        list(parse_statement("camt", io.BytesIO(other)))
+
+
 def test_it_refuses_a_broken_ofx_file():
     with pytest.raises(ImportFileError):
         rows("ofx", "bank.qif")
