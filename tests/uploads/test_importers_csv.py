@@ -177,3 +177,10 @@ def test_automatic_mapping_reads_at_least_nine_in_ten_corpus_csvs_right_with_no_
             right.append(entry["path"])
     assert len(entries) >= 12
     assert len(right) >= 0.9 * len(entries), sorted({entry["path"] for entry in entries} - set(right))
+
+
+def test_a_metadata_line_naming_a_date_and_an_amount_above_a_wider_table_is_not_its_header():
+    data = b"Statement date,Amount due\nCard statement\nDate,Description,Amount,Balance\n2024-03-01,Shop,-1.00,99.00\n"
+    parsed = rows(data)
+    assert [(row.skip != "", row.error) for row in parsed] == [(True, ""), (True, ""), (False, "")]
+    assert (parsed[-1].payee, parsed[-1].amount) == ("Shop", Decimal("-1.00"))

@@ -207,7 +207,9 @@ def header_index(rows: list[list[str]]) -> int | None:
         cells = [cell for cell in row if cell.strip()]
         if len(cells) < 2 or DateEvidence().add_all(cells).dates:
             continue
-        if _names_date_and_amount(cells) and any(looks_like_data(other) for other in rows[index + 1 : 40]):
+        # As wide as the data it names: "Statement date,Amount due" above a wider table is not its header.
+        data = next((other for other in rows[index + 1 : 40] if looks_like_data(other)), None)
+        if _names_date_and_amount(cells) and data is not None and len(data) <= len(row):
             return index
         following = next((other for other in rows[index + 1 :] if any(cell.strip() for cell in other)), None)
         if following is not None and looks_like_data(following) and len(following) >= len(cells):
