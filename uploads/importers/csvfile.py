@@ -262,9 +262,11 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
     out_values = {value.strip().lower() for value in mapping.get("direction_out") or DIRECTION_OUT}
     in_values = {value.strip().lower() for value in mapping.get("direction_in") or DIRECTION_IN}
     normal_header = [cell.strip().lower() for cell in header] if header else None
-    # A direction column that only ever marks one side ("CR" on a card's payments) means the other when blank.
+    # A direction column that only ever says CR (a card's payments) or DR means the other side when blank; a
+    # lone one-letter mark ("C") may be a cleared flag, so that stays an error.
     marked = {_cell(row, direction_index).strip().lower() for _line, row in body} - {""}
-    blank_is_out, blank_is_in = bool(marked) and marked <= in_values, bool(marked) and marked <= out_values
+    blank_is_out = bool(marked) and marked <= {"cr", "credit"} and marked <= in_values
+    blank_is_in = bool(marked) and marked <= {"dr", "debit"} and marked <= out_values
 
     def build(line_number: int, row: list[str]) -> ParsedRow:
         parsed = ParsedRow(line_number=line_number)
