@@ -56,9 +56,27 @@ class RefusedFile(ValueError):
     """The bytes are of a kind this application does not accept."""
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """The codec of UTF-16 text without a BOM (every other byte NUL): "utf-16-le" or "utf-16-be"; else None."""
+    sample = head[:512]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    # Latin-script text has a zero high byte in (nearly) every character, and no zero low byte.
+    if odd.count(0) >= 0.9 * len(odd) and not even.count(0):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and not odd.count(0):
+        return "utf-16-be"
+    return None
+
+
 def decode_head(head: bytes) -> str | None:
-    """The first bytes as text (BOM-aware), or None when they are not text."""
-    if head.startswith(codecs.BOM_UTF8):
+    """The first bytes as text (BOM-aware, and UTF-16 without one), or None when they are not text."""
+    bomless_utf16 = utf16_without_bom(head)
+    if bomless_utf16 is not None:
+        text = head[: len(head) - (len(head) % 2)].decode(bomless_utf16, errors="ignore")
+    elif head.startswith(codecs.BOM_UTF8):
         text = head[3:].decode("utf-8", errors="ignore")
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = head[: len(head) - (len(head) % 2)].decode("utf-16", errors="ignore")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -167,6 +168,37 @@ def test_it_refuses_xml_with_entities(name):
         rows("camt", name)
 
 
+def test_a_camt_file_with_entries_of_several_accounts_is_refused_not_mixed_into_one():
+    # genkgo's two-statement file is of one account (both read); with the second statement's IBAN changed, two.
+    data = (Path(__file__).parent / "corpus" / "camt" / "genkgo-camt053.v2.multi.statement.xml").read_bytes()
+    assert len(list(parse_statement("camt", io.BytesIO(data)))) == 2
+    first, second = data.split(b"</Stmt>", 1)
+    other = first + b"</Stmt>" + second.replace(b"<IBAN>NL26VAYB8060476890<", b"<IBAN>NL69INGB0123456789<", 1)
+    with pytest.raises(ImportFileError, match=r"several accounts \(NL26VAYB8060476890, NL69INGB0123456789\)"):
+        list(parse_statement("camt", io.BytesIO(other)))
+
+
 def test_it_refuses_a_broken_ofx_file():
     with pytest.raises(ImportFileError):
         rows("ofx", "bank.qif")
+
+
+def _with_transactions(accounts: int) -> bytes:
+    """ofxparse's multiple_accounts.ofx (checking 9100 and savings 9200, no transactions) with one transaction
+    added to the first `accounts` statements, as a bank's download of several accounts has."""
+    data = (Path(__file__).parent / "corpus" / "ofx" / "ofxparse-multiple_accounts.ofx").read_bytes()
+    first, *statements = data.split(b"</BANKACCTFROM>")
+    for index, rest in enumerate(statements):
+        transaction = (
+            b"<BANKTRANLIST><STMTTRN><TRNTYPE>DEBIT</TRNTYPE><DTPOSTED>20120602</DTPOSTED>"
+            b"<TRNAMT>-1.00</TRNAMT><FITID>F%d</FITID><NAME>Shop</NAME></STMTTRN></BANKTRANLIST>" % index
+        )
+        first += b"</BANKACCTFROM>" + (transaction if index < accounts else b"") + rest
+    return first
+
+
+def test_an_ofx_file_with_transactions_of_several_accounts_is_refused_not_mixed_into_one():
+    with pytest.raises(ImportFileError, match=r"several accounts \(9100, 9200\)"):
+        list(parse_statement("ofx", io.BytesIO(_with_transactions(2))))
+    # Several statements of which one has transactions: that one account's rows.
+    assert [row.bank_id for row in parse_statement("ofx", io.BytesIO(_with_transactions(1)))] == ["F0"]

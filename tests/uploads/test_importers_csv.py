@@ -177,3 +177,18 @@ def test_automatic_mapping_reads_at_least_nine_in_ten_corpus_csvs_right_with_no_
             right.append(entry["path"])
     assert len(entries) >= 12
     assert len(right) >= 0.9 * len(entries), sorted({entry["path"] for entry in entries} - set(right))
+
+
+def test_a_metadata_line_naming_a_date_and_an_amount_above_a_wider_table_is_not_its_header():
+    data = b"Statement date,Amount due\nCard statement\nDate,Description,Amount,Balance\n2024-03-01,Shop,-1.00,99.00\n"
+    parsed = rows(data)
+    assert [(row.skip != "", row.error) for row in parsed] == [(True, ""), (True, ""), (False, "")]
+    assert (parsed[-1].payee, parsed[-1].amount) == ("Shop", Decimal("-1.00"))
+
+
+def test_a_blank_beside_a_lone_one_letter_mark_stays_an_error_not_a_guessed_sign():
+    # "C" alone may be a cleared flag: only CR/DR (or credit/debit) mark one side so that blank means the other.
+    data = b"Date,Payee,Amount,Flag\n2024-03-01,A,5.00,C\n2024-03-02,B,6.00,\n"
+    assert [row.error != "" for row in rows(data)] == [False, True]
+    data = b"Date,Payee,Amount,Flag\n2024-03-01,A,5.00,CR\n2024-03-02,B,6.00,\n"
+    assert [row.amount for row in rows(data)] == [Decimal("5.00"), Decimal("-6.00")]

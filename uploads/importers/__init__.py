@@ -10,6 +10,7 @@ file size (OFX excepted: ofxtools reads the whole file, which IMPORT_MAX_BYTES b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -90,6 +91,14 @@ def _is_camt(text: str) -> bool:
     return any(marker in text for marker in ("camt.053", "camt.052", "camt.054", "BkToCstmr"))
 
 
+# SWIFT MT940/MT942: a ":20:" reference line, then the account, balance or statement-line tags.
+_MT940 = re.compile(r"^:20:.*?^:(?:25|28C|60[FM]|61):", re.MULTILINE | re.DOTALL)
+
+
+def _is_mt940(text: str) -> bool:
+    return _MT940.search(text) is not None
+
+
 FORMATS = Registry(
     (
         StatementFormat(
@@ -125,7 +134,8 @@ FORMATS = Registry(
             content_types=frozenset({sniffing.XML}),
             detects=_is_camt,
         ),
-    )
+    ),
+    unsupported=(("a SWIFT MT940 statement", _is_mt940),),
 )
 
 

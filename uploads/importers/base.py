@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING
 
 from financetracker.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from uploads.sniffing import utf16_without_bom
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -41,14 +42,18 @@ _CHUNK = 1 << 16
 
 
 def detect_encoding(stream: IO[bytes]) -> str:
-    """BOM first; else UTF-8 if every byte decodes; else Windows-1252; else Latin-1. Streams, then rewinds."""
+    """BOM first; UTF-16 without one; else UTF-8 if every byte decodes; else Windows-1252; else Latin-1.
+    Streams, then rewinds."""
     stream.seek(0)
-    head = stream.read(4)
+    head = stream.read(512)
     stream.seek(0)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    # NUL-padded UTF-16 decodes as UTF-8 too, into text with a NUL between the characters.
+    if (bomless_utf16 := utf16_without_bom(head)) is not None:
+        return bomless_utf16
     for encoding in ("utf-8", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:

@@ -5,8 +5,9 @@ A batch entry (<Ntry> with several <TxDtls>) becomes one row per detail when the
 to the entry's, else one row with the entry's amount and the details in its description. Pending entries
 are skipped (and said so); a reversal (RvslInd) keeps the sign of its own CdtDbtInd and says "Reversal".
 The bank id is the detail's AcctSvcrRef, else the entry's AcctSvcrRef (with the detail's position when
-the entry is split). CdtDbtInd gives the sign (DBIT is money out). DTDs,
-entities and external references are refused (billion laughs, XXE).
+the entry is split). CdtDbtInd gives the sign (DBIT is money out). Entries of several accounts in one file
+are refused, never mixed into one account. DTDs, entities and external references are refused (billion
+laughs, XXE).
 """
 
 from __future__ import annotations
@@ -96,7 +97,10 @@ def _party(details: Element, indicator: str) -> str:
 
 
 def _remittance(detail: Element) -> str:
-    return " ".join((n.text or "").strip() for n in _findall(detail, "RmtInf/Ustrd"))
+    # The structured creditor reference (RF, QR/ESR, OCR) is often a payment's only text: kept after the lines.
+    parts = [(line.text or "").strip() for line in _findall(detail, "RmtInf/Ustrd")]
+    parts += [_text(structured, "CdtrRefInf/Ref") for structured in _findall(detail, "RmtInf/Strd")]
+    return " ".join(part for part in parts if part)
 
 
 def _detail_amount(detail: Element, indicator: str) -> Decimal | None:
@@ -175,6 +179,8 @@ def parse_camt(stream: IO[bytes]) -> Iterator[ParsedRow]:
     entry_line = 0
     depth_in_entry = 0
     seen_statement = False
+    account = ""
+    booked_accounts: list[str] = []
     parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     expat = getattr(parser, "parser", None)
     disable_deferral = getattr(expat, "SetReparseDeferralEnabled", None)
@@ -191,8 +197,17 @@ def parse_camt(stream: IO[bytes]) -> Iterator[ParsedRow]:
                     entry_line = reader.line_number
                     depth_in_entry += 1
                 continue
-            if name == "Ntry":
+            if name == "Acct" and not depth_in_entry:
+                account = _text(element, "Id/IBAN") or _text(element, "Id/Othr/Id")
+            elif name == "Ntry":
                 depth_in_entry -= 1
+                if account not in booked_accounts:
+                    booked_accounts.append(account)
+                if len(booked_accounts) > 1:
+                    raise ImportFileError(
+                        f"The file holds entries of several accounts ({', '.join(a or '?' for a in booked_accounts)}): "
+                        "export one account a file."
+                    )
                 yield from _rows_of_entry(element, entry_line)
                 element.clear()
             elif name in _STATEMENTS:

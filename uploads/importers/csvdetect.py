@@ -112,6 +112,8 @@ _PAYEE_NAMES = (
     "name / description",
     "payee name",
     "to",
+    "naam tegenpartij",
+    "handelaar",
 )
 _DESCRIPTION_NAMES = (
     "description",
@@ -136,6 +138,8 @@ _DESCRIPTION_NAMES = (
     "description 1",
     "description 2",
     "description 3",
+    "transaktionsbeschreibung",
+    "toelichting",
 )
 _BANK_ID_NAMES = (
     "transaction id",
@@ -151,7 +155,8 @@ _NOT_AMOUNT = re.compile(
     r"balance|saldo|kontostand|solde|bilanz|running|rate|kurs|original|converted|fee|tax|refund|"
     r"shipping|gift|number|^#$|^no\.?$|^nr\.?$|\bid\b|iban|account|konto|card|check|cheque|time|zeit",
 )
-_VWZ = re.compile(r"^vwz\s*\d+$|^verwendungszweck\s*\d+$")
+# Numbered description columns, all kept: "VWZ 1", "Verwendungszweck 2", Rabobank's "Omschrijving-1".
+_VWZ = re.compile(r"^(?:vwz|verwendungszweck|omschrijving)[\s-]*\d+$")
 
 
 def _name(header: str) -> str:
@@ -182,19 +187,32 @@ def delimiter_of(lines: list[str]) -> tuple[str, float]:
     return best, min(best_score, 1.0)
 
 
-def _looks_like_data(row: list[str]) -> bool:
+def looks_like_data(row: list[str]) -> bool:
     evidence = DateEvidence().add_all(row)
     return evidence.dates >= 1 and any(is_amount(cell) or is_amount(cell, ",") for cell in row if cell.strip())
 
 
+def _names_date_and_amount(row: list[str]) -> bool:
+    names = [_name(cell) for cell in row]
+    return any(name in _DATE_NAMES or "date" in name or "datum" in name for name in names) and any(
+        name in _AMOUNT_NAMES or "amount" in name or "betrag" in name for name in names
+    )
+
+
 def header_index(rows: list[list[str]]) -> int | None:
-    """The header: the first row of text cells that data rows (a date and an amount) follow."""
+    """The header: the first row of text cells that data rows (a date and an amount) follow; or, before it, a
+    row naming a date and an amount column with data further on (a card statement lists its pending rows,
+    dated "Pending", between the header and the booked ones)."""
     for index, row in enumerate(rows[:40]):
         cells = [cell for cell in row if cell.strip()]
         if len(cells) < 2 or DateEvidence().add_all(cells).dates:
             continue
+        # As wide as the data it names: "Statement date,Amount due" above a wider table is not its header.
+        data = next((other for other in rows[index + 1 : 40] if looks_like_data(other)), None)
+        if _names_date_and_amount(cells) and data is not None and len(data) <= len(row):
+            return index
         following = next((other for other in rows[index + 1 :] if any(cell.strip() for cell in other)), None)
-        if following is not None and _looks_like_data(following) and len(following) >= len(cells):
+        if following is not None and looks_like_data(following) and len(following) >= len(cells):
             return index
     return None
 
@@ -315,6 +333,19 @@ def detect_columns(header: list[str] | None, rows: list[list[str]], decimal: str
     if payee is None and descriptions and not _VWZ.match(names[descriptions[0]]):
         # No payee column: the description is what identifies the other party.
         found.columns["payee"] = descriptions.pop(0)
+    if "payee" not in found.columns and not descriptions and (header is None or found.confidence.get("date", 0) < 0.8):
+        # Nothing names the text columns (no header, or a first line that names not even the date, like an
+        # account line): the first is the payee, the rest the description, so no text is lost.
+        texts = [
+            index
+            for index in range(width)
+            if index not in taken
+            and index not in date_columns
+            and values[index]
+            and not all(is_amount(value, decimal) for value in values[index])
+        ]
+        if texts:
+            found.columns["payee"], descriptions = texts[0], texts[1:]
     found.columns["description"] = descriptions
     bank_id = _pick(names, _BANK_ID_NAMES, set(range(width)) - taken - set(descriptions))
     if bank_id is not None and len(set(values[bank_id])) == len(values[bank_id]):

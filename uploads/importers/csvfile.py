@@ -2,8 +2,9 @@
 
 A mapping (saved per account as a CsvProfile) has these keys, all optional — what is missing is detected
 (uploads.importers.csvdetect):
-    delimiter ("," ";" "\\t" "|"), has_header (default: detected, else true), skip_rows (lines before the
-    header; default: metadata lines before the header are detected and reported as skipped), encoding,
+    delimiter ("," ";" "\\t" "|"), has_header (default: detected; a first line with a date and an amount is
+    data), skip_rows (lines before the header; default: metadata lines before the header are detected and
+    reported as skipped), encoding,
     date, amount, debit, credit, direction, payee, description, bank_id — a header name or a 0-based column
     index (description may be a list, joined with spaces),
     direction_out / direction_in (the direction column's values meaning money out / in; defaults cover
@@ -12,7 +13,9 @@ A mapping (saved per account as a CsvProfile) has these keys, all optional — w
     whole column), decimal ("." or ","; default: from the amounts).
 
 Rows after the data that are not transactions (a totals line, the header repeated, a closing balance) are
-reported as skipped, not errors; a row without a readable date between data rows is an error.
+reported as skipped, not errors; a row without a readable date between data rows is an error. A row dated
+"Pending" is not booked yet: skipped, and said so. A line with only text (no date, no amount) after a
+transaction continues its description.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ from uploads.importers.csvdetect import (
     delimiter_of,
     detect_columns,
     header_index,
+    looks_like_data,
 )
 from uploads.importers.dates import ORDERS, DateEvidence, FlexibleDateReader
 
 _SAMPLE_ROWS = 200
 _HEAD_LINES = 40
 _DECIMAL_FIELDS = ("amount", "debit", "credit")
+# What a card statement writes in the date column of a transaction not yet booked.
+_PENDING = {"pending", "vorgemerkt", "in behandeling", "en cours"}
 
 
 def _column_index(reference: Any, header: list[str] | None, field: str) -> int:
@@ -94,6 +100,15 @@ def resolve_mapping(mapping: dict[str, Any], header: list[str] | None, sample: l
         raise ImportFileError(f"No column holds dates: map the date column (columns: {names}).")
     if "amount" not in columns and not ("debit" in columns or "credit" in columns):
         raise ImportFileError("Map an amount column, or debit and credit columns.")
+    if header is None and not given and "amount" in columns and "direction" not in columns:
+        # No header names the column and no value carries a sign: money out and money in cannot be told apart
+        # (a headerless card statement lists charges unsigned), so the person says which column is what.
+        signs = [_cell(row, columns["amount"]).strip() for row in sample]
+        if not any(value.startswith(("-", "+", "(")) or value.endswith("-") for value in signs):
+            raise ImportFileError(
+                "The file has no header row and its amounts carry no sign: map the amount column "
+                "(or the debit and credit columns, or a direction column)."
+            )
     amount_samples = [
         row[index]
         for row in sample
@@ -148,7 +163,9 @@ def _header_position(mapping: dict[str, Any], rows: list[list[str]]) -> int | No
     found = header_index(rows)
     if found is not None:
         return found
-    return next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    first = next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    # A first row with a date and an amount is a transaction, not a header: the file has none.
+    return None if first is None or looks_like_data(rows[first]) else first
 
 
 def _data_rows(header: list[str] | None, rows: list[list[str]]) -> list[list[str]]:
@@ -245,6 +262,11 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
     out_values = {value.strip().lower() for value in mapping.get("direction_out") or DIRECTION_OUT}
     in_values = {value.strip().lower() for value in mapping.get("direction_in") or DIRECTION_IN}
     normal_header = [cell.strip().lower() for cell in header] if header else None
+    # A direction column that only ever says CR (a card's payments) or DR means the other side when blank; a
+    # lone one-letter mark ("C") may be a cleared flag, so that stays an error.
+    marked = {_cell(row, direction_index).strip().lower() for _line, row in body} - {""}
+    blank_is_out = bool(marked) and marked <= {"cr", "credit"} and marked <= in_values
+    blank_is_in = bool(marked) and marked <= {"dr", "debit"} and marked <= out_values
 
     def build(line_number: int, row: list[str]) -> ParsedRow:
         parsed = ParsedRow(line_number=line_number)
@@ -254,9 +276,9 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
                 amount = parse_decimal(_cell(row, amount_index), decimal_separator=decimal)
                 if direction_index is not None:
                     sign = _cell(row, direction_index).strip().lower()
-                    if sign in out_values:
+                    if sign in out_values or (not sign and blank_is_out):
                         amount = -abs(amount)
-                    elif sign in in_values:
+                    elif sign in in_values or (not sign and blank_is_in):
                         amount = abs(amount)
                     else:
                         raise ValueError(f"direction {sign!r} is neither money out nor money in")
@@ -278,6 +300,14 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
     # Rows whose date cell holds no date at all are held back: followed by more data they are errors, at the
     # end of the file they are a footer (totals, closing balance) and reported as skipped.
     held: list[ParsedRow] = []
+    # The last data row waits for the next line: one with only text (no date, no amount) continues its
+    # description (OCBC writes the merchant on the line below), rather than being an error row of its own.
+    kept: list[ParsedRow] = []
+    amount_indexes = [index for index in (amount_index, debit_index, credit_index) if index is not None]
+
+    def continues(row: list[str]) -> bool:
+        return not _cell(row, date_index).strip() and not any(_cell(row, index).strip() for index in amount_indexes)
+
     replay = iter(body)
     while True:
         record = next(replay, None)
@@ -289,6 +319,8 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
             except StopIteration:
                 break
             except csv.Error as error:
+                yield from kept
+                kept = []
                 yield ParsedRow(line_number=reader.line_num + line_offset, error=f"unreadable CSV: {error}")
                 previous_end = reader.line_num + line_offset
                 continue
@@ -296,20 +328,32 @@ def parse_csv(stream: IO[bytes], mapping: dict[str, Any]) -> Iterator[ParsedRow]
             line_number, previous_end = previous_end + 1, reader.line_num + line_offset
         if not any(cell.strip() for cell in row):
             continue
+        if kept and not held and continues(row):
+            more = " ".join(cell for cell in row if cell.strip())
+            kept[0].description = clip(f"{kept[0].description} {more}", 500)
+            continue
         if (
             normal_header is not None
             and row[0].strip().lower() == normal_header[0]
             and [cell.strip().lower() for cell in row] == normal_header
         ):
+            yield from kept
+            kept = []
             yield ParsedRow(line_number=line_number, skip="the header repeated")
+            continue
+        if _cell(row, date_index).strip().lower() in _PENDING:
+            yield from kept
+            kept = []
+            yield ParsedRow(line_number=line_number, skip="a pending transaction, not yet booked")
             continue
         parsed = build(line_number, row)
         if parsed.error and not DateEvidence().add_all([_cell(row, date_index)]).dates:
             held.append(parsed)
             continue
+        yield from kept
         yield from held
-        held = []
-        yield parsed
+        held, kept = [], [parsed]
+    yield from kept
     for trailing in held:
         trailing.error, trailing.skip = "", "after the data: not a transaction (a totals or footer line)"
         trailing.date = trailing.amount = None

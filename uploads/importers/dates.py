@@ -1,6 +1,6 @@
 """Dates as banks write them, with the day/month order decided from all of a file's dates, not the first one.
 
-Forms read: ISO and its relatives (2024-03-15, 2024.03.15, 20240315, a time after it), numeric day-month
+Forms read: ISO and its relatives (2024-03-15, 2024.03.15, 2024.03.15., 20240315, a time after it), numeric day-month
 or month-day with "/", ".", "-" or Quicken's apostrophe before the year (3/15/24, 15.03.2024, 10.18.23,
 1/ 1'00, 2/10'2020), and month names (15 Mar 2024, Mar 15, 2024, 23-Jan-15).
 
@@ -20,7 +20,9 @@ from typing import Literal
 Order = Literal["ymd", "mdy", "dmy"]
 ORDERS: tuple[Order, ...] = ("ymd", "mdy", "dmy")
 
-_ISO = re.compile(r"(\d{4})([-./]?)(\d{1,2})\2(\d{1,2})(?:[T ].*)?")
+# Year first: with separators (Hungarian banks end the date with a dot, "2019.04.19."), or all eight digits
+# (a reference like 244081 is no date).
+_ISO = re.compile(r"(\d{4})(?:([-./])(\d{1,2})\2(\d{1,2})\.?|(\d{2})(\d{2}))(?:[T ].*)?")
 _NUMERIC = re.compile(r"(\d{1,2})\s*([-./])\s*(\d{1,2})\s*([-./'])\s*(\d{4}|\d{2})(?:[T ]+\d{1,2}:\d{2}.*)?")
 _NAMED_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %y", "%b %d %Y")
 
@@ -53,7 +55,8 @@ def _iso(text: str) -> date | None:
     if match is None:
         return None
     try:
-        return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        month, day = match.group(3, 4) if match.group(2) else match.group(5, 6)
+        return date(int(match.group(1)), int(month), int(day))
     except ValueError:
         return None
 

@@ -5,7 +5,8 @@ send files it rejects — no LEDGERBAL, an account id longer than allowed, empty
 the header — so when it fails the tolerant reader takes over: it reads each <STMTTRN> aggregate on its own
 (leaf values up to the next tag; CDATA and entities decoded; a decimal comma accepted) and ignores the rest
 of the file. Either way, every <STMTTRN> in the raw file becomes a row, or the file is refused: the count of
-aggregates in the bytes is checked against the rows read, so no transaction is lost without a word.
+aggregates in the bytes is checked against the rows read, so no transaction is lost without a word. A file
+with transactions of several accounts is refused (as a QIF one is), never mixed into one account.
 
 ofxtools reads the whole file (IMPORT_MAX_BYTES bounds it). Line numbers and the bank's own posting date
 (before any time-zone shift) come from the scan of the raw text, in order.
@@ -39,6 +40,13 @@ _DTPOSTED = re.compile(rb"<DTPOSTED>\s*(\d{8})", re.IGNORECASE)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _LEAF = re.compile(r"<([A-Za-z0-9.]+)>([^<]*)")
 _LEADING_JUNK = re.compile(rb"^(?:\xef\xbb\xbf)?\s+")
+_STATEMENT_START = re.compile(rb"<(?:STMTRS|CCSTMTRS)>")
+_ACCTID = re.compile(rb"<ACCTID>\s*([^<\s]+)", re.IGNORECASE)
+# The bank's answer to the download request, when it is an error rather than a statement.
+_ERROR_STATUS = re.compile(
+    rb"<STATUS>\s*<CODE>\s*(\d+)\s*(?:</CODE>)?\s*<SEVERITY>\s*ERROR\s*(?:</SEVERITY>)?\s*(?:<MESSAGE>\s*([^<]*))?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -54,6 +62,12 @@ def parse_ofx(stream: IO[bytes]) -> Iterator[ParsedRow]:
     if b"<!ENTITY" in upper or b"<!DOCTYPE" in upper:
         raise ImportFileError("OFX files may not declare a DOCTYPE or entities.")
     blocks = [_Block(raw.count(b"\n", 0, match.start()) + 1, match.group(1)) for match in _TRANSACTION.finditer(raw)]
+    accounts = _accounts_with_transactions(raw, upper)
+    if len(accounts) > 1:
+        raise ImportFileError(
+            f"The OFX file holds transactions of several accounts ({', '.join(name or '?' for name in accounts)}): "
+            "export one account a file."
+        )
     strict = _strict_rows(raw, blocks)
     if strict is not None:
         rows = strict
@@ -64,8 +78,29 @@ def parse_ofx(stream: IO[bytes]) -> Iterator[ParsedRow]:
     if len(rows) != len(blocks):  # pragma: no cover - both readers make one row per aggregate; a guard for changes
         raise ImportFileError(f"The file holds {len(blocks)} transactions but {len(rows)} were read.")
     if not rows and not _has_statement(upper):
+        status = _ERROR_STATUS.search(raw)
+        if status is not None:
+            said = status.group(2).decode("ascii", errors="replace").strip() if status.group(2) else ""
+            raise ImportFileError(
+                "The OFX file holds no bank or credit card statement: the bank answered with error "
+                f"{status.group(1).decode('ascii')}{f' ({said})' if said else ''}."
+            )
         raise ImportFileError("The OFX file holds no bank or credit card statement.")
     yield from rows
+
+
+def _accounts_with_transactions(raw: bytes, upper: bytes) -> list[str]:
+    """The ACCTID of each statement that has transactions (a bank's download may hold checking and savings)."""
+    starts = [match.start() for match in _STATEMENT_START.finditer(upper)]
+    accounts: list[str] = []
+    for start, end in zip(starts, [*starts[1:], len(raw)][: len(starts)], strict=True):
+        if b"<STMTTRN>" not in upper[start:end]:
+            continue
+        found = _ACCTID.search(raw, start, end)
+        account = found.group(1).decode("ascii", errors="replace") if found else ""
+        if account not in accounts:
+            accounts.append(account)
+    return accounts
 
 
 def _has_statement(upper: bytes) -> bool:

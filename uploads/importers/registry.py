@@ -89,7 +89,12 @@ class FormatError(ValueError):
 
 
 class Registry:
-    def __init__(self, formats: Iterable[StatementFormat]) -> None:
+    def __init__(
+        self, formats: Iterable[StatementFormat], unsupported: Iterable[tuple[str, Callable[[str], bool]]] = ()
+    ) -> None:
+        # Statement formats we do not read, as (what the file is, its test of the first characters): refused
+        # by name rather than taken for the text format they also are (an MT940 file reads as "CSV").
+        self.unsupported = tuple(unsupported)
         self.formats: dict[str, StatementFormat] = {}
         for spec in formats:
             if spec.name in self.formats:
@@ -124,6 +129,12 @@ class Registry:
         """The format of a statement file from its first bytes (4 KiB or more). Raises sniffing.RefusedFile."""
         content_type = sniffing.sniff(head)
         text = (sniffing.decode_head(head) or "")[:4000]
+        for description, detects in self.unsupported:
+            if detects(text):
+                raise sniffing.RefusedFile(
+                    f"The file is {description}, which cannot be imported: export the statement as "
+                    f"{self.accepted()} instead."
+                )
         candidates = [spec for spec in self.formats.values() if content_type in spec.content_types]
         matches = [spec for spec in candidates if spec.claims(content_type, text)]
         if len(matches) == 1:
