@@ -35,6 +35,7 @@ from budgets.selectors import (
 )
 from budgets.selectors.scheduled import day_before
 from budgets.services import budget_lines, schedules
+from financetracker.core.admin.changelists import BoundedDateHierarchyMixin
 from financetracker.core.money import display_rate, money_html
 from financetracker.core.tenancy import may, may_on_shared_data
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, scoped_queryset
@@ -334,7 +335,7 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(ModelAdmin):
+class ExchangeRateAdmin(BoundedDateHierarchyMixin, ModelAdmin):
     """Global reference data: written only with the model's own permissions, granted explicitly (or a superuser)."""
 
     form = ExchangeRateForm

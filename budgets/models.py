@@ -28,7 +28,7 @@ from django.db.models import Q
 
 from budgets.recurrence import describe as describe_recurrence
 from financetracker.core.money import display_amount, display_rate
-from financetracker.core.tenancy import GlobalQuerySet, HouseholdOwned
+from financetracker.core.tenancy import BoundedDates, GlobalQuerySet, HouseholdOwned
 from ledger.models import Account, Category, Transaction, Transfer
 from ledger.models.accounts_and_transactions import amount_field, household_id_unique
 
@@ -138,6 +138,8 @@ class ScheduledTransaction(HouseholdOwned):
         return f"{label} {amount}, {describe_recurrence(self.recurrence, self.start_date)}"
 
     def clean(self) -> None:
+        if self.start_date is None:
+            return  # a missing or unreadable start date is already that field's error
         recurrence_rule(self.recurrence, self.start_date)
 
 
@@ -172,7 +174,7 @@ class ExchangeRateQuerySet(GlobalQuerySet):
     """Rates are global reference data: every signed-in person reads them; writes need the model permission."""
 
 
-class ExchangeRate(models.Model):
+class ExchangeRate(BoundedDates):
     date = models.DateField()
     base = models.CharField(max_length=3)
     quote = models.CharField(max_length=3)

@@ -5,12 +5,15 @@ names them by label, the way Django names AUTH_USER_MODEL, and imports no app.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from financetracker.core.dates import DATE_RANGE_MESSAGE, dates_out_of_range
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser as User  # settings.AUTH_USER_MODEL (ledger.User)
@@ -152,7 +155,26 @@ class GlobalQuerySet(models.QuerySet[Any]):
         return self.all() if may_on_shared_data(user, action, self.model) else self.none()
 
 
-class HouseholdOwned(models.Model):
+class BoundedDates(models.Model):
+    """Every date field a person fills holds a date within the books' range (`financetracker.core.dates`):
+    the admin's forms and the commands validate with full_clean, and refuse 9999-12-31 as the API does."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for name in dates_out_of_range(self, exclude):
+            errors.setdefault(name, []).append(ValidationError(DATE_RANGE_MESSAGE, code="date_range"))
+        if errors:
+            raise ValidationError(errors)
+
+
+class HouseholdOwned(BoundedDates):
     """Base for every household-owned table."""
 
     household = models.ForeignKey(HOUSEHOLD_MODEL, on_delete=models.CASCADE, related_name="+")
