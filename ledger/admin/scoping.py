@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -27,6 +28,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
 from financetracker.core.admin.changelists import BoundedDateHierarchyMixin
+from financetracker.core.admin.fields import AmountFormField
 from financetracker.core.errors import ConflictError
 from financetracker.core.money import AMOUNT_DECIMAL_PLACES, quantize
 from financetracker.core.tenancy import Action, GlobalQuerySet, household_ids_for, may
@@ -199,6 +201,10 @@ class HouseholdScopedAdmin(BoundedDateHierarchyMixin, AuditHistoryAdminMixin, Mo
     """Base for every household-owned model's admin; its History page shows our audit entries."""
 
     form = ScopedModelForm
+    # Amounts are read as the API reads them (unfold merges this into its own widget overrides).
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = {
+        models.DecimalField: {"form_class": AmountFormField}
+    }
     # The household foreign key: chosen when adding, read-only afterwards (services never move rows).
     household_field: str | None = "household"
     # A million-row table must not be counted twice per page.
@@ -375,6 +381,13 @@ class HouseholdScopedInline(TabularInline):
     exclude = ("household",)
     extra = 0
     form: type[forms.ModelForm] = ScopedModelForm
+    formfield_overrides = {
+        **TabularInline.formfield_overrides,
+        models.DecimalField: {
+            **TabularInline.formfield_overrides.get(models.DecimalField, {}),
+            "form_class": AmountFormField,
+        },
+    }
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).restrict(request.user, "view")

@@ -19,6 +19,7 @@ from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from ledger.models import Account, Transfer
 from tests.walls.world import World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,8 @@ pytestmark = pytest.mark.django_db
 # Dates Django's form field cannot read, and dates it reads that lie outside the books' range (the API's 400).
 UNREADABLE_DATES = ("2024-02-30", "garbage")
 OUT_OF_RANGE_DATES = ("9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01")
+# Amounts Python's Decimal reads and the API refuses: Arabic-Indic digits, digit grouping, exponents, NaN.
+HOSTILE_AMOUNTS = ("\u0663", "1_000", "1e5", "NaN", "-Infinity")
 # A seeded row's key in tests/walls/world.py, where it is not the model's name.
 SEEDED_KEY = {"scheduledtransaction": "scheduled", "exchangerate": "rate", "statementimport": "statement_import"}
 
@@ -148,6 +151,36 @@ def test_adding_a_copy_of_every_row_with_a_hostile_date_stores_nothing_and_answe
             checked.add(f"{obj._meta.model_name}.{name}")
     assert {"transaction.date", "scheduledtransaction.start_date", "exchangerate.date"} <= checked
     assert failures == []
+
+
+def test_every_change_forms_amounts_are_read_as_the_api_reads_them(world, owner_admin):
+    checked, failures = set(), []
+    for model_admin, obj in seeded_rows(world):
+        url = change_url(obj)
+        values = form_values(owner_admin.get(url).content.decode())
+        for name, field in form_fields(model_admin, obj, world).items():
+            if not isinstance(field, forms.DecimalField) or name not in values:
+                continue
+            stored = getattr(type(obj)._default_manager.get(pk=obj.pk), name)
+            for value in HOSTILE_AMOUNTS:
+                response = owner_admin.post(url, {**values, name: value})
+                now = getattr(type(obj)._default_manager.get(pk=obj.pk), name)
+                if response.status_code != 200 or now != stored or "plain decimal" not in response.content.decode():
+                    failures.append(f"{url} {name}={value!r}: {response.status_code}, stored {now}")
+            checked.add(f"{obj._meta.model_name}.{name}")
+    assert {"transaction.amount", "account.opening_balance", "scheduledtransaction.amount", "budget.amount"} <= checked
+    assert failures == []
+
+
+@pytest.mark.parametrize("value", HOSTILE_AMOUNTS)
+def test_a_transfer_amount_is_read_as_the_api_reads_it(world, owner_admin, value):
+    ids = world.ours.ids
+    savings = Account.objects.exclude(pk=ids["account"]).get(household_id=ids["household"], archived=False)
+    form = {"from_account": ids["account"], "to_account": savings.pk, "date": "2024-03-01", "status": "cleared"}
+    before = Transfer.objects.count()
+    response = owner_admin.post(reverse("admin:ledger_transfer_add"), {**form, "amount": value})
+    assert response.status_code == 200 and "plain decimal" in response.content.decode()
+    assert Transfer.objects.count() == before
 
 
 def test_an_autocomplete_field_given_no_id_is_a_field_error(world, owner_admin):
