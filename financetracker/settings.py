@@ -298,7 +298,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "ledger.api.filters.ScopedFilterBackend",  # relations filter by id: no choice lists, no oracle
-        "rest_framework.filters.OrderingFilter",
+        "financetracker.core.api.ordering.StrictOrderingFilter",  # an ordering it cannot apply is a 400
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "financetracker.core.api.errors.exception_handler",
