@@ -59,7 +59,7 @@ FORMATS = {"csv": csv_statement, "qif": qif_statement, "ofx": ofx_statement}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("hostile", HOSTILE_DATES + HOSTILE_AMOUNTS, ids=str)
+@pytest.mark.parametrize("hostile", [*HOSTILE_DATES, *HOSTILE_AMOUNTS], ids=str)
 def test_a_row_past_the_books_bounds_is_its_error_and_is_not_committed(account, owner, import_bytes, fmt, hostile):
     row = (hostile, GOOD[1]) if isinstance(hostile, datetime.date) else (GOOD[0], hostile)
     name, data = FORMATS[fmt]([GOOD, row, OTHER])
