@@ -291,7 +291,7 @@ REST_FRAMEWORK = {
     # JSON nesting bounded and NUL characters refused before any view sees the data (financetracker/core/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
         "financetracker.core.api.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
+        "financetracker.core.api.parsers.StrictFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "financetracker.core.api.pagination.StableCursorPagination",

@@ -117,3 +117,24 @@ def test_an_html_forms_csrf_token_and_nested_keys_are_still_read(world, owner_cl
     response = send_form(owner_client, "post", "/api/v1/transactions/", "multipart/form-data", form)
     assert response.status_code == 201, response.content[:300]
     assert response.json()["splits"][0]["amount"] == "-3.00"
+
+
+@pytest.mark.parametrize("body", [b"name=caf\xe9", b"name=caf%E9", b"name=%ED%A0%80", b"na%FFme=x"], ids=repr)
+def test_every_form_body_that_is_not_utf8_is_refused_not_guessed(world, owner_client, body):
+    # Django read raw Latin-1 bytes as Latin-1 and an escape that decodes to nothing as U+FFFD: a name other
+    # than the one sent was stored. Every operation that takes a urlencoded body refuses both.
+    stored = []
+    for name, method, kind in body_operations():
+        if kind != "application/x-www-form-urlencoded":
+            continue
+        url = url_of(api_routes()[name], API[name], world.ours, world)
+        response = owner_client.generic(method.upper(), url, body, content_type=kind)
+        if response.status_code != 400 or "not valid utf-8" not in response.json().get("detail", ""):
+            stored.append(f"{method.upper()} {url}: {response.status_code} {response.content[:100]!r}")
+    assert stored == []
+
+
+def test_a_utf8_form_body_still_reads_its_text(world, owner_client):
+    body = f"household={world.ours.ids['household']}&name=caf%C3%A9+cr%C3%A8me".encode()
+    response = owner_client.generic("POST", "/api/v1/tags/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201 and response.json()["name"] == "café crème"
