@@ -19,6 +19,7 @@ latest one on or before that day; see `budgets.selectors.exchange_rate_on` and t
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from dateutil.rrule import rruleset, rrulestr
@@ -63,6 +64,13 @@ class Budget(HouseholdOwned):
 
     def __str__(self) -> str:
         return f"{self.category} {self.month:%B %Y}: {display_amount(self.amount, self.household.base_currency)}"
+
+
+# Bills, subscriptions and salaries fall on days: a rule repeating by the hour, minute or second (FREQ=SECONDLY
+# is 86,400 occurrences a day) made the upcoming list and the forecast walk millions of moments: a request that
+# never answered. Refused when a schedule is saved; reading a rule stays as it was.
+SUB_DAILY = re.compile(r"\b(FREQ\s*=\s*(SECONDLY|MINUTELY|HOURLY)|BY(SECOND|MINUTE|HOUR)\s*=)", re.IGNORECASE)
+SUB_DAILY_MESSAGE = "A schedule repeats daily at the finest: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY, without BYHOUR, BYMINUTE or BYSECOND."
 
 
 def recurrence_rule(recurrence: str, start: date) -> rruleset:
@@ -138,6 +146,8 @@ class ScheduledTransaction(HouseholdOwned):
         return f"{label} {amount}, {describe_recurrence(self.recurrence, self.start_date)}"
 
     def clean(self) -> None:
+        if SUB_DAILY.search(self.recurrence or ""):
+            raise ValidationError({"recurrence": [SUB_DAILY_MESSAGE]})
         if self.start_date is None:
             return  # a missing or unreadable start date is already that field's error
         recurrence_rule(self.recurrence, self.start_date)
