@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -35,6 +35,8 @@ from budgets.selectors import (
 )
 from budgets.selectors.scheduled import day_before
 from budgets.services import budget_lines, schedules
+from financetracker.core.admin.changelists import BoundedDateHierarchyMixin
+from financetracker.core.admin.fields import AmountFormField
 from financetracker.core.money import display_rate, money_html
 from financetracker.core.tenancy import may, may_on_shared_data
 from ledger.admin.scoping import HouseholdScopedAdmin, ScopedFilter, scoped_queryset
@@ -334,10 +336,12 @@ class ScheduledTransactionAdmin(HouseholdScopedAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(ModelAdmin):
+class ExchangeRateAdmin(BoundedDateHierarchyMixin, ModelAdmin):
     """Global reference data: written only with the model's own permissions, granted explicitly (or a superuser)."""
 
     form = ExchangeRateForm
+    # A rate is read as the API reads it, like every amount (unfold merges this into its widget overrides).
+    formfield_overrides = {models.DecimalField: {"form_class": AmountFormField}}
     list_display = ["date", "base", "quote", "rate_display"]
     list_filter = ["base", "quote"]
 

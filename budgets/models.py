@@ -19,6 +19,7 @@ latest one on or before that day; see `budgets.selectors.exchange_rate_on` and t
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from dateutil.rrule import rruleset, rrulestr
@@ -28,7 +29,7 @@ from django.db.models import Q
 
 from budgets.recurrence import describe as describe_recurrence
 from financetracker.core.money import display_amount, display_rate
-from financetracker.core.tenancy import GlobalQuerySet, HouseholdOwned
+from financetracker.core.tenancy import BoundedDates, GlobalQuerySet, HouseholdOwned
 from ledger.models import Account, Category, Transaction, Transfer
 from ledger.models.accounts_and_transactions import amount_field, household_id_unique
 
@@ -63,6 +64,13 @@ class Budget(HouseholdOwned):
 
     def __str__(self) -> str:
         return f"{self.category} {self.month:%B %Y}: {display_amount(self.amount, self.household.base_currency)}"
+
+
+# Bills, subscriptions and salaries fall on days: a rule repeating by the hour, minute or second (FREQ=SECONDLY
+# is 86,400 occurrences a day) made the upcoming list and the forecast walk millions of moments: a request that
+# never answered. Refused when a schedule is saved; reading a rule stays as it was.
+SUB_DAILY = re.compile(r"\b(FREQ\s*=\s*(SECONDLY|MINUTELY|HOURLY)|BY(SECOND|MINUTE|HOUR)\s*=)", re.IGNORECASE)
+SUB_DAILY_MESSAGE = "A schedule repeats daily at the finest: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY, without BYHOUR, BYMINUTE or BYSECOND."
 
 
 def recurrence_rule(recurrence: str, start: date) -> rruleset:
@@ -138,6 +146,10 @@ class ScheduledTransaction(HouseholdOwned):
         return f"{label} {amount}, {describe_recurrence(self.recurrence, self.start_date)}"
 
     def clean(self) -> None:
+        if SUB_DAILY.search(self.recurrence or ""):
+            raise ValidationError({"recurrence": [SUB_DAILY_MESSAGE]})
+        if self.start_date is None:
+            return  # a missing or unreadable start date is already that field's error
         recurrence_rule(self.recurrence, self.start_date)
 
 
@@ -172,7 +184,7 @@ class ExchangeRateQuerySet(GlobalQuerySet):
     """Rates are global reference data: every signed-in person reads them; writes need the model permission."""
 
 
-class ExchangeRate(models.Model):
+class ExchangeRate(BoundedDates):
     date = models.DateField()
     base = models.CharField(max_length=3)
     quote = models.CharField(max_length=3)

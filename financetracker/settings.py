@@ -291,14 +291,14 @@ REST_FRAMEWORK = {
     # JSON nesting bounded and NUL characters refused before any view sees the data (financetracker/core/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
         "financetracker.core.api.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
+        "financetracker.core.api.parsers.StrictFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "financetracker.core.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "ledger.api.filters.ScopedFilterBackend",  # relations filter by id: no choice lists, no oracle
-        "rest_framework.filters.OrderingFilter",
+        "financetracker.core.api.ordering.StrictOrderingFilter",  # an ordering it cannot apply is a 400
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "financetracker.core.api.errors.exception_handler",

@@ -12,6 +12,8 @@ from typing import IO
 
 from django.db import connection
 
+from financetracker.core.dates import DATE_RANGE_MESSAGE, date_in_range
+from financetracker.core.money import AMOUNT_LIMIT, AMOUNT_MAX_INTEGER_DIGITS
 from uploads.importers import ParsedRow
 
 
@@ -124,6 +126,11 @@ def _row_error(row: ParsedRow, places: int) -> str:
         return "no date"
     if row.amount is None:
         return "no amount"
+    # The bounds every other way in applies (the API, the admin, the commands): rows past them are refused here.
+    if not date_in_range(row.date):
+        return f"{row.date.isoformat()} is out of range: {DATE_RANGE_MESSAGE}"
+    if abs(row.amount) >= AMOUNT_LIMIT:
+        return f"{row.amount:f} is too large: amounts have at most {AMOUNT_MAX_INTEGER_DIGITS} digits before the point"
     exponent = row.amount.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > places and row.amount != row.amount.quantize(Decimal(1).scaleb(-places)):

@@ -14,7 +14,7 @@ from budgets.services.budget_lines import BUDGET_EDITABLE_FIELDS
 from budgets.services.rates import EXCHANGE_RATE_EDITABLE_FIELDS
 from budgets.services.schedules import SCHEDULED_EDITABLE_FIELDS
 from financetracker.core.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
-from financetracker.core.api.strict import StrictModelSerializer, StrictSerializer
+from financetracker.core.api.strict import QueryStringSerializer, StrictModelSerializer, StrictSerializer
 from financetracker.core.money import CURRENCY_CHOICES
 from ledger.api.serializers import HouseholdOwnedSerializer
 from ledger.models import Account, Category
@@ -125,7 +125,7 @@ class ExchangeRateSerializer(StrictModelSerializer):
 # --- Report query parameters ----------------------------------------------------------------------------
 
 
-class HouseholdQuerySerializer(StrictSerializer):
+class HouseholdQuerySerializer(QueryStringSerializer):
     household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
@@ -133,7 +133,10 @@ class BudgetReportQuerySerializer(HouseholdQuerySerializer):
     month = MonthField()
 
 
-class BudgetFillSerializer(HouseholdQuerySerializer):
+class BudgetFillSerializer(StrictSerializer):
+    """A request body (unlike the query serializers around it): its unknown keys are refused."""
+
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     month = MonthField(help_text="The month to fill, YYYY-MM.")
     months = serializers.IntegerField(min_value=1, max_value=24, default=3, help_text="How many months back.")
     overwrite = serializers.BooleanField(default=False, help_text="Replace lines already set.")

@@ -21,7 +21,7 @@ from budgets.api import report_schemas
 from budgets.api import serializers as s
 from budgets.models import Budget, ExchangeRate, ScheduledTransaction
 from budgets.services import budget_lines, rates, schedules
-from financetracker.core.api.fields import BoundedDateFilter
+from financetracker.core.api.fields import BoundedDateFilter, StrictBooleanFilter
 from financetracker.core.api.permissions import METHOD_ACTIONS
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from financetracker.core.tenancy import Action, may_on_shared_data
@@ -100,7 +100,7 @@ class BudgetViewSet(HouseholdScopedViewSet):
 class ScheduledFilter(django_filters.FilterSet):
     household = django_filters.NumberFilter(field_name="household_id")
     account = django_filters.NumberFilter(field_name="account_id")
-    active = django_filters.BooleanFilter()
+    active = StrictBooleanFilter()
 
     class Meta:
         model = ScheduledTransaction

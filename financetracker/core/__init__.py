@@ -11,7 +11,7 @@ What belongs here (and only this):
   filled in each app's `AppConfig.ready()`);
 - `api/`: the bases of every API view and serializer (`HouseholdScopedViewSet`, strict serializers, bounded
   parsers and fields, permissions, pagination, the error handler and middleware); `admin/`: the admin theme's form
-  mixin; `templatetags/money.py` (`{% load money %}`).
+  mixin and the change lists' bounded date hierarchy; `templatetags/money.py` (`{% load money %}`).
 
 Rules: the core imports no app (`ledger`, `budgets`, `uploads`), not even inside a function; where it needs a
 concrete model it names it by label (`"ledger.Household"`) as Django names `AUTH_USER_MODEL`. It has no models

@@ -7,7 +7,12 @@ keeps every derived date representable, so an extreme date is a 400 with a messa
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db import models
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
@@ -24,3 +29,18 @@ def validate_date_in_range(value: date) -> None:
 
     if not date_in_range(value):
         raise ValidationError(DATE_RANGE_MESSAGE, code="date_range")
+
+
+def dates_out_of_range(instance: models.Model, exclude: Collection[str] | None = None) -> list[str]:
+    """The editable date fields of `instance` holding a date outside the books' range (what its `clean_fields`
+    refuses, so every full_clean — services, admin forms, commands — applies the API's bound)."""
+    return [
+        field.name
+        for field in instance._meta.concrete_fields
+        if field.get_internal_type() == "DateField"
+        and field.editable
+        and field.name not in (exclude or ())
+        and isinstance(value := getattr(instance, field.attname), date)
+        and not isinstance(value, datetime)
+        and not date_in_range(value)
+    ]

@@ -5,12 +5,16 @@ names them by label, the way Django names AUTH_USER_MODEL, and imports no app.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from financetracker.core.dates import DATE_RANGE_MESSAGE, dates_out_of_range
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser as User  # settings.AUTH_USER_MODEL (ledger.User)
@@ -152,7 +156,52 @@ class GlobalQuerySet(models.QuerySet[Any]):
         return self.all() if may_on_shared_data(user, action, self.model) else self.none()
 
 
-class HouseholdOwned(models.Model):
+class CanonicalNames(models.Model):
+    """A name that must be unique (a tag, an account, a category, a rule) is kept in Unicode's composed form
+    (NFC), so "Café" typed on one keyboard and "Cafe\u0301" pasted from another are the same name, refused as a
+    duplicate, instead of two rows that look alike. The two forms are one text to Unicode: nothing visible changes."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        for name in unique_text_fields(type(self)):
+            value = getattr(self, name)
+            if name not in (exclude or ()) and isinstance(value, str):
+                setattr(self, name, unicodedata.normalize("NFC", value))
+        super().clean_fields(exclude)
+
+
+def unique_text_fields(model: type[models.Model]) -> set[str]:
+    """The text fields named by the model's unique constraints."""
+    named = {name for constraint in model._meta.constraints for name in getattr(constraint, "fields", ())}
+    return {
+        field.name
+        for field in model._meta.concrete_fields
+        if field.name in named and isinstance(field, models.CharField | models.TextField)
+    }
+
+
+class BoundedDates(models.Model):
+    """Every date field a person fills holds a date within the books' range (`financetracker.core.dates`):
+    the admin's forms and the commands validate with full_clean, and refuse 9999-12-31 as the API does."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for name in dates_out_of_range(self, exclude):
+            errors.setdefault(name, []).append(ValidationError(DATE_RANGE_MESSAGE, code="date_range"))
+        if errors:
+            raise ValidationError(errors)
+
+
+class HouseholdOwned(BoundedDates, CanonicalNames):
     """Base for every household-owned table."""
 
     household = models.ForeignKey(HOUSEHOLD_MODEL, on_delete=models.CASCADE, related_name="+")

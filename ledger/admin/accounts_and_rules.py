@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminDateWidget
 
 from financetracker.authenticated import AuthenticatedHttpRequest
+from financetracker.core.admin.fields import AmountFormField
 from financetracker.core.money import display_amount, money_html
 from ledger.admin.register import register_url
 from ledger.admin.scoping import (
@@ -156,10 +157,8 @@ class TransferForm(ScopedModelForm):
     from_account = forms.ModelChoiceField(queryset=Account.objects.none())
     to_account = forms.ModelChoiceField(queryset=Account.objects.none())
     date = forms.DateField(widget=UnfoldAdminDateWidget)
-    amount = forms.DecimalField(help_text="The amount sent, positive.")
-    to_amount = forms.DecimalField(
-        required=False, help_text="The amount received, when the accounts' currencies differ."
-    )
+    amount = AmountFormField(help_text="The amount sent, positive.")
+    to_amount = AmountFormField(required=False, help_text="The amount received, when the accounts' currencies differ.")
     description = forms.CharField(required=False, max_length=500)
     status = forms.ChoiceField(choices=[(TransactionStatus.CLEARED, "Cleared"), (TransactionStatus.PENDING, "Pending")])
 

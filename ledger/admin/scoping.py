@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.filters import ChoicesFieldListFilter, FieldListFilter, RelatedOnlyFieldListFilter
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -25,6 +27,8 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from financetracker.authenticated import AuthenticatedHttpRequest, authenticated
+from financetracker.core.admin.changelists import BoundedDateHierarchyMixin
+from financetracker.core.admin.fields import AmountFormField
 from financetracker.core.errors import ConflictError
 from financetracker.core.money import AMOUNT_DECIMAL_PLACES, quantize
 from financetracker.core.tenancy import Action, GlobalQuerySet, household_ids_for, may
@@ -123,6 +127,22 @@ def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceFiel
 _SERVICE_ERRORS: weakref.WeakKeyDictionary[HttpRequest, ValidationError] = weakref.WeakKeyDictionary()
 
 
+class IdSafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete looks its value up by id to show the form again: a value that is no id ("abc", sent
+    by hand) raised there, a 500 instead of the field's own "Select a valid choice" error. It is left out."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        target = self.field.remote_field.target_field
+        readable = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            readable.append(item)
+        return super().optgroups(name, readable, attr)
+
+
 class ScopedModelForm(forms.ModelForm):
     """Shows a service's ValidationError next to the fields it names (see HouseholdScopedAdmin.changeform_view)."""
 
@@ -177,10 +197,14 @@ def show_amounts_in_currency_places(form: forms.ModelForm) -> None:
             form.initial[name] = quantize(value, currency)
 
 
-class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
+class HouseholdScopedAdmin(BoundedDateHierarchyMixin, AuditHistoryAdminMixin, ModelAdmin):
     """Base for every household-owned model's admin; its History page shows our audit entries."""
 
     form = ScopedModelForm
+    # Amounts are read as the API reads them (unfold merges this into its own widget overrides).
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = {
+        models.DecimalField: {"form_class": AmountFormField}
+    }
     # The household foreign key: chosen when adding, read-only afterwards (services never move rows).
     household_field: str | None = "household"
     # A million-row table must not be counted twice per page.
@@ -221,6 +245,8 @@ class HouseholdScopedAdmin(AuditHistoryAdminMixin, ModelAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if "queryset" not in kwargs:
             kwargs["queryset"] = scoped_queryset(db_field.related_model, request, "add", self.model)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = IdSafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         if db_field.related_model is Household:
             writable = household_ids_for(request.user, "add", self.model)
             if writable is not None and len(writable) == 1:
@@ -355,6 +381,13 @@ class HouseholdScopedInline(TabularInline):
     exclude = ("household",)
     extra = 0
     form: type[forms.ModelForm] = ScopedModelForm
+    formfield_overrides = {
+        **TabularInline.formfield_overrides,
+        models.DecimalField: {
+            **TabularInline.formfield_overrides.get(models.DecimalField, {}),
+            "form_class": AmountFormField,
+        },
+    }
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).restrict(request.user, "view")

@@ -17,7 +17,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet as RestFilterSet
 from django_filters.utils import translate_validation
 
-from financetracker.core.api.fields import BoundedDateFilter
+from financetracker.core.api.fields import BoundedDateFilter, StrictBooleanFilter
 from ledger.models import Transaction, TransactionStatus
 from ledger.selectors import transactions_in_category
 
@@ -74,6 +74,7 @@ class ScopedFilterSet(ShallowCopiedFilters, RestFilterSet):
         models.ForeignKey: {"filter_class": IdFilter},
         models.OneToOneField: {"filter_class": IdFilter},
         models.ManyToManyField: {"filter_class": IdFilter},
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
     }
 
 
@@ -137,7 +138,7 @@ class TransactionFilter(ShallowCopiedFilters):
     category = django_filters.NumberFilter(
         method="filter_category", label="Category (and its subcategories, splits included)"
     )
-    uncategorized = django_filters.BooleanFilter(method="filter_uncategorized")
+    uncategorized = StrictBooleanFilter(method="filter_uncategorized")
     date_after = BoundedDateFilter(field_name="date", lookup_expr="gte", input_formats=["%Y-%m-%d"])
     date_before = BoundedDateFilter(field_name="date", lookup_expr="lte", input_formats=["%Y-%m-%d"])
     min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
@@ -153,7 +154,7 @@ class TransactionFilter(ShallowCopiedFilters):
     def filter_category(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return transactions_in_category(queryset, int(value))
 
-    def filter_uncategorized(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+    def filter_uncategorized(self, queryset: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         if value is None:
             return queryset
         condition = Q(category__isnull=True, splits__isnull=True, transfer__isnull=True)

@@ -20,6 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from financetracker.authenticated import AuthenticatedRequest
+from financetracker.core.api.strict import StrictModelSerializer, StrictSerializer
 from ledger.api.serializers import MembershipSerializer
 from ledger.models import Invitation, Role
 from ledger.models.invitations import INVITATION_STATES
@@ -27,7 +28,7 @@ from ledger.selectors import invitations_received
 from ledger.services import invitations as services
 
 
-class InvitationCreateSerializer(serializers.Serializer):
+class InvitationCreateSerializer(StrictSerializer):
     editable = services.INVITATION_EDITABLE_FIELDS  # by source: `invitee` is the service's `invited_as`
     invitee = serializers.CharField(
         source="invited_as", max_length=254, help_text="The username or e-mail address of the person."
@@ -35,7 +36,7 @@ class InvitationCreateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(StrictModelSerializer):
     """An invitation as the household's owners see it."""
 
     invitee = serializers.CharField(source="invited_as", read_only=True)
@@ -69,7 +70,7 @@ class ReceivedInvitationSerializer(InvitationSerializer):
         read_only_fields = fields
 
 
-class InvitationCodeSerializer(serializers.Serializer):
+class InvitationCodeSerializer(StrictSerializer):
     code = serializers.CharField(max_length=100, trim_whitespace=True)
 
 

@@ -11,7 +11,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from financetracker.core.api.fields import HouseholdScopedRelatedField, MoneyField, StrictDateField
-from financetracker.core.api.strict import StrictModelSerializer, StrictSerializer
+from financetracker.core.api.strict import QueryStringSerializer, StrictModelSerializer, StrictSerializer
 from financetracker.core.money import CURRENCY_CHOICES, format_amount
 from ledger.models import (
     Account,
@@ -104,7 +104,7 @@ class AccountSerializer(HouseholdOwnedSerializer):
         read_only_fields = ["id", "balance", "created_at", "updated_at"]
 
 
-class BalanceQuerySerializer(StrictSerializer):
+class BalanceQuerySerializer(QueryStringSerializer):
     as_of = StrictDateField(required=False)
 
 

@@ -11,10 +11,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import filters, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from financetracker.authenticated import AuthenticatedRequest
+from financetracker.core.api.ordering import StrictOrderingFilter
 from financetracker.core.api.pagination import StableCursorPagination
 from financetracker.core.api.permissions import ensure_can_write, ensure_owner
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
@@ -75,7 +75,8 @@ class HouseholdViewSet(HouseholdScopedViewSet):
         households.household_delete(household=instance)
 
     @extend_schema(request=None, responses=inv.InvitationSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="invitations", pagination_class=None)
+    # One list, in one order: no pagination and no ordering parameter to document (or to ignore).
+    @action(detail=True, methods=["get"], url_path="invitations", pagination_class=None, filter_backends=[])
     def invitations(self, request: Request, pk: str | None = None) -> Response:
         """The household's invitations, newest first, in any state (owners only)."""
         household = self._household_for_owner(request, pk)
@@ -177,7 +178,7 @@ class AccountViewSet(HouseholdScopedViewSet):
     serializer_class = s.AccountSerializer
     filterset_fields = ["household", "kind", "currency", "archived"]
     # Query parameters checked by each filter's own form field, built once (no per-request form).
-    filter_backends = [ledger_filters.FormlessFilterBackend, filters.OrderingFilter]
+    filter_backends = [ledger_filters.FormlessFilterBackend, StrictOrderingFilter]
     ordering_fields = ["name", "id"]
     ordering = ["name", "id"]
 
@@ -360,7 +361,7 @@ class TransactionRowsPagination(StableCursorPagination):
         return self.page
 
 
-# OrderingFilter.get_ordering takes a queryset it reads only when a view declares no ordering_fields.
+# StrictOrderingFilter.get_ordering takes a queryset it reads only when a view declares no ordering_fields.
 _NO_ROWS = Transaction.objects.none()
 
 
@@ -394,7 +395,9 @@ class TransactionViewSet(HouseholdScopedViewSet):
         page = paginator.paginate_rows(fetch, request, self)
         if page is None:  # no page size: every row, in the ordering the generic list would apply
             return Response(
-                s.transaction_list_data(fetch(tuple(OrderingFilter().get_ordering(request, _NO_ROWS, self) or ())))
+                s.transaction_list_data(
+                    fetch(tuple(StrictOrderingFilter().get_ordering(request, _NO_ROWS, self) or ()))
+                )
             )
         return paginator.get_paginated_response(s.transaction_list_data(page))
 

@@ -58,10 +58,18 @@ def rule_create(
         set_payee=set_payee.strip(),
     )
     rule.full_clean(exclude=["household", "set_category"])
+    _refuse_duplicate_name(rule)
     rule.save()
     RuleTag.objects.bulk_create(RuleTag(household=household, rule=rule, tag=tag) for tag in tags)
     audit_created(rule)
     return rule
+
+
+def _refuse_duplicate_name(rule: Rule) -> None:
+    # full_clean leaves out `household`, and with it the (household, name) constraint: a duplicate reached the
+    # database and came back as a bare 409 naming the constraint.
+    if Rule.objects.filter(household_id=rule.household_id, name=rule.name).exclude(pk=rule.pk).exists():
+        raise ValidationError({"name": ["A rule with this name already exists in the household."]})
 
 
 @transaction.atomic
@@ -75,6 +83,7 @@ def rule_update(*, rule: Rule, add_tags: Iterable[Tag] | None = None, **fields: 
         setattr(rule, name, value)
     tags = _validate_rule_targets(household, rule.set_category, add_tags or [])
     rule.full_clean(exclude=["household", "set_category"])
+    _refuse_duplicate_name(rule)
     rule.save()
     if add_tags is not None:
         RuleTag.objects.filter(household=household, rule=rule).delete()

@@ -82,6 +82,9 @@ def validate_conditions(conditions: Any, *, household_id: int) -> list[dict[str,
                 raise _condition_error(index, f"amount takes one of {', '.join(AMOUNT_OPERATORS)}.")
             if operator == "between" and (not isinstance(value, list) or len(value) != 2):
                 raise _condition_error(index, "between takes [low, high].")
+            if operator != "between" and isinstance(value, list):
+                # A list here kept its first amount and dropped the rest (an empty one was a 500).
+                raise _condition_error(index, f"{operator} takes one amount, not a list.")
             values: list[Any] = value if isinstance(value, list) else [value]
             try:
                 amounts = [parse_amount(item) for item in values]
@@ -97,6 +100,9 @@ def validate_conditions(conditions: Any, *, household_id: int) -> list[dict[str,
             if operator != "is":
                 raise _condition_error(index, "account takes the operator is.")
             try:
+                # Whole numbers only: int() read 12.7 as account 12 (and True as account 1).
+                if isinstance(value, bool | float):
+                    raise TypeError
                 account_id = int(value)  # anything but an int or digits is caught below
             except (TypeError, ValueError):
                 raise _condition_error(index, "give an account id.") from None

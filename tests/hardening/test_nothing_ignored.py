@@ -91,6 +91,7 @@ def _api_serializer_classes() -> list[type]:
     for module_name in (
         "ledger.api.serializers",
         "ledger.api.rules",
+        "ledger.api.invitations",
         "budgets.api.serializers",
         "uploads.api.serializers",
     ):

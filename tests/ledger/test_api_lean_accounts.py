@@ -117,6 +117,7 @@ def generic_and_formless(owner: User, query: dict[str, str]) -> tuple[Any, Any]:
         {"household": "99999999999999999999"},
         {"kind": "bogus"},
         {"currency": "XXX"},
+        {"archived": "maybe"},  # a yes/no filter refuses anything else (it used to be read as "any")
         {"household": "x", "kind": "bogus", "currency": "eur", "archived": "perhaps"},
     ],
 )
@@ -141,7 +142,6 @@ def test_bad_filters_are_the_same_400s(
         {"currency": "BHD"},
         {"archived": "True"},
         {"archived": "0"},
-        {"archived": "maybe"},
         {"household": "1"},
     ],
 )

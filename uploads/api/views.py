@@ -13,7 +13,7 @@ from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect, St
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from financetracker.authenticated import AuthenticatedRequest
-from financetracker.core.api.parsers import BoundedJSONParser
+from financetracker.core.api.parsers import BoundedJSONParser, StrictFormParser
 from financetracker.core.api.permissions import ensure_can_write
 from financetracker.core.api.viewsets import HouseholdScopedViewSet, bound_instance
 from ledger.api.filters import TransactionFilter
@@ -84,7 +84,7 @@ def _object_storage() -> S3Storage | None:
 class AttachmentViewSet(HouseholdScopedViewSet):
     model = Attachment
     serializer_class = s.AttachmentSerializer
-    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
+    parser_classes = [MultiPartParser, StrictFormParser, BoundedJSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["household", "transaction", "content_type"]
     ordering = ["-id"]
@@ -141,7 +141,7 @@ class AttachmentViewSet(HouseholdScopedViewSet):
 class StatementImportViewSet(HouseholdScopedViewSet):
     model = StatementImport
     serializer_class = s.StatementImportSerializer
-    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
+    parser_classes = [MultiPartParser, StrictFormParser, BoundedJSONParser]
     http_method_names = ["get", "post", "delete", "head", "options"]
     filterset_fields = ["household", "account", "status", "format"]
     ordering = ["-id"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -106,3 +107,28 @@ class BoundedDateFilter(django_filters.DateFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("validators", [validate_date_in_range])
         super().__init__(*args, **kwargs)
+
+
+class StrictNullBooleanSelect(forms.NullBooleanSelect):
+    """The yes/no/any select, handing a value it does not know to the field (which refuses it) instead of
+    reading it as "any": `?archived=ture` listed archived and active accounts alike."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        raw = data.get(name)
+        if raw in ("1", "0"):  # read as "any" by Django's select, meant as yes and no
+            return raw == "1"
+        known = super().value_from_datadict(data, files, name)
+        return raw if known is None and raw not in (None, "", "unknown") else known
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    widget = StrictNullBooleanSelect
+
+    def to_python(self, value: Any) -> Any:  # True, False or None (the stubs type it as BooleanField's)
+        if value in (True, False, None):
+            return value
+        raise DjangoValidationError(f"{str(value)[:40]!r} is not a yes/no value: use true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictNullBooleanField
