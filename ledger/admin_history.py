@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -37,10 +38,10 @@ class AuditHistoryAdminMixin:
             raise PermissionDenied
         # Filed under the object's own household, as the API's history reads them: ids are never reused today,
         # but the page must not rest on that (and the household leads the entries' index).
+        household_id = household_of(obj)
+        filed_under = Q(household_id=household_id) if household_id is not None else Q(household__isnull=True)
         entries = (
-            AuditEntry.objects.filter(
-                household_id=household_of(obj), object_type=object_type_of(model), object_id=obj.pk
-            )
+            AuditEntry.objects.filter(filed_under, object_type=object_type_of(model), object_id=obj.pk)
             .select_related("actor")
             .order_by("-at", "-id")[: self.audit_history_limit]
         )
