@@ -1,10 +1,14 @@
-"""Hostile-input fixtures: the owner's API client that reports server errors as responses, not exceptions."""
+"""Hostile-input fixtures: the owner's API client that reports server errors as responses, not exceptions, and the
+walls' seeded world for the tests generated over every route and form."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from rest_framework.test import APIClient
 
 from ledger.models import Account, Household, User
@@ -12,6 +16,9 @@ from tests.factories import AccountFactory
 
 # The uploads fixtures (storage in a temporary directory, import_bytes) for the rule tests on the import path.
 from tests.uploads.conftest import _uploads_in_tmp, import_bytes  # noqa: F401
+from tests.walls.world import World, build_world
+
+ClientT = TypeVar("ClientT", bound=Client)
 
 
 @pytest.fixture
@@ -23,5 +30,20 @@ def account(household: Household) -> Account:
 def api(owner: User, client_for: Callable[[User], APIClient]) -> APIClient:
     """The owner's client; a 500 comes back as a response so a test can assert it is not one."""
     client = client_for(owner)
+    client.raise_request_exception = False
+    return client
+
+
+@pytest.fixture
+def world(db: None, uploads_in_tmp: None) -> World:
+    return build_world()
+
+
+def world_owner_client(world: World, client: ClientT) -> ClientT:
+    """`client` logged in as the world's owner, who may also write exchange rates (shared reference data,
+    written with their own permission); a 500 comes back as a response."""
+    owner = world.person("owner")
+    owner.user_permissions.add(*Permission.objects.filter(codename__endswith="_exchangerate"))
+    client.force_login(owner)
     client.raise_request_exception = False
     return client

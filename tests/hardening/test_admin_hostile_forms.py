@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.models import Permission
 from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from ledger.models import Account, Transfer
-from tests.walls.world import World, build_world
+from tests.hardening.conftest import world_owner_client
+from tests.walls.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -34,18 +34,8 @@ SEEDED_KEY = {"scheduledtransaction": "scheduled", "exchangerate": "rate", "stat
 
 
 @pytest.fixture
-def world(uploads_in_tmp: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
 def owner_admin(world: World) -> Client:
-    owner = world.person("owner")
-    owner.user_permissions.add(*Permission.objects.filter(codename__endswith="_exchangerate"))
-    client = Client()
-    client.force_login(owner)
-    client.raise_request_exception = False
-    return client
+    return world_owner_client(world, Client())
 
 
 def form_values(page: str) -> dict[str, Any]:

@@ -11,16 +11,16 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth.models import Permission
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from budgets.models import Budget
 from ledger.models import Tag, Transaction
+from tests.hardening.conftest import world_owner_client
 from tests.walls.expectations import API
 from tests.walls.routes import api_routes
 from tests.walls.test_api_matrix import url_of
-from tests.walls.world import World, build_world
+from tests.walls.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +30,8 @@ UNKNOWN = "no_such_field"
 
 
 @pytest.fixture
-def world(uploads_in_tmp: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
 def owner_client(world: World) -> APIClient:
-    owner = world.person("owner")
-    # Exchange rates are shared reference data, written with their own permission.
-    owner.user_permissions.add(*Permission.objects.filter(codename__endswith="_exchangerate"))
-    client = APIClient()
-    client.force_login(owner)
-    client.raise_request_exception = False
-    return client
+    return world_owner_client(world, APIClient())
 
 
 def body_operations() -> list[tuple[str, str, str]]:

@@ -50,9 +50,7 @@ def test_a_sub_daily_rule_is_refused_through_the_api(api, account, recurrence):
     assert ScheduledTransaction.objects.get().recurrence == "FREQ=MONTHLY"
 
 
-@pytest.mark.parametrize("recurrence", SUB_DAILY_RULES[:3], ids=repr)
-def test_a_sub_daily_rule_posted_to_the_admin_form_is_refused(owner, household, account, recurrence):
-    client = staff_client(owner)
+def post_admin_form(owner, household, account, recurrence: str):
     form = {
         **schedule_body(account, recurrence),
         "household": household.pk,
@@ -60,7 +58,12 @@ def test_a_sub_daily_rule_posted_to_the_admin_form_is_refused(owner, household, 
         "active": "on",
         **OCCURRENCES,
     }
-    response = client.post("/admin/budgets/scheduledtransaction/add/", form)
+    return staff_client(owner).post("/admin/budgets/scheduledtransaction/add/", form)
+
+
+@pytest.mark.parametrize("recurrence", SUB_DAILY_RULES[:3], ids=repr)
+def test_a_sub_daily_rule_posted_to_the_admin_form_is_refused(owner, household, account, recurrence):
+    response = post_admin_form(owner, household, account, recurrence)
     assert response.status_code == 200 and "daily at the finest" in response.content.decode()
     assert not ScheduledTransaction.objects.exists()
 
@@ -72,14 +75,6 @@ def test_rules_by_the_day_week_month_and_year_are_saved(api, account, recurrence
 
 
 def test_the_same_admin_form_with_a_daily_rule_saves(owner, household, account):
-    client = staff_client(owner)
-    form = {
-        **schedule_body(account, "FREQ=DAILY"),
-        "household": household.pk,
-        "frequency": "",
-        "active": "on",
-        **OCCURRENCES,
-    }
-    response = client.post("/admin/budgets/scheduledtransaction/add/", form)
+    response = post_admin_form(owner, household, account, "FREQ=DAILY")
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ScheduledTransaction.objects.get().recurrence == "FREQ=DAILY"
