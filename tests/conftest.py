@@ -6,24 +6,29 @@ never see, infer or touch anything of `household`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from financetracker.core.tenancy import forget_household_roles
 from ledger.models import Household, Role, User
 from ledger.services.households import household_delete, membership_set
 from ledger.services.tokens import api_token_create
 from tests.factories import Books, UserFactory, books_for, staff_member
+
+Made = TypeVar("Made")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -183,6 +188,44 @@ def outsider_household(outsider: User) -> Household:
     return Household.objects.get(memberships__user=outsider)
 
 
+@dataclass(frozen=True)
+class People:
+    """The personas above, made once for a module (`people_once`)."""
+
+    owner: User
+    editor: User
+    viewer: User
+    outsider: User
+
+
+def make_people() -> People:
+    owner = UserFactory(username="olivia")
+    home = Household.objects.get(memberships__user=owner)
+    editor, viewer = _member(home, "eddie", Role.EDITOR), _member(home, "vera", Role.VIEWER)
+    return People(owner, editor, viewer, UserFactory(username="oscar"))
+
+
+@pytest.fixture(scope="module")
+def people_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[People]:
+    """The four personas, made once for a module whose tests stand them in with `person_made_once`; the module's
+    own module-scoped fixtures add its books to them (rows_made_once: all of it rolled back after the module)."""
+    with rows_made_once(django_db_blocker, make_people) as people:
+        yield people
+
+
+def person_made_once(persona: str) -> Any:
+    """A fixture for the module that assigns it (`owner = person_made_once("owner")`): the persona of that name
+    from `people_once` instead of one made for each test, without the memo of household roles a test left."""
+
+    @pytest.fixture(name=persona)
+    def made_once(db: None, people_once: People) -> User:
+        person: User = getattr(people_once, persona)
+        forget_household_roles(person)
+        return person
+
+    return made_once
+
+
 @pytest.fixture
 def personas(owner: User, editor: User, viewer: User, outsider: User) -> dict[str, User]:
     """The four personas by name, each let into the admin (tests.factories.staff_member).
@@ -206,16 +249,39 @@ def books(household: Household) -> Books:
     return books_for(household)
 
 
-@pytest.fixture
-def uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
-    """Stored files (attachments, statements) go to this test's temporary directory."""
-    settings.STORAGES = {
+def storages_in(directory: Path) -> dict[str, Any]:
+    """The STORAGES setting with stored files (attachments, statements) in `directory`."""
+    return {
         **settings.STORAGES,
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
+            "OPTIONS": {"location": str(directory), "base_url": None},
         },
     }
+
+
+@pytest.fixture
+def uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Stored files (attachments, statements) go to this test's temporary directory."""
+    settings.STORAGES = storages_in(tmp_path / "uploads")
+
+
+@contextlib.contextmanager
+def rows_made_once(django_db_blocker: Any, make: Callable[[], Made]) -> Iterator[Made]:
+    """What `make` returns, made once for a module's tests instead of for every test.
+
+    The rows are made in a transaction of their own that is rolled back after the module's last test; each test
+    runs in a savepoint inside it (the `db` fixture), so what a test writes is undone after it as before. Only
+    for modules whose tests all run in a transaction: a transactional test would commit or flush the rows."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        made = make()
+        # The deferred checks fire as a COMMIT would, in a savepoint: SET CONSTRAINTS ALL IMMEDIATE ends with it,
+        # so the tests' writes stay deferred until their own end (in the outer transaction it would last).
+        with transaction.atomic():
+            check_deferred_constraints()
+            transaction.set_rollback(True)
+        yield made
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib import admin
-from django.db import models, transaction
+from django.db import models
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -26,7 +25,7 @@ from ledger.models import Household, Role, User
 from ledger.rules import rule_create
 from ledger.services.households import household_delete, membership_set
 from ledger.services.transactions import transaction_create
-from tests.conftest import check_deferred_constraints
+from tests.conftest import rows_made_once, storages_in
 from tests.factories import UserFactory, books_for, staff_member
 from uploads.services.attachments import attachment_create
 from uploads.services.statement_imports import csv_profile_save, statement_import_upload
@@ -119,28 +118,21 @@ def make_outsider_rows(outsider: User) -> None:
     csv_profile_save(account=books.checking, name=f"{SECRET} profile", mapping={})
 
 
+def personas_and_outsider_rows() -> dict[str, User]:
+    people = make_personas()
+    make_outsider_rows(people["outsider"])
+    return people
+
+
 @pytest.fixture(scope="module")
 def personas(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, User]]:
-    """The personas and the outsider's rows, made once for this module: its tests only open pages.
-
-    Made in a transaction of their own that is rolled back after the module's last test; each test runs in a
-    savepoint inside it (the `db` fixture), so what a page view writes (a session, a last login) is undone
-    after every test as before. Replaces, for this module, tests/conftest.py `personas` (made per test)."""
-    storages = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path_factory.mktemp("uploads")), "base_url": None},
-        },
-    }
-    with django_db_blocker.unblock(), override_settings(STORAGES=storages), transaction.atomic():
-        people = make_personas()
-        make_outsider_rows(people["outsider"])
-        check_deferred_constraints()
+    """The personas and the outsider's rows, made once for this module (tests/conftest.py rows_made_once): its
+    tests only open pages. Replaces, for this module, tests/conftest.py `personas` (made per test)."""
+    storages = storages_in(tmp_path_factory.mktemp("uploads"))
+    with override_settings(STORAGES=storages), rows_made_once(django_db_blocker, personas_and_outsider_rows) as people:
         yield people
-        transaction.set_rollback(True)
 
 
 def test_the_matrix_covers_every_apps_admin() -> None:
