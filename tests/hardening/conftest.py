@@ -16,7 +16,10 @@ from tests.factories import AccountFactory
 
 # The uploads fixtures (storage in a temporary directory, import_bytes) for the rule tests on the import path.
 from tests.uploads.conftest import _uploads_in_tmp, import_bytes  # noqa: F401
-from tests.walls.world import World, build_world
+
+# The walls' seeded world, built once per module, for the tests generated over every route and form.
+from tests.walls.conftest import world, world_once  # noqa: F401
+from tests.walls.world import World
 
 ClientT = TypeVar("ClientT", bound=Client)
 
@@ -34,15 +37,10 @@ def api(owner: User, client_for: Callable[[User], APIClient]) -> APIClient:
     return client
 
 
-@pytest.fixture
-def world(db: None, uploads_in_tmp: None) -> World:
-    return build_world()
-
-
-def world_owner_client(world: World, client: ClientT) -> ClientT:
+def world_owner_client(seeded: World, client: ClientT) -> ClientT:
     """`client` logged in as the world's owner, who may also write exchange rates (shared reference data,
     written with their own permission); a 500 comes back as a response."""
-    owner = world.person("owner")
+    owner = seeded.person("owner")
     owner.user_permissions.add(*Permission.objects.filter(codename__endswith="_exchangerate"))
     client.force_login(owner)
     client.raise_request_exception = False
