@@ -28,6 +28,7 @@ from ledger.selectors import transactions_for_list
 from ledger.services import accounts_categories_tags as account_services
 from ledger.services.households import membership_set
 from ledger.services.transactions import SplitLine, transaction_create, transfer_create
+from tests.conftest import People, person_made_once
 from tests.factories import UserFactory, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +78,24 @@ def assert_same_pages(user: User, url: str, *, most: int = 12) -> int:
     return pages
 
 
+owner = person_made_once("owner")
+outsider = person_made_once("outsider")
+
+
+@pytest.fixture(scope="module")
+def lean_books(people_once: People) -> dict[str, int]:
+    """The owner's and the outsider's books, made once for this module's tests, which only read them (or roll
+    back what they add): tests/conftest.py people_once."""
+    homes = [Household.objects.get(memberships__user=person) for person in (people_once.owner, people_once.outsider)]
+    return books_with_every_shape(*homes)
+
+
 @pytest.fixture
-def ids(household: Household, owner: User, outsider_household: Household) -> dict[str, int]:
+def ids(db: None, lean_books: dict[str, int]) -> dict[str, int]:
+    return lean_books
+
+
+def books_with_every_shape(household: Household, outsider_household: Household) -> dict[str, int]:
     """Books with every shape a filter looks at — ties of date and amount for offset cursors, subcategories
     through rows and split lines, uncategorized rows, a transfer, tags, statuses — and an outsider's books
     with the same shapes, which no answer of the owner's may show."""
@@ -246,15 +263,21 @@ def test_through_the_full_stack_the_rows_are_the_serializers(
 
 
 def test_another_households_rows_never_appear(
-    owner: User, outsider: User, outsider_household: Household, client_for: Callable[[User], APIClient]
+    owner: User,
+    household: Household,
+    outsider: User,
+    outsider_household: Household,
+    client_for: Callable[[User], APIClient],
 ) -> None:
     theirs = account_services.account_create(
         household=outsider_household, name="Theirs", currency="EUR", opening_date=DAY
     )
-    transaction_create(account=theirs, date=DAY, amount="-1.00", payee="Secret")
-    assert client_for(owner).get("/api/v1/transactions/").json()["results"] == []
+    secret = transaction_create(account=theirs, date=DAY, amount="-1.00", payee="Secret")
+    ours = client_for(owner).get("/api/v1/transactions/?page_size=500").json()["results"]
+    assert ours and not {row["household"] for row in ours} - {household.pk} and "Secret" not in str(ours)
     assert client_for(owner).get(f"/api/v1/transactions/?account={theirs.pk}").json()["results"] == []
-    assert len(client_for(outsider).get("/api/v1/transactions/").json()["results"]) == 1
+    rows = client_for(outsider).get(f"/api/v1/transactions/?account={theirs.pk}").json()["results"]
+    assert [row["id"] for row in rows] == [secret.pk]
 
 
 @pytest.mark.usefixtures("ids")

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from ledger.models import Account, Category, Household, Membership, Tag, Transaction, User
 from ledger.services.transactions import SplitLine, account_reconcile, transaction_create, transfer_create
+from tests.conftest import People, person_made_once
 from tests.factories import books_for
 
 pytestmark = pytest.mark.django_db
@@ -55,14 +56,28 @@ def make_books(household: Household, prefix: str = "") -> Books:
     return Books(household, account, other, category, tag, tx, reconciled, transfer.pk, membership)
 
 
-@pytest.fixture
-def ours(household: Household, editor: User, viewer: User) -> Books:
-    return make_books(household)
+owner = person_made_once("owner")
+editor = person_made_once("editor")
+viewer = person_made_once("viewer")
+outsider = person_made_once("outsider")
+
+
+@pytest.fixture(scope="module")
+def both_books(people_once: People) -> tuple[Books, Books]:
+    """Our books and the outsider's, made once for this module (tests/conftest.py people_once); what a test
+    writes to them is rolled back after it."""
+    ours = make_books(Household.objects.get(memberships__user=people_once.owner))
+    return ours, make_books(Household.objects.get(memberships__user=people_once.outsider), prefix="Their ")
 
 
 @pytest.fixture
-def theirs(outsider_household: Household) -> Books:
-    return make_books(outsider_household, prefix="Their ")
+def ours(db: None, both_books: tuple[Books, Books]) -> Books:
+    return both_books[0]
+
+
+@pytest.fixture
+def theirs(db: None, both_books: tuple[Books, Books]) -> Books:
+    return both_books[1]
 
 
 def object_urls(b: Books) -> dict[str, str]:

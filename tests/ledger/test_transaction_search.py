@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from ledger.models import Household, Transaction, User
 from ledger.services import accounts_categories_tags as account_services
 from ledger.services.transactions import transaction_create
+from tests.conftest import People, person_made_once
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +75,16 @@ TERMS = [
 ]
 
 
-@pytest.fixture
-def searchable(household: Household, outsider_household: Household) -> None:
-    for home in (household, outsider_household):
+owner = person_made_once("owner")
+outsider = person_made_once("outsider")
+
+
+@pytest.fixture(scope="module")
+def searchable_once(people_once: People) -> None:
+    """The texts in the owner's and the outsider's books, made once for this module (tests/conftest.py
+    people_once): its tests only read them."""
+    for person in (people_once.owner, people_once.outsider):
+        home = Household.objects.get(memberships__user=person)
         account = account_services.account_create(household=home, name="Checking", currency="EUR", opening_date=DAY)
         for number, (payee, description) in enumerate(TEXTS):
             transaction_create(
@@ -86,6 +94,11 @@ def searchable(household: Household, outsider_household: Household) -> None:
                 payee=payee,
                 description=description,
             )
+
+
+@pytest.fixture
+def searchable(db: None, searchable_once: None) -> None:
+    """This test's database holds the module's texts (searchable_once)."""
 
 
 def api_ids(client: APIClient, term: str) -> list[int]:
