@@ -73,4 +73,8 @@ def test_ordering_by_any_shown_field_and_forged_cursors_never_error_nor_repeat_r
                     ids = [row["id"] for row in response.json()["results"]]
                     if len(ids) != len(set(ids)):
                         failures.append(f"{name} {url}: a row listed twice {ids}")
+                if not forged and response.status_code == 400 and "ordering" in response.json():
+                    # The ordering is refused by the filter, which runs before the paginator reads a cursor:
+                    # every forged cursor would get this same 400.
+                    break
     assert not failures, "\n".join(failures)
